@@ -1,0 +1,35 @@
+/**
+ * Errors the user can act on. Everything that reads user input throws `InputError` with the file and
+ * (1-based) line, so the CLI, the extension and the language server can point at the exact place.
+ * Anything else that escapes is an internal bug (CLI exit code 2).
+ */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(InputError.format(message, file, line, column));
+    this.name = 'InputError';
+  }
+
+  /** The message without the location prefix. */
+  get detail(): string {
+    return this.message.replace(/^[^:]*(:\d+)?(:\d+)?: /, '');
+  }
+
+  static format(message: string, file: string, line?: number, column?: number): string {
+    const where = line ? `${file}:${line}${column ? `:${column}` : ''}` : file;
+    return `${where}: ${message}`;
+  }
+}
+
+/** Non-fatal problems found while reading or mapping (the result is still sound). */
+export interface InputWarning {
+  message: string;
+  file: string;
+  line?: number;
+}
+
+export const isInputError = (e: unknown): e is InputError => e instanceof InputError;
