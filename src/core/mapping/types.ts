@@ -50,6 +50,11 @@ export interface Slot {
   resolved: boolean;
   /** Weight in the final recentring (CM weights of reconstructed atoms only, renormalised to 1). */
   recenterWeight: number;
+  /** HEroBM local index (offset(level) + ID position, SPEC §2.2) and the anchor's local index as computed. */
+  local?: number;
+  anchorLocal?: number;
+  /** False when level > R of the loaded set: HEroBM never places the atom (SPEC W4). */
+  placed?: boolean;
 }
 
 export interface CompiledBead {
@@ -60,7 +65,9 @@ export interface CompiledBead {
   members: number[];
   weights: number[];
   slots: Slot[];
-  maxLevel: number;
+  maxLevel: number; // -1 when the bead has no rule
+  /** Where the bead name first appears. */
+  span?: SourceSpan;
 }
 
 export interface MoleculeMapping {
@@ -69,8 +76,10 @@ export interface MoleculeMapping {
   atoms: MappingAtom[];
   beads: CompiledBead[]; // in order of first appearance in the file
   beadIndex: Map<string, number>;
-  /** Atom name (any alternative) -> atom index. */
+  /** Atom name (any alternative) -> atom index (first entry that lists the name). */
   atomIndex: Map<string, number>;
+  /** Span of the `molecule:` value. */
+  span?: SourceSpan;
 }
 
 export interface MappingSet {
@@ -86,4 +95,8 @@ export interface MappingSet {
   maxSlots: number;
   /** sha256 over the normalised content of every file (model cards pin it). */
   hash: string;
+  /** Files read (mapping files in sorted order, then the bead-types file when present). */
+  files?: string[];
+  /** Non-fatal diagnostics of the set (warnings/information; errors make loadMappingSet throw). */
+  diagnostics?: import('./parse').MappingDiagnostic[];
 }

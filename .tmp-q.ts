@@ -1,0 +1,12 @@
+import { parseMappingDocument } from './src/core/mapping/parse';
+import { parseDocument, LineCounter } from 'yaml';
+const lines = ['molecule: BIG', 'atoms:'];
+for (let i = 0; i < 198; i++) lines.push(`  C${i}:  B${Math.floor(i/20)}  P${1 + (i%20 ? 1 + Math.ceil(Math.log2(i%20+1)) : 0)}A${String.fromCharCode(65 + i%20)}`);
+const big = lines.join('\n') + '\n';
+const clean = ['molecule: BIG', 'atoms:'];
+for (let i = 0; i < 198; i++) clean.push(`  C${i}:  B${Math.floor(i/2)}  P${i%2 ? 2 : 1}A${i%2 ? 'A' : ''}`);
+const cl = clean.join('\n') + '\n';
+const cpu = (name: string, f: () => void) => { for (let i = 0; i < 30; i++) f(); const c0 = process.cpuUsage(); const t0 = performance.now(); for (let i = 0; i < 200; i++) f(); const c = process.cpuUsage(c0); console.log(name, 'cpu', ((c.user + c.system) / 1000 / 200).toFixed(2), 'wall', ((performance.now() - t0) / 200).toFixed(2)); };
+cpu('yaml', () => parseDocument(big, { schema: 'failsafe', keepSourceTokens: true, uniqueKeys: false, lineCounter: new LineCounter() }));
+cpu('big', () => parseMappingDocument(big, 'x'));
+cpu('clean', () => parseMappingDocument(cl, 'x'));

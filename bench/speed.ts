@@ -1,0 +1,245 @@
+/**
+ * Engine speed benchmark (`npm run bench:speed`): per-stage time (parse, graph, inference, rebuild, refine, write)
+ * and peak memory (max RSS of a fresh process per run) from 1k to 1M beads, for the template backmapper and every
+ * shipped model, on every execution provider that runs here (the others are attempted and reported); trajectory
+ * throughput (frames/s) for a 300-residue protein. Prints markdown tables.
+ *
+ *   node --import tsx bench/speed.ts [--sizes 1000,10000,100000,1000000] [--frames 1000] [--skip-structures]
+ *                                    [--skip-trajectory] [--models template,martini3-protein] [--json out.json]
+ *
+ * Inputs are synthetic but realistic: ideal-geometry helices (buildPeptide) mapped to CG (mapToCg), tiled in
+ * space as separate chains; trajectory frames are perturbed copies written with the io writer.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { buildPeptide } from '../src/core/build/peptide';
+import { loadMappingSet } from '../src/core/mapping/load';
+import { mapToCg } from '../src/core/forward';
+import { StructureBuilder } from '../src/core/structure/builder';
+import type { Structure } from '../src/core/structure/types';
+import { formatPdb } from '../src/core/structure/pdb';
+import { readStructureFile } from '../src/core/structure/read';
+import { writeStructureFile } from '../src/core/structure/write';
+import { listModels } from '../src/core/model/registry';
+import { backmapStructure, backmapTrajectory } from '../src/engine/pipeline';
+import { probeAll, type ConcreteDevice } from '../src/engine/providers';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def?: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const flag = (name: string) => args.includes(`--${name}`);
+
+const SEQ =
+  'MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWSTPSELGHAGLNGDILVWNPVLEDAFELSSMGIRVDADTLKHQLALTGDEDRLELEWHQALLRGEMPQTIGGGIGQSRLTMLLLQLPHIGQVQAGVWPAAVRESVPALLKE';
+const CHAIN_IDS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** ~`beads` CG beads: 30-residue helices (each its own chain) on a 3D grid, 12 × 12 × 50 Å apart. */
+function tiledCg(mapping: string, beads: number): Structure {
+  const set = loadMappingSet(mapping);
+  const tiles: Structure[] = [];
+  for (let k = 0; k < 10; k++) {
+    const seq = SEQ.slice(k * 30, k * 30 + 30);
+    tiles.push(mapToCg(buildPeptide(seq, { phi: -63, psi: -42 }), set).cg);
+  }
+  const b = new StructureBuilder(beads + 1024);
+  const perSide = Math.max(1, Math.ceil(Math.cbrt(beads / (tiles[0].atoms.count * 4))));
+  let t = 0;
+  while (b.count < beads) {
+    const tile = tiles[t % tiles.length];
+    const gx = t % (perSide * 2);
+    const gy = Math.floor(t / (perSide * 2)) % (perSide * 2);
+    const gz = Math.floor(t / (perSide * perSide * 4));
+    const chain = CHAIN_IDS[t % CHAIN_IDS.length];
+    const a = tile.atoms;
+    for (let i = 0; i < a.count && b.count < beads + a.count; i++)
+      b.addAtom({
+        name: a.name[i],
+        resName: a.resName[i],
+        chainId: chain,
+        resSeq: a.resSeq[i] + 30 * (Math.floor(t / CHAIN_IDS.length) % 1000),
+        x: tile.coords[3 * i] + gx * 12,
+        y: tile.coords[3 * i + 1] + gy * 12,
+        z: tile.coords[3 * i + 2] + gz * 50,
+      });
+    t++;
+  }
+  return b.build(`tiled-${beads}`);
+}
+
+interface RunResult {
+  model: string;
+  device: string;
+  provider: string;
+  beads: number;
+  atoms: number;
+  timings: Record<string, number>;
+  totalMs: number;
+  maxRssMB: number;
+  chunks: number;
+  error?: string;
+}
+
+/** One measured run in this (fresh) process; prints its JSON on the last line. */
+async function one(): Promise<void> {
+  const beads = Number(opt('one'));
+  const model = opt('model', 'template')!;
+  const device = (opt('device', 'cpu') ?? 'cpu') as ConcreteDevice;
+  const mapping = opt('mapping', 'martini3')!;
+  const dir = mkdtempSync(join(tmpdir(), 'bm-speed-'));
+  try {
+    const cg = tiledCg(mapping, beads);
+    const cgPath = join(dir, 'cg.pdb');
+    writeFileSync(cgPath, formatPdb(cg));
+    let t = performance.now();
+    const input = readStructureFile(cgPath);
+    const parse = performance.now() - t;
+    const out = await backmapStructure(input, { model, mapping, device, refine: true, skipMetrics: true, parseMs: parse });
+    t = performance.now();
+    writeStructureFile(join(dir, 'aa.pdb'), out.structure, { force: true });
+    const write = performance.now() - t;
+    const timings = { ...out.report.timings, write };
+    const totalMs = Object.values(timings).reduce((a, b) => a + b, 0);
+    const r: RunResult = {
+      model,
+      device,
+      provider: out.report.provider,
+      beads: out.report.counts.beads,
+      atoms: out.structure.atoms.count,
+      timings,
+      totalMs,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      chunks: out.report.counts.chunks,
+    };
+    console.log(JSON.stringify(r));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runChild(extra: string[], heapMB: number): Promise<RunResult | { error: string }> {
+  return new Promise((resolve) => {
+    const child = fork(process.argv[1], extra, {
+      execArgv: ['--import', 'tsx', `--max-old-space-size=${heapMB}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code, signal) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(last));
+      } catch {
+        resolve({ error: `exit ${code ?? signal}: ${(err.trim().split('\n').slice(-3).join(' ') || last).slice(0, 300)}` });
+      }
+    });
+  });
+}
+
+const f1 = (x: number | undefined) => (x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+async function main(): Promise<void> {
+  const sizes = (opt('sizes', '1000,10000,100000,1000000') ?? '').split(',').filter(Boolean).map(Number);
+  const frames = Number(opt('frames', '1000'));
+  const lines: string[] = [];
+  const print = (s = '') => {
+    lines.push(s);
+    console.log(s);
+  };
+  print(`# Engine speed (${new Date().toISOString()}, ${cpus().length} CPU cores, Node ${process.version}, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+  print();
+  print('## Execution providers');
+  print();
+  print('| provider | runs here | reason |');
+  print('|---|---|---|');
+  const probes = await probeAll();
+  for (const p of probes) print(`| ${p.device} | ${p.available ? 'yes' : 'no'} | ${p.reason || ''} |`);
+  print();
+  const devices = probes.filter((p) => p.available).map((p) => p.device);
+  const cards = listModels();
+  const wanted = opt('models');
+  const backmappers = [
+    { id: 'template', mapping: 'martini3' },
+    ...cards.map((c) => ({ id: c.id, mapping: c.mapping.id })),
+  ].filter((b) => !wanted || wanted.split(',').includes(b.id));
+  if (!cards.length) print('No shipped model in models/: only the template backmapper is measured.\n');
+  const all: RunResult[] = [];
+  if (!flag('skip-structures')) {
+    print('## Structures: time per stage (ms) and peak memory');
+    print();
+    print('| backmapper | provider | beads | heavy atoms | chunks | parse | assign | graph | inference | rebuild | refine | write | total | heavy atoms/s | peak RSS (MB) |');
+    print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const bm of backmappers)
+      for (const device of bm.id === 'template' ? (['cpu'] as ConcreteDevice[]) : devices)
+        for (const size of sizes) {
+          const r = await runChild(['--one', String(size), '--model', bm.id, '--device', device, '--mapping', bm.mapping], 4096);
+          if ('error' in r && !('beads' in r)) {
+            print(`| ${bm.id} | ${device} | ${size} | – | – | failed: ${r.error.replace(/\|/g, '/')} |`);
+            continue;
+          }
+          const x = r as RunResult;
+          all.push(x);
+          const t = x.timings;
+          print(
+            `| ${x.model} | ${x.provider} | ${x.beads} | ${x.atoms} | ${x.chunks} | ${f1(t.parse)} | ${f1(t.assign)} | ${f1(t.graph)} | ${f1(t.inference)} | ${f1(t.rebuild)} | ${f1(t.refine)} | ${f1(t.write)} | ${f1(x.totalMs)} | ${((x.atoms / x.totalMs) * 1000).toFixed(0)} | ${x.maxRssMB.toFixed(0)} |`,
+          );
+        }
+    print();
+    print('Template runs use the template backmapper in JavaScript (no ONNX session); model runs use the listed provider. Refinement (backbone + clash relief) is on in every run; metrics are off. Peak RSS is the whole process (Node heap limit 4 GB).');
+    print();
+  }
+  if (!flag('skip-trajectory')) {
+    print(`## Trajectory throughput (300-residue protein, ${frames} frames)`);
+    print();
+    print('| backmapper | provider | output | refine | frames | seconds | frames/s |');
+    print('|---|---|---|---|---:|---:|---:|');
+    const dir = mkdtempSync(join(tmpdir(), 'bm-traj-'));
+    try {
+      const io = await import('../src/core/trajectory');
+      for (const bm of backmappers) {
+        const set = loadMappingSet(bm.mapping);
+        const aa = buildPeptide(SEQ.slice(0, 300), { phi: -63, psi: -42, chainId: 'A' });
+        const cg = mapToCg(aa, set).cg;
+        const top = join(dir, `${bm.id}-top.pdb`);
+        writeFileSync(top, formatPdb(cg));
+        const xtc = join(dir, `${bm.id}-in.xtc`);
+        const w = io.createTrajectoryWriter(xtc, cg.atoms.count, 'xtc');
+        let seed = 12345;
+        const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+        for (let f = 0; f < frames; f++) {
+          const c = new Float32Array(cg.coords.length);
+          for (let i = 0; i < c.length; i++) c[i] = cg.coords[i] + 0.3 * rnd();
+          w.write({ index: f, time: f * 10, step: f * 1000, coords: c, box: null });
+        }
+        w.close();
+        for (const device of bm.id === 'template' ? (['cpu'] as ConcreteDevice[]) : devices)
+          for (const [outExt, refine] of [
+            ['xtc', true],
+            ['xtc', false],
+            ['pdb', true],
+          ] as const) {
+            const out = join(dir, `${bm.id}-${device}-${refine ? 'r' : 'n'}.${outExt}`);
+            const r = await backmapTrajectory({ topology: top, trajectory: xtc, out, model: bm.id, mapping: bm.mapping, device, refine, skipMetrics: true, force: true });
+            const size = statSync(out).size;
+            print(`| ${bm.id} | ${r.report.provider} | ${outExt} (${(size / 1e6).toFixed(1)} MB) | ${refine ? 'on' : 'off'} | ${r.frames} | ${r.seconds.toFixed(1)} | ${r.framesPerSecond.toFixed(1)} |`);
+          }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    print();
+  }
+  const json = opt('json');
+  if (json) writeFileSync(json, JSON.stringify({ lines, runs: all }, null, 1));
+}
+
+if (opt('one')) void one().catch((e) => {
+  console.log(JSON.stringify({ error: String(e?.stack ?? e) }));
+  process.exit(1);
+});
+else void main();

@@ -1,0 +1,25 @@
+// Writes the test workspace used by the extension-host and UI tests into <dir>: structures made here (ideal peptide
+// from the metrics engineer's builder, mapped to CG with the project's own mapping sets) and mapping files with known
+// defects. Nothing is read from ../shared. Usage: node --import tsx scripts/harness/make-fixtures.ts <dir>
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildPeptide } from '../../src/core/build/peptide';
+import { mapToCg } from '../../src/core/forward';
+import { loadMappingSet } from '../../src/core/mapping/load';
+import { formatPdb } from '../../src/core/structure/pdb';
+import { BAD_MAPPING, FIXTURE_SEQUENCE } from './fixture-data';
+
+const dir = resolve(process.argv[2] ?? 'test/fixtures/workspace');
+mkdirSync(dir, { recursive: true });
+const aa = buildPeptide(FIXTURE_SEQUENCE, { source: 'fixture' });
+writeFileSync(join(dir, 'aa.pdb'), formatPdb(aa));
+mkdirSync(join(dir, 'reference'), { recursive: true });
+writeFileSync(join(dir, 'reference', 'aa-reference.pdb'), formatPdb(aa));
+writeFileSync(join(dir, 'cg.pdb'), formatPdb(mapToCg(aa, loadMappingSet('martini3')).cg));
+writeFileSync(join(dir, 'ca.pdb'), formatPdb(mapToCg(aa, loadMappingSet('ca')).cg));
+mkdirSync(join(dir, 'mappings', 'bad'), { recursive: true });
+writeFileSync(join(dir, 'mappings', 'bad', 'ala.yaml'), BAD_MAPPING);
+// Not under mappings/ and not *.map.yaml: only the content check can recognise it.
+writeFileSync(join(dir, 'detect-me.yaml'), 'molecule: ALA\natoms:\n  N: BB P2AA\n  CA: BB P1A\n  C: BB P2AB\n  O: BB P3BA\n  CB: SC1 P1A\n');
+writeFileSync(join(dir, 'plain.yaml'), 'name: not a mapping\nsteps: 3\n');
+console.log(`fixtures written to ${dir}`);

@@ -1,0 +1,110 @@
+/**
+ * `backmap` command-line interface. The contract (subcommands, options, exit codes) is relied upon by
+ * scripts and CI: extend it, don't break it.
+ *   exit 0 success, 1 bad input or usage (message names file and line), 2 internal error.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolve } from 'node:path';
+import { isInputError, InputError } from '../core/errors';
+import { commands } from './commands';
+
+export const USAGE = `backmap — coarse-grained ⇄ all-atom for molecular modelers (Backmap Studio)
+
+Usage:
+  backmap map <all-atom> --mapping <set|folder> [--chain X] -o <cg.pdb> [--force]
+  backmap backmap <cg> [--model <id|path|template|auto>] [--mapping <set|folder>]
+                  [--device auto|cpu|webgpu|cuda|dml|coreml] [--trajectory <xtc|dcd|trr>]
+                  [--reference <all-atom>] [--refine|--no-refine] [--report <file.md>] -o <out> [--force]
+  backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
+  backmap validate <mapping file|folder> [--json]
+  backmap models [--json]
+  backmap dataset <list.tsv> --mapping <set> -o <file> [--data-root <dir>] [--limit N]
+  backmap --help | --version
+
+Structures: PDB, GRO, mmCIF (optionally .gz). Trajectories: XTC, DCD, TRR (with a topology).
+Outputs are never written over an input; an existing output needs --force.
+Exit codes: 0 success, 1 bad input (message names file and line), 2 internal error.`;
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const options = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  mapping: { type: 'string', short: 'm' },
+  chain: { type: 'string' },
+  model: { type: 'string' },
+  device: { type: 'string' },
+  trajectory: { type: 'string', short: 't' },
+  reference: { type: 'string', short: 'r' },
+  refine: { type: 'boolean' },
+  'no-refine': { type: 'boolean' },
+  report: { type: 'string' },
+  force: { type: 'boolean', short: 'f' },
+  json: { type: 'boolean' },
+  symmetric: { type: 'boolean' },
+  superpose: { type: 'boolean' },
+  'data-root': { type: 'string' },
+  limit: { type: 'string' },
+  'residue-map': { type: 'string' },
+  'chunk-size': { type: 'string' },
+  format: { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+export type CliOptions = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.err(`backmap: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 1;
+  }
+  const [command, ...positionals] = parsed.positionals;
+  const opts = parsed.values as CliOptions;
+  if (opts.version) {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  if (opts.help || !command) {
+    io.out(`${USAGE}\n`);
+    return opts.help ? 0 : 1;
+  }
+  const handler = commands[command];
+  if (!handler) {
+    io.err(`backmap: unknown command '${command}'\n\n${USAGE}\n`);
+    return 1;
+  }
+  try {
+    await handler(positionals.map((p) => resolve(p)), opts, io);
+    return 0;
+  } catch (e) {
+    if (isInputError(e) || e instanceof UsageError) {
+      io.err(`backmap ${command}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    io.err(`backmap ${command}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 2;
+  }
+}
+
+/** Wrong or missing arguments (exit 1, like bad input). */
+export class UsageError extends Error {}
+
+declare const __BACKMAP_VERSION__: string | undefined;
+const VERSION = typeof __BACKMAP_VERSION__ === 'string' ? __BACKMAP_VERSION__ : '0.1.0';
+
+export { InputError };
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

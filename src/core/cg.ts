@@ -1,0 +1,208 @@
+/**
+ * Coarse-grained systems: beads assigned to a mapping set's molecules, in the set's bead order per residue.
+ * `assignCg` reads a CG structure (martinize2 output, a CG simulation frame, our own `mapToCg` output) into a
+ * `CgSystem`; `mapToCg` (forward.ts) builds one from an all-atom structure.
+ */
+import { InputError } from './errors';
+import type { MappingSet, MoleculeMapping } from './mapping/types';
+import { residuesOf } from './structure/builder';
+import type { Structure } from './structure/types';
+
+export interface CgBead {
+  residue: number; // index into CgSystem.residues
+  molecule: MoleculeMapping;
+  bead: number; // index into molecule.beads
+  typeId: number;
+  source: number; // index of the bead in the CG structure it came from
+}
+
+export interface CgResidue {
+  chainId: string;
+  resSeq: number;
+  iCode: string;
+  resName: string; // as written in the input (may differ from molecule.name, e.g. HSD read as HIS)
+  molecule: MoleculeMapping;
+  beads: number[]; // indices into CgSystem.beads, in molecule bead order
+  /** Consecutive index of the connected chain segment (new chain id or a backbone gap). */
+  chainIndex: number;
+}
+
+export interface CgSystem {
+  set: MappingSet;
+  beads: CgBead[];
+  residues: CgResidue[];
+  coords: Float64Array; // 3 * nbeads, Å
+}
+
+export interface UnknownCg {
+  resName: string;
+  bead?: string;
+  chainId?: string;
+  resSeq?: number;
+  line: number;
+  file: string;
+}
+
+export interface AssignCgOptions {
+  residueNameMap?: Record<string, string>;
+  /** Skip (and report) residues the set does not know, e.g. water and ions. */
+  partial?: boolean;
+  /** Backbone bead distance (Å) above which consecutive residues are in different chain segments. */
+  breakDistance?: number;
+}
+
+/** Residue names that denote the same amino acid in another protonation state or force field. */
+const VARIANT_GROUPS: string[][] = [
+  ['HIS', 'HSD', 'HID', 'HIE', 'HSE', 'HIP', 'HSP', 'HISD', 'HISE', 'HISH', 'HISP', 'HIS1', 'HIS2', 'HSE'],
+  ['CYS', 'CYX', 'CYM', 'CYS2', 'CYN'],
+  ['ASP', 'ASH', 'ASPP', 'ASPH'],
+  ['GLU', 'GLH', 'GLUP', 'GLUH'],
+  ['LYS', 'LYN', 'LSN', 'LYSH'],
+];
+const VARIANTS = new Map<string, string[]>();
+for (const g of VARIANT_GROUPS) for (const n of g) VARIANTS.set(n, g);
+
+/**
+ * The set's molecule for a residue name: exact name, then `residueNameMap`, then a protonation/force-field variant
+ * of the same amino acid (HSD ↔ HIS ↔ HIE …, CYX ↔ CYS, ASH → ASP, …). `null` when the set has none.
+ */
+export function resolveMolecule(
+  set: MappingSet,
+  resName: string,
+  residueNameMap?: Record<string, string>,
+): MoleculeMapping | null {
+  const mapped = residueNameMap?.[resName];
+  if (mapped !== undefined) return set.molecules.get(mapped) ?? null;
+  const direct = set.molecules.get(resName);
+  if (direct) return direct;
+  const group = VARIANTS.get(resName.toUpperCase());
+  if (group) for (const n of group) {
+    const m = set.molecules.get(n);
+    if (m) return m;
+  }
+  return null;
+}
+
+/** Index of the bead used for chain-break detection (BB, else CA), -1 when the molecule has neither. */
+export function backboneBead(m: MoleculeMapping): number {
+  const bb = m.beadIndex.get('BB');
+  if (bb !== undefined) return bb;
+  const ca = m.beadIndex.get('CA');
+  return ca ?? -1;
+}
+
+/**
+ * Chain segments: a residue starts a new segment when its chain id differs from the previous residue's, or when
+ * either has no backbone bead (ligands, lipids), or when the backbone beads are more than `breakDistance` apart.
+ */
+export function assignChainIndices(system: CgSystem, breakDistance = 6): void {
+  let idx = -1;
+  const c = system.coords;
+  let prevBb = -1;
+  let prevChain: string | null = null;
+  for (const r of system.residues) {
+    const k = backboneBead(r.molecule);
+    const bb = k >= 0 ? r.beads[k] ?? -1 : -1;
+    let brk = prevChain === null || r.chainId !== prevChain || bb < 0 || prevBb < 0;
+    if (!brk) {
+      const dx = c[3 * bb] - c[3 * prevBb];
+      const dy = c[3 * bb + 1] - c[3 * prevBb + 1];
+      const dz = c[3 * bb + 2] - c[3 * prevBb + 2];
+      brk = dx * dx + dy * dy + dz * dz > breakDistance * breakDistance;
+    }
+    if (brk) idx++;
+    r.chainIndex = idx;
+    prevBb = bb;
+    prevChain = r.chainId;
+  }
+}
+
+/**
+ * Reads a CG structure into a `CgSystem`. Every bead must be a bead of its residue's molecule, and every bead of
+ * the molecule must be present once. Unknown residues: skipped and reported with `partial`, else an `InputError`;
+ * unknown bead names in known residues likewise. Coordinates are checked for NaN.
+ */
+export function assignCg(
+  cg: Structure,
+  set: MappingSet,
+  opts: AssignCgOptions = {},
+): { system: CgSystem; unknown: UnknownCg[] } {
+  const a = cg.atoms;
+  const file = cg.source;
+  const unknown: UnknownCg[] = [];
+  const beads: CgBead[] = [];
+  const residues: CgResidue[] = [];
+  const coordList: number[] = [];
+  for (const r of residuesOf(a)) {
+    const line0 = a.sourceLine[r.start];
+    const mol = resolveMolecule(set, r.resName, opts.residueNameMap);
+    if (!mol) {
+      unknown.push({ resName: r.resName, chainId: r.chainId, resSeq: r.resSeq, line: line0, file });
+      continue;
+    }
+    const slotOf = new Int32Array(mol.beads.length).fill(-1);
+    for (let i = r.start; i < r.end; i++) {
+      const name = a.name[i];
+      const k = mol.beadIndex.get(name);
+      if (k === undefined) {
+        if (!opts.partial)
+          throw new InputError(
+            `bead ${name} is not a bead of ${r.resName} in mapping set '${set.id}' (${mol.file}: ${mol.beads.map((b) => b.name).join(', ')})`,
+            file,
+            a.sourceLine[i] || undefined,
+          );
+        unknown.push({ resName: r.resName, bead: name, chainId: r.chainId, resSeq: r.resSeq, line: a.sourceLine[i], file });
+        continue;
+      }
+      if (slotOf[k] >= 0) {
+        // Alternate locations repeat a bead: keep the first, as readers do for atoms.
+        if (a.altLoc[i] && a.altLoc[i] !== a.altLoc[slotOf[k]]) continue;
+        throw new InputError(
+          `bead ${name} appears twice in residue ${r.resName} ${r.chainId}${r.resSeq}${r.iCode}`,
+          file,
+          a.sourceLine[i] || undefined,
+        );
+      }
+      const x = cg.coords[3 * i];
+      const y = cg.coords[3 * i + 1];
+      const z = cg.coords[3 * i + 2];
+      if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z))
+        throw new InputError(`bead ${name} of ${r.resName} ${r.chainId}${r.resSeq} has non-finite coordinates`, file, a.sourceLine[i] || undefined);
+      slotOf[k] = i;
+    }
+    // In partial mode a run made only of unknown particles (e.g. GO-model virtual sites listed after the
+    // protein under the residue's name) is skipped like an unknown residue.
+    if (opts.partial && slotOf.every((x) => x < 0)) continue;
+    const missing = mol.beads.filter((_, k) => slotOf[k] < 0).map((b) => b.name);
+    if (missing.length)
+      throw new InputError(
+        `residue ${r.resName} ${r.chainId}${r.resSeq}${r.iCode} lacks bead${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+          `required by mapping ${mol.file}`,
+        file,
+        line0 || undefined,
+      );
+    const ri = residues.length;
+    const list: number[] = [];
+    for (let k = 0; k < mol.beads.length; k++) {
+      const i = slotOf[k];
+      list.push(beads.length);
+      beads.push({ residue: ri, molecule: mol, bead: k, typeId: mol.beads[k].typeId, source: i });
+      coordList.push(cg.coords[3 * i], cg.coords[3 * i + 1], cg.coords[3 * i + 2]);
+    }
+    residues.push({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName, molecule: mol, beads: list, chainIndex: 0 });
+  }
+  if (unknown.length && !opts.partial) {
+    const first = unknown.slice(0, 5).map((u) => `${u.bead ? `bead ${u.bead} of ` : ''}${u.resName} (${u.file}:${u.line})`);
+    const f = unknown[0];
+    throw new InputError(
+      `${unknown.length} CG particle${unknown.length > 1 ? 's' : ''} not in mapping set '${set.id}': ${first.join(', ')}` +
+        `${unknown.length > 5 ? ', …' : ''} (use partial mode to skip unknown residues, or a residue name map)`,
+      f.file,
+      f.line || undefined,
+    );
+  }
+  if (!residues.length) throw new InputError(`no residue of the CG structure is known to mapping set '${set.id}'`, file);
+  const system: CgSystem = { set, beads, residues, coords: Float64Array.from(coordList) };
+  assignChainIndices(system, opts.breakDistance);
+  return { system, unknown };
+}

@@ -1,0 +1,4 @@
+export * from './vec';
+export * from './kabsch';
+export * from './dihedral';
+export * from './neighbors';

@@ -1,0 +1,97 @@
+/**
+ * Output buffer for the text writers: fixed-column records are written byte by byte into a growable
+ * Uint8Array (no per-atom string concatenation, so formatting 1M atoms does not churn the GC), then
+ * decoded once. Text is ASCII; other characters are written as UTF-8.
+ */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+export class ByteWriter {
+  buf: Uint8Array;
+  len = 0;
+  constructor(capacity = 1 << 16) {
+    this.buf = new Uint8Array(capacity);
+  }
+  ensure(extra: number): void {
+    if (this.len + extra <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + extra) cap *= 2;
+    const b = new Uint8Array(cap);
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+  /** Writes a string (callers ensure room for ASCII; non-ASCII falls back to an encoder). */
+  str(s: string): void {
+    const n = s.length;
+    this.ensure(n * 3);
+    const b = this.buf;
+    let p = this.len;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 128) b[p++] = c;
+      else {
+        const enc = new TextEncoder().encode(s.slice(i, i + 1));
+        for (const x of enc) b[p++] = x;
+      }
+    }
+    this.len = p;
+  }
+  /** `s` left-justified in exactly `width` columns (cut when longer). */
+  padRight(s: string, width: number): void {
+    const t = s.length > width ? s.slice(0, width) : s;
+    this.str(t);
+    this.spaces(width - t.length);
+  }
+  /** `s` right-justified in exactly `width` columns (cut when longer). */
+  padLeft(s: string, width: number): void {
+    const t = s.length > width ? s.slice(0, width) : s;
+    this.spaces(width - t.length);
+    this.str(t);
+  }
+  spaces(n: number): void {
+    if (n <= 0) return;
+    this.ensure(n);
+    this.buf.fill(32, this.len, this.len + n);
+    this.len += n;
+  }
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = c;
+  }
+  /** Non-negative or negative integer right-justified in `width` (wider when it does not fit). */
+  int(v: number, width: number): void {
+    this.fixed(v, 0, width);
+  }
+  /** Fixed-point number right-justified in `width` columns (like %width.decimalsf). */
+  fixed(v: number, decimals: number, width: number): void {
+    let r = Math.round(Math.abs(v) * POW10[decimals]);
+    if (!Number.isFinite(r) || r > 9e15) {
+      this.padLeft(v.toFixed(decimals), width);
+      return;
+    }
+    const neg = v < 0 && r !== 0;
+    // Digits are produced backwards into a scratch area at the end of the room we reserve.
+    this.ensure(width + 24);
+    const b = this.buf;
+    const tmp = this.len + width + 23;
+    let p = tmp;
+    for (let d = 0; d < decimals; d++) {
+      b[p--] = 48 + (r % 10);
+      r = Math.floor(r / 10);
+    }
+    if (decimals > 0) b[p--] = 46;
+    do {
+      b[p--] = 48 + (r % 10);
+      r = Math.floor(r / 10);
+    } while (r > 0);
+    if (neg) b[p--] = 45;
+    const n = tmp - p;
+    const pad = width - n;
+    let o = this.len;
+    for (let k = 0; k < pad; k++) b[o++] = 32;
+    b.copyWithin(o, p + 1, tmp + 1);
+    this.len = o + n;
+  }
+  toString(): string {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.len).toString('utf8');
+  }
+}

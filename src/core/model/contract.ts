@@ -1,0 +1,113 @@
+/**
+ * The ONNX contract between training/model.py (export) and the runtime (runner.ts). Binding for every model.
+ *
+ * inputs   pos        float32 [N,3]  bead positions, Å
+ *          bead_type  int64   [N]    type id from the mapping set's bead_types table
+ *          nbr        int64   [N,K]  neighbour bead indices within the card's cutoff, nearest first (ties: lower
+ *                                     index), at most card.K, padded with the bead's OWN index
+ *          nbr_mask   float32 [N,K]  1 real neighbour, 0 padding
+ *          res_offset int64   [N,K]  clamp(res[j] - res[i], -3, 3) + 3; 7 when j is in another chain; 3 on padding
+ * outputs  vectors    float32 [N,R,3] one vector per hierarchical slot (R = set.maxSlots), fed to `reconstruct`
+ *          torsions   float32 [N,4]   cos φ, sin φ, cos ψ, sin ψ of the bead's residue
+ * K is dynamic (1..card.K): padding columns contribute exactly zero, so any K ≥ the largest neighbour count gives
+ * the same result. K is never 0 (onnxruntime fails on an empty edge axis), so a bead without neighbours gets one
+ * padding column.
+ */
+import { cellListNeighbors } from '../geometry/neighbors';
+
+export const MODEL_INPUTS = ['pos', 'bead_type', 'nbr', 'nbr_mask', 'res_offset'] as const;
+export const MODEL_OUTPUTS = ['vectors', 'torsions'] as const;
+export const RES_OFFSET_CLAMP = 3;
+export const RES_OFFSET_OTHER_CHAIN = 7;
+export const RES_OFFSET_PAD = RES_OFFSET_CLAMP; // offset 0: the bead itself
+export const NUM_RES_OFFSETS = 8;
+
+/** Residue-offset class of the edge i -> j. */
+export function encodeResOffset(resI: number, resJ: number, chainI: number, chainJ: number): number {
+  if (chainI !== chainJ) return RES_OFFSET_OTHER_CHAIN;
+  const d = resJ - resI;
+  return Math.max(-RES_OFFSET_CLAMP, Math.min(RES_OFFSET_CLAMP, d)) + RES_OFFSET_CLAMP;
+}
+
+export interface ModelAccuracyRow {
+  rmsd_bb: { median: number; mean: number };
+  rmsd_sc: { median: number; mean: number };
+  rmsd_all: { median: number; mean: number };
+  chains: number;
+  [extra: string]: unknown;
+}
+
+/** `models/<id>.json`, written by training/export.py (accuracy by bench/accuracy.ts). */
+export interface ModelCard {
+  id: string;
+  format: string;
+  description?: string;
+  mapping: { id: string; hash: string };
+  /** Type id -> idname(s) (`MOL_BEAD`, several joined with `|` when they share an id). */
+  beadTypes: string[];
+  numTypes: number;
+  R: number;
+  maxLevel?: number;
+  cutoff: number;
+  K: number;
+  resOffsetEncoding?: string;
+  architecture?: Record<string, unknown>;
+  inputs: { name: string; type: string; shape: (string | number)[] }[];
+  outputs: { name: string; type: string; shape: (string | number)[] }[];
+  opset: number;
+  onnx: { file: string; sha256: string; bytes: number };
+  training?: Record<string, unknown>;
+  reference?: string;
+  accuracy?: Record<string, unknown> | null;
+}
+
+export interface ModelGraph {
+  n: number;
+  k: number;
+  nbr: BigInt64Array; // n*k
+  mask: Float32Array; // n*k
+  resOffset: BigInt64Array; // n*k
+  edges: number;
+}
+
+/**
+ * Builds the padded neighbour matrix of the contract with the cell-list search (nearest first, self excluded).
+ * `k` is the largest neighbour count (at least 1, at most maxK).
+ */
+export function buildGraph(
+  pos: Float32Array | Float64Array,
+  resIndex: ArrayLike<number>,
+  chainIndex: ArrayLike<number>,
+  cutoff: number,
+  maxK: number,
+  source = 'coordinates',
+): ModelGraph {
+  const n = pos.length / 3;
+  const nl = cellListNeighbors(pos, cutoff, maxK, source);
+  let k = 1;
+  let edges = 0;
+  for (let i = 0; i < n; i++) {
+    if (nl.count[i] > k) k = nl.count[i];
+    edges += nl.count[i];
+  }
+  const nbr = new BigInt64Array(n * k);
+  const mask = new Float32Array(n * k);
+  const resOffset = new BigInt64Array(n * k);
+  const K = nl.maxNeighbors;
+  for (let i = 0; i < n; i++) {
+    const own = BigInt(i);
+    for (let c = 0; c < k; c++) {
+      const o = i * k + c;
+      if (c < nl.count[i]) {
+        const j = nl.index[i * K + c];
+        nbr[o] = BigInt(j);
+        mask[o] = 1;
+        resOffset[o] = BigInt(encodeResOffset(resIndex[i], resIndex[j], chainIndex[i], chainIndex[j]));
+      } else {
+        nbr[o] = own;
+        resOffset[o] = BigInt(RES_OFFSET_PAD);
+      }
+    }
+  }
+  return { n, k, nbr, mask, resOffset, edges };
+}

@@ -1,0 +1,10 @@
+export * from './types';
+export * from './builder';
+export { parsePdb, formatPdb, type FormatPdbOptions } from './pdb';
+export { parseGro, formatGro } from './gro';
+export { parseMmcif, formatMmcif, cifValue } from './mmcif';
+export { parseStructure, readStructureFile, structureFormatOf, sniffStructureFormat, decodeStructureBytes, type StructureFormat } from './read';
+export { formatStructure, writeStructureFile, nonClobberingPath, assertWritable, type WriteOptions } from './write';
+export { guessElement, normalizeElement } from './elements';
+export { detectUnitProblem } from '../io/units';
+export { readWarnings } from '../io/assembler';

@@ -1,0 +1,92 @@
+/** Structure writers and the no-clobber rules: never overwrite an input, never overwrite silently. */
+import { existsSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { InputError } from '../errors';
+import type { Structure } from './types';
+import { formatPdb } from './pdb';
+import { formatGro } from './gro';
+import { formatMmcif } from './mmcif';
+import { structureFormatOf, type StructureFormat } from './read';
+
+export { formatPdb, formatGro, formatMmcif };
+
+export function formatStructure(s: Structure, format: StructureFormat, opts: { models?: Float64Array[] } = {}): string {
+  switch (format) {
+    case 'pdb':
+      return formatPdb(s, opts);
+    case 'gro':
+      return formatGro(s, opts);
+    case 'cif':
+      return formatMmcif(s, opts);
+    default:
+      throw new Error(`unknown structure format ${format as string}`);
+  }
+}
+
+/** Canonical path for comparisons: resolved, and through symlinks when the file exists. */
+function canonical(p: string): string {
+  const r = resolve(p);
+  try {
+    return realpathSync(r);
+  } catch {
+    try {
+      return join(realpathSync(dirname(r)), basename(r));
+    } catch {
+      return r;
+    }
+  }
+}
+
+export interface WriteOptions {
+  /** Overwrite an existing file (never one listed in `protect`). */
+  force?: boolean;
+  /** Paths that must never be written (the inputs of the run). */
+  protect?: string[];
+  models?: Float64Array[];
+}
+
+/** Checks the no-clobber rules for `path` and throws InputError when writing is not allowed. */
+export function assertWritable(path: string, opts: { force?: boolean; protect?: string[] } = {}): void {
+  const target = canonical(path);
+  for (const p of opts.protect ?? []) {
+    if (canonical(p) === target) throw new InputError('refusing to overwrite an input file (choose another output path)', path);
+  }
+  if (existsSync(path) && !opts.force) throw new InputError('output file already exists (use --force to overwrite, or choose another path)', path);
+}
+
+export function writeStructureFile(path: string, s: Structure, opts: WriteOptions = {}): void {
+  const fmt = structureFormatOf(path);
+  if (!fmt) throw new InputError('unknown output structure type: use .pdb, .gro, .cif or .mmcif (optionally .gz)', path);
+  assertWritable(path, opts);
+  const text = formatStructure(s, fmt, { models: opts.models });
+  const data = path.toLowerCase().endsWith('.gz') ? gzipSync(Buffer.from(text)) : text;
+  // Write beside the target and rename, so a failure never leaves a half-written output.
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to clean */
+    }
+    throw new InputError(`cannot write: ${(e as Error).message}`, path);
+  }
+}
+
+/** `x.pdb` when free, else `x-1.pdb`, `x-2.pdb`, …: the first that does not exist (`.gz` kept at the end). */
+export function nonClobberingPath(path: string): string {
+  if (!existsSync(path)) return path;
+  const m = /^(.*?)((?:\.[A-Za-z0-9]+)?(?:\.gz)?)$/.exec(path)!;
+  let stem = m[1], ext = m[2];
+  if (stem === '' || stem.endsWith('/') || stem.endsWith('\\')) {
+    stem = path;
+    ext = '';
+  }
+  for (let k = 1; ; k++) {
+    const p = `${stem}-${k}${ext}`;
+    if (!existsSync(p)) return p;
+  }
+}

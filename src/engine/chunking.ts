@@ -1,0 +1,156 @@
+/**
+ * Spatial chunking for inference on large systems.
+ *
+ * Beads are split by recursive bisection along the longest axis until each chunk's core holds at most
+ * `coreBeads` beads. Each chunk is then run with a halo: every bead within `halo` Å of the core's bounding box
+ * (a superset of every bead within `halo` of a core bead) plus, for backmappers that read sequence neighbours,
+ * whole residues within `sequenceReach` residues along the chain. Only core beads' outputs are kept. With
+ * halo ≥ the model's receptive field (layers × cutoff), each core bead sees exactly the neighbourhood it has
+ * in the whole system, so chunked and unchunked outputs agree (to float32 summation order).
+ *
+ * Memory: the model runs on core + halo beads only; the outputs (N × R × 3 float32) are the only O(N) buffers.
+ */
+import type { CgSystem } from '../core/cg';
+
+export interface Chunk {
+  /** Global bead indices whose outputs this chunk owns, ascending. */
+  core: Int32Array;
+  /** Global bead indices given to the backmapper (core ∪ halo), ascending. */
+  beads: Int32Array;
+}
+
+export interface ChunkPlanOptions {
+  /** Maximum beads in a chunk's core. */
+  coreBeads: number;
+  /** Spatial halo in Å (≥ receptive field). */
+  halo: number;
+}
+
+/** Recursive bisection of beads (by coordinates) into cores of ≤ coreBeads. */
+export function planCores(coords: Float64Array | Float32Array, coreBeads: number): Int32Array[] {
+  const n = coords.length / 3;
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  const out: Int32Array[] = [];
+  const stack: Int32Array[] = [all];
+  while (stack.length) {
+    const idx = stack.pop()!;
+    if (idx.length <= coreBeads) {
+      out.push(idx.slice().sort());
+      continue;
+    }
+    let lo = [Infinity, Infinity, Infinity];
+    let hi = [-Infinity, -Infinity, -Infinity];
+    for (const i of idx)
+      for (let c = 0; c < 3; c++) {
+        const v = coords[3 * i + c];
+        if (v < lo[c]) lo[c] = v;
+        if (v > hi[c]) hi[c] = v;
+      }
+    let axis = 0;
+    for (let c = 1; c < 3; c++) if (hi[c] - lo[c] > hi[axis] - lo[axis]) axis = c;
+    // Median split along the axis (ties broken by index, so the split is deterministic).
+    const order = Array.from(idx).sort((a, b) => coords[3 * a + axis] - coords[3 * b + axis] || a - b);
+    const half = order.length >> 1;
+    stack.push(Int32Array.from(order.slice(half)), Int32Array.from(order.slice(0, half)));
+    lo = hi = [];
+  }
+  return out;
+}
+
+/**
+ * Chunks with halos. `residueOf`/`chainOf` (per bead) enable the sequence halo: beads of residues within
+ * `sequenceReach` residue indices (same chain) of any residue already in the chunk are added. For the model
+ * that is the res_offset clamp (3): residue-index differences up to the clamp stay exact after compaction.
+ */
+export function planChunks(
+  coords: Float64Array | Float32Array,
+  opts: ChunkPlanOptions & { residueOf?: Int32Array; chainOf?: Int32Array; residueBeads?: Int32Array[]; sequenceReach?: number },
+): Chunk[] {
+  const n = coords.length / 3;
+  if (n === 0) return [];
+  const cores = planCores(coords, Math.max(1, opts.coreBeads));
+  if (cores.length === 1) return [{ core: cores[0], beads: cores[0] }];
+  const halo = opts.halo;
+  const chunks: Chunk[] = [];
+  const mark = new Uint8Array(n);
+  for (const core of cores) {
+    const lo = [Infinity, Infinity, Infinity];
+    const hi = [-Infinity, -Infinity, -Infinity];
+    for (const i of core)
+      for (let c = 0; c < 3; c++) {
+        const v = coords[3 * i + c];
+        if (v < lo[c]) lo[c] = v;
+        if (v > hi[c]) hi[c] = v;
+      }
+    mark.fill(0);
+    for (const i of core) mark[i] = 1;
+    const h2 = halo * halo;
+    for (let i = 0; i < n; i++) {
+      if (mark[i]) continue;
+      // distance from the point to the core's bounding box
+      let d2 = 0;
+      for (let c = 0; c < 3; c++) {
+        const v = coords[3 * i + c];
+        const e = v < lo[c] ? lo[c] - v : v > hi[c] ? v - hi[c] : 0;
+        d2 += e * e;
+      }
+      if (d2 <= h2) mark[i] = 1;
+    }
+    const reach = opts.sequenceReach ?? 0;
+    if (reach > 0 && opts.residueOf && opts.residueBeads && opts.chainOf) {
+      // From every bead already in the chunk (core and spatial halo), so that the residues between any two
+      // chunk beads less than `sequenceReach` apart are present and compacted residue indices keep those gaps.
+      const rs = new Set<number>();
+      for (let i = 0; i < n; i++) if (mark[i]) rs.add(opts.residueOf[i]);
+      const nres = opts.residueBeads.length;
+      for (const r of rs) {
+        const chain = opts.chainOf[opts.residueBeads[r][0]];
+        for (let k = Math.max(0, r - reach); k <= Math.min(nres - 1, r + reach); k++) {
+          const beads = opts.residueBeads[k];
+          if (!beads.length || opts.chainOf[beads[0]] !== chain) continue;
+          for (const b of beads) mark[b] = 1;
+        }
+      }
+    }
+    let count = 0;
+    for (let i = 0; i < n; i++) count += mark[i];
+    const beads = new Int32Array(count);
+    for (let i = 0, k = 0; i < n; i++) if (mark[i]) beads[k++] = i;
+    chunks.push({ core, beads });
+  }
+  return chunks;
+}
+
+/**
+ * The sub-system of `beads` (ascending global indices). Residues are restricted to those with a bead in the
+ * chunk and re-indexed in order; their `beads` lists hold the chunk-local indices of their beads. Residue
+ * index differences (the model's res_offset feature, clamped to ±3) stay exact when the chunk was planned with
+ * `sequenceReach` ≥ 3: every residue within 3 of a chunk residue is then in the chunk, so the residues between
+ * two chunk beads less than 4 apart are all present and the clamped difference is unchanged.
+ */
+export function subSystem(system: CgSystem, beads: Int32Array): { system: CgSystem; residueMap: Int32Array } {
+  const local = new Map<number, number>();
+  beads.forEach((g, k) => local.set(g, k));
+  const residueMap = new Int32Array(system.residues.length).fill(-1);
+  const residues: CgSystem['residues'] = [];
+  const sub: CgSystem['beads'] = [];
+  const coords = new Float64Array(beads.length * 3);
+  for (let k = 0; k < beads.length; k++) {
+    const g = beads[k];
+    const b = system.beads[g];
+    let r = residueMap[b.residue];
+    if (r < 0) {
+      const orig = system.residues[b.residue];
+      r = residues.length;
+      residueMap[b.residue] = r;
+      residues.push({ ...orig, beads: [] });
+    }
+    residues[r].beads.push(k);
+    sub.push({ ...b, residue: r });
+    coords[3 * k] = system.coords[3 * g];
+    coords[3 * k + 1] = system.coords[3 * g + 1];
+    coords[3 * k + 2] = system.coords[3 * g + 2];
+  }
+  return { system: { ...system, beads: sub, residues, coords }, residueMap };
+}

@@ -1,0 +1,293 @@
+/**
+ * Host side of the inference worker. Forks `dist/worker.js` (beside the bundle that contains this code, e.g.
+ * dist/extension.js or dist/cli.js) or, from sources under tsx (tests), `src/engine/worker.ts` with
+ * `--import tsx`. Requests run one at a time (a queue); progress and log events go to per-request callbacks.
+ *
+ * - Cancelling a request (AbortSignal or `cancel()`) kills the worker process and rejects with
+ *   `CancelledError`; the next request starts a fresh worker.
+ * - A worker that exits or crashes (native abort, OOM, `process.exit`) rejects the running request with
+ *   `WorkerCrashError`; the host is never affected, and the next request starts a fresh worker.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InputError } from '../core/errors';
+import type {
+  BackmapSettings,
+  BackmapTrajectoryRequest,
+  DebugRequest,
+  MapToCgRequest,
+  SerializedError,
+  StructureInput,
+  WorkerEvent,
+  WorkerRequest,
+} from '../shared/worker-protocol';
+import type { BackmapOutput, TrajectoryResult } from './pipeline';
+import type { Structure } from '../core/structure/types';
+import { CancelledError, WorkerCrashError } from './errors';
+
+export { CancelledError, WorkerCrashError };
+
+/** An error raised inside the worker; InputErrors keep their file and line. */
+export function deserializeError(e: SerializedError): Error {
+  if (e.name === 'InputError' && e.file !== undefined) {
+    const err = new InputError(e.message, e.file, e.line, e.column);
+    // The message already carries the location prefix: keep it as the worker wrote it.
+    err.message = e.message;
+    return err;
+  }
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+export interface RequestCallbacks {
+  onProgress?(stage: string, fraction: number): void;
+  onLog?(level: string, message: string): void;
+  signal?: AbortSignal;
+}
+
+export interface EngineClientOptions {
+  /** Worker entry (default: worker.js beside this bundle, else src/engine/worker.ts via tsx). */
+  workerPath?: string;
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Working directory of the worker (default: the host's; relative paths in requests resolve against it). */
+  cwd?: string;
+  /** Receives worker stderr and lifecycle messages. */
+  log?(message: string): void;
+}
+
+export interface StructureResult {
+  output: BackmapOutput;
+  written?: string;
+  markdown: string;
+}
+
+export interface MapResult {
+  cg: Structure;
+  report: unknown;
+  mappingId: string;
+  ms: number;
+  written?: string;
+}
+
+type Pending = {
+  id: number;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  cb: RequestCallbacks;
+};
+
+/** A request without its id (distributes over the union). */
+type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+const here = (): string => (typeof __dirname !== 'undefined' ? __dirname : process.cwd());
+
+/** Where the worker is and how to start it. */
+export function resolveWorker(opts: EngineClientOptions = {}): { path: string; execArgv: string[] } {
+  if (opts.workerPath) {
+    const ts = opts.workerPath.endsWith('.ts');
+    return { path: opts.workerPath, execArgv: opts.execArgv ?? (ts ? tsxArgv() : []) };
+  }
+  const dir = here();
+  const bundled = join(dir, 'worker.js');
+  if (existsSync(bundled)) return { path: bundled, execArgv: opts.execArgv ?? [] };
+  const source = join(dir, 'worker.ts');
+  if (existsSync(source)) return { path: source, execArgv: opts.execArgv ?? tsxArgv() };
+  const fromRoot = join(process.cwd(), 'dist', 'worker.js');
+  if (existsSync(fromRoot)) return { path: fromRoot, execArgv: opts.execArgv ?? [] };
+  throw new Error(`inference worker not found beside ${dir} (run "npm run build")`);
+}
+
+function tsxArgv(): string[] {
+  try {
+    const req = createRequire(join(here(), 'index.js'));
+    return ['--import', pathToFileURL(req.resolve('tsx')).href];
+  } catch {
+    return ['--import', 'tsx'];
+  }
+}
+
+export class EngineClient {
+  private child: ChildProcess | null = null;
+  private ready: Promise<void> | null = null;
+  private current: Pending | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextId = 1;
+  private disposed = false;
+  /** Workers started so far (tests check that a crash or cancel led to a new one). */
+  starts = 0;
+
+  constructor(private readonly opts: EngineClientOptions = {}) {}
+
+  /** Process id of the running worker, or null. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  private log(msg: string): void {
+    this.opts.log?.(msg);
+  }
+
+  private start(): Promise<void> {
+    if (this.child && this.ready) return this.ready;
+    const { path, execArgv } = resolveWorker(this.opts);
+    const child = fork(path, [], {
+      execArgv,
+      env: this.opts.env ?? process.env,
+      cwd: this.opts.cwd,
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.starts++;
+    this.child = child;
+    child.stdout?.on('data', (d: Buffer) => this.log(`[worker] ${d.toString().trimEnd()}`));
+    child.stderr?.on('data', (d: Buffer) => this.log(`[worker] ${d.toString().trimEnd()}`));
+    this.ready = new Promise<void>((resolve, reject) => {
+      const onReady = (ev: WorkerEvent) => {
+        if (ev.type === 'ready') {
+          child.off('message', onReady);
+          this.log(`inference worker ${ev.pid} started (${path})`);
+          resolve();
+        }
+      };
+      child.on('message', onReady);
+      child.once('error', (e) => reject(e));
+      child.once('exit', (code, signal) => reject(new WorkerCrashError(describeExit(code, signal, 'before it was ready'), code, signal)));
+    });
+    child.on('message', (ev: WorkerEvent) => this.onEvent(child, ev));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    child.on('error', (e) => this.log(`inference worker error: ${e.message}`));
+    // An unanswered ready promise must not become an unhandled rejection.
+    this.ready.catch(() => {});
+    return this.ready;
+  }
+
+  private onEvent(child: ChildProcess, ev: WorkerEvent): void {
+    if (child !== this.child) return;
+    const p = this.current;
+    if (!p || ev.id !== p.id) return;
+    switch (ev.type) {
+      case 'progress':
+        p.cb.onProgress?.(ev.stage, ev.fraction);
+        break;
+      case 'log':
+        p.cb.onLog?.(ev.level, ev.message);
+        this.log(ev.message);
+        break;
+      case 'result':
+        this.current = null;
+        p.resolve(ev.result);
+        break;
+      case 'error':
+        this.current = null;
+        p.reject(deserializeError(ev.error));
+        break;
+    }
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = null;
+    this.ready = null;
+    const p = this.current;
+    this.current = null;
+    this.log(`inference worker ${child.pid} ${describeExit(code, signal)}`);
+    if (p) p.reject(new WorkerCrashError(describeExit(code, signal, 'while running a request'), code, signal));
+  }
+
+  /** Sends one request and waits for its result; requests run one after another. */
+  private request<T>(body: RequestBody, cb: RequestCallbacks = {}): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.disposed) throw new Error('engine client disposed');
+      if (cb.signal?.aborted) throw new CancelledError();
+      await this.start();
+      const child = this.child!;
+      const id = this.nextId++;
+      return new Promise<T>((resolve, reject) => {
+        const onAbort = () => {
+          if (this.current?.id !== id) return;
+          this.current = null;
+          this.kill();
+          reject(new CancelledError());
+        };
+        this.current = {
+          id,
+          cb,
+          resolve: (v) => {
+            cb.signal?.removeEventListener('abort', onAbort);
+            resolve(v as T);
+          },
+          reject: (e) => {
+            cb.signal?.removeEventListener('abort', onAbort);
+            reject(e);
+          },
+        };
+        cb.signal?.addEventListener('abort', onAbort, { once: true });
+        child.send({ ...body, id } as WorkerRequest, (err) => {
+          if (err && this.current?.id === id) {
+            this.current = null;
+            reject(new WorkerCrashError(`could not send to the inference worker: ${err.message}`, null, null));
+          }
+        });
+      });
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  backmapStructure(
+    input: StructureInput,
+    settings: BackmapSettings = {},
+    extra: { reference?: StructureInput; out?: string; force?: boolean } & RequestCallbacks = {},
+  ): Promise<StructureResult> {
+    const { onProgress, onLog, signal, ...rest } = extra;
+    return this.request<StructureResult>({ type: 'backmapStructure', input, settings, ...rest }, { onProgress, onLog, signal });
+  }
+
+  backmapTrajectory(req: Omit<BackmapTrajectoryRequest, 'id' | 'type'>, cb: RequestCallbacks = {}): Promise<TrajectoryResult> {
+    return this.request<TrajectoryResult>({ type: 'backmapTrajectory', ...req }, cb);
+  }
+
+  mapToCg(req: Omit<MapToCgRequest, 'id' | 'type'>, cb: RequestCallbacks = {}): Promise<MapResult> {
+    return this.request<MapResult>({ type: 'mapToCg', ...req }, cb);
+  }
+
+  /** Test-only: make the worker exit, abort, throw or hang. */
+  debug(action: DebugRequest['action'], code?: number, cb: RequestCallbacks = {}): Promise<{ pid: number }> {
+    return this.request<{ pid: number }>({ type: 'debug', action, code }, cb);
+  }
+
+  /** Cancels the running request (kills the worker). */
+  cancel(): void {
+    const p = this.current;
+    if (!p) return;
+    this.current = null;
+    this.kill();
+    p.reject(new CancelledError());
+  }
+
+  private kill(): void {
+    const child = this.child;
+    this.child = null;
+    this.ready = null;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
+  /** Stops the worker; later requests are refused. */
+  dispose(): void {
+    this.disposed = true;
+    this.cancel();
+    this.kill();
+  }
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null, when = ''): string {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  return `inference worker ${how}${when ? ` ${when}` : ''}`;
+}

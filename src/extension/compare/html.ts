@@ -1,0 +1,57 @@
+// The comparison webview's HTML, without `vscode` so tests build the very same page for headless Chromium.
+import { randomBytes } from 'node:crypto';
+
+export interface CompareHtmlOptions {
+  /** `webview.cspSource` (in tests: the origin of the static server). */
+  cspSource: string;
+  /** URI of `dist/webview.js` as the webview sees it. */
+  scriptUri: string;
+  /** URI of `dist/webview.css`. */
+  styleUri: string;
+  nonce: string;
+  title?: string;
+}
+
+/** 32 random characters for the script nonce; a fresh one for every HTML render. */
+export function makeNonce(): string {
+  return randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 32).padEnd(32, '0');
+}
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * Strict CSP: nothing loads but our own bundle (by nonce) and stylesheet; `fetch` only to webview
+ * resources (large structures). `'unsafe-eval'` is required by the pinned Mol* 5.11: it compiles
+ * parts of its GL shader templates and task scheduler with `new Function` (mol-util/string.ts,
+ * mol-task/util/scheduler.ts) and fails to render without it.
+ */
+export function compareCsp(o: Pick<CompareHtmlOptions, 'cspSource' | 'nonce'>): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${o.nonce}' 'unsafe-eval'`,
+    `style-src ${o.cspSource}`,
+    `img-src ${o.cspSource} data: blob:`,
+    `font-src ${o.cspSource} data:`,
+    `connect-src ${o.cspSource} data: blob:`,
+    'worker-src blob:',
+  ].join('; ');
+}
+
+export function compareHtml(o: CompareHtmlOptions): string {
+  const title = escapeHtml(o.title ?? 'Backmap comparison');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${compareCsp(o)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<link rel="stylesheet" href="${escapeHtml(o.styleUri)}">
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${o.nonce}" src="${escapeHtml(o.scriptUri)}"></script>
+</body>
+</html>
+`;
+}

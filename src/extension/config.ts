@@ -1,0 +1,33 @@
+// Typed view of the `backmapStudio.*` settings (declared in package.json `contributes.configuration`).
+import * as vscode from 'vscode';
+
+export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+
+export interface Settings {
+  device: Device;
+  /** `auto` (model matching the mapping), `template` (model-free) or a model id / .onnx path. */
+  model: string;
+  /** Mapping set id (`martini3`, `ca`) or folder; `auto` detects it from the bead names. */
+  mapping: string;
+  residueNameMap: Record<string, string>;
+  refineBackbone: boolean;
+  refineClashes: boolean;
+  chunkSize: number;
+  referenceStructure: string;
+}
+
+export function readSettings(scope?: vscode.Uri): Settings {
+  const c = vscode.workspace.getConfiguration('backmapStudio', scope);
+  const device = c.get<string>('device', 'auto');
+  return {
+    device: (DEVICES as readonly string[]).includes(device) ? (device as Device) : 'auto',
+    model: c.get<string>('model', 'auto') || 'auto',
+    mapping: c.get<string>('mapping', 'auto') || 'auto',
+    residueNameMap: c.get<Record<string, string>>('residueNameMap', {}) ?? {},
+    refineBackbone: c.get<boolean>('refine.backbone', true),
+    refineClashes: c.get<boolean>('refine.clashes', true),
+    chunkSize: Math.max(1, Math.floor(c.get<number>('chunkSize', 100000))),
+    referenceStructure: c.get<string>('mapping.referenceStructure', ''),
+  };
+}

@@ -1,0 +1,55 @@
+// One inference worker client per extension host (lazily started, disposed on deactivate). The worker is
+// dist/worker.js beside dist/extension.js, so it also resolves onnxruntime-node from the VSIX's own node_modules.
+import * as vscode from 'vscode';
+import { EngineClient } from '../engine/client';
+import type { BackmapSettings, Stage } from '../shared/worker-protocol';
+import type { Settings } from './config';
+import { log } from './log';
+
+let client: EngineClient | undefined;
+
+export function engine(ctx: vscode.ExtensionContext): EngineClient {
+  if (!client) {
+    client = new EngineClient({ workerPath: vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'worker.js').fsPath, log: (m) => log().info(m) });
+    ctx.subscriptions.push({ dispose: () => disposeEngine() });
+  }
+  return client;
+}
+
+export function disposeEngine(): void {
+  client?.dispose();
+  client = undefined;
+}
+
+/** Settings as the worker takes them. */
+export function engineSettings(s: Settings): BackmapSettings {
+  return {
+    model: s.model,
+    mapping: s.mapping === 'auto' ? undefined : s.mapping,
+    device: s.device,
+    residueNameMap: Object.keys(s.residueNameMap).length ? s.residueNameMap : undefined,
+    refine: { backbone: s.refineBackbone, clashes: s.refineClashes },
+    chunkSize: s.chunkSize,
+  };
+}
+
+const STAGES: Stage[] = ['parse', 'assign', 'model', 'graph', 'inference', 'rebuild', 'refine', 'metrics', 'write'];
+const LABEL: Record<string, string> = {
+  parse: 'reading input', assign: 'assigning beads', model: 'loading model', graph: 'building the bead graph',
+  inference: 'running the network', rebuild: 'rebuilding atoms', refine: 'refining', metrics: 'computing quality metrics',
+  write: 'writing', frames: 'frames',
+};
+
+/** Turns worker stage events into monotone `withProgress` increments. */
+export function progressReporter(progress: vscode.Progress<{ message?: string; increment?: number }>): (stage: string, fraction: number) => void {
+  let shown = 0;
+  return (stage, fraction) => {
+    const f = Math.min(Math.max(fraction, 0), 1);
+    const i = STAGES.indexOf(stage as Stage);
+    const overall = stage === 'frames' ? f * 100 : i < 0 ? shown : ((i + f) / STAGES.length) * 100;
+    const increment = overall > shown ? overall - shown : 0;
+    shown = Math.max(shown, overall);
+    const pct = stage === 'frames' || fraction < 1 ? ` ${Math.round(f * 100)}%` : '';
+    progress.report({ message: `${LABEL[stage] ?? stage}${pct}`, increment });
+  };
+}

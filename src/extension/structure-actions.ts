@@ -1,0 +1,216 @@
+// Commands on structure files: backmap (through the inference worker), backmap a trajectory, compare, view.
+import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readStructureFile, structureFormatOf } from '../core/structure/read';
+import { nonClobberingPath } from '../core/structure/write';
+import { residuesOf } from '../core/structure/builder';
+import type { Structure } from '../core/structure/types';
+import { compareStructures } from '../core/metrics';
+import { renderReport } from '../engine/report';
+import type { BackmapReport } from '../engine/pipeline';
+import { readSettings } from './config';
+import { showComparison } from './comparison';
+import { engine, engineSettings, progressReporter } from './engine';
+import { log } from './log';
+import { ReportStore } from './report';
+import { STRUCTURE_FILTER, TRAJECTORY_FILTER, argUri, isStructurePath, isTrajectoryPath, pickFile, structureTarget } from './pick';
+
+const STRUCT_EXT = /(\.(pdb|ent|gro|cif|mmcif))?(\.gz)?$/i;
+const stemOf = (p: string) => path.basename(p).replace(STRUCT_EXT, '');
+
+/** `<dir>/<stem>.<tag>.<ext>`, never an existing file. */
+function outputBeside(input: string, tag: string, ext: string): string {
+  return nonClobberingPath(path.join(path.dirname(input), `${stemOf(input)}.${tag}.${ext}`));
+}
+
+export interface BackmapCommandResult {
+  output: string;
+  report: string;
+  model: string;
+  provider: string;
+  residues: number;
+  atoms: number;
+  seconds: number;
+}
+
+function summary(r: BackmapReport): string {
+  const bits = [`${r.counts.residues} residues, ${r.counts.atoms} atoms`, `${r.modelId} on ${r.provider}`];
+  if (Number.isFinite(r.clashPercent)) bits.push(`clashes ${r.clashPercent.toFixed(1)} %`);
+  return bits.join(' · ');
+}
+
+/** "Backmap this PDB" (also GRO/mmCIF, .gz): result beside the input, comparison view, stored report. */
+export async function backmapCommand(ctx: vscode.ExtensionContext, reports: ReportStore, arg?: unknown): Promise<BackmapCommandResult | undefined> {
+  const uri = await structureTarget(arg, 'CG structure to backmap');
+  if (!uri) return undefined;
+  const input = uri.fsPath;
+  const settings = readSettings(uri);
+  const fmt = structureFormatOf(input) ?? 'pdb';
+  const out = outputBeside(input, 'backmapped', fmt === 'cif' ? 'cif' : fmt);
+  const t0 = Date.now();
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Backmapping ${path.basename(input)}`, cancellable: true },
+    async (progress, token) => {
+      const ac = new AbortController();
+      const sub = token.onCancellationRequested(() => ac.abort());
+      try {
+        return await engine(ctx).backmapStructure({ path: input }, engineSettings(settings), {
+          out,
+          onProgress: progressReporter(progress),
+          onLog: (level, message) => (level === 'error' ? log().error(message) : level === 'warning' ? log().warn(message) : log().info(message)),
+          signal: ac.signal,
+        });
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  const written = result.written ?? out;
+  const seconds = (Date.now() - t0) / 1000;
+  const r = result.output.report;
+  log().info(`backmapped ${input} → ${written} in ${seconds.toFixed(2)} s: ${summary(r)}`);
+  for (const n of r.notes) log().info(`note: ${n}`);
+  const reportUri = await reports.save({ markdown: result.markdown, output: written, input, createdAt: new Date().toISOString() });
+  // The comparison view is a convenience: a failure there must not hide the successful backmapping.
+  try {
+    await showComparison(ctx, {
+      cg: readStructureFile(input), backmapped: result.output.structure,
+      title: `${path.basename(written)} (from ${path.basename(input)})`, source: { cg: input, backmapped: written },
+    });
+  } catch (e) {
+    log().error(`comparison view failed: ${e instanceof Error ? e.stack : e}`);
+  }
+  const msg = `Backmapped ${path.basename(input)} → ${path.basename(written)} (${summary(r)}, ${seconds.toFixed(1)} s)`;
+  void (r.unknown.length ? vscode.window.showWarningMessage(`${msg}; ${r.unknown.length} unknown CG particles skipped`, 'Open', 'Show Report') : vscode.window.showInformationMessage(msg, 'Open', 'Show Report'))
+    .then((c) => {
+      if (c === 'Open') void vscode.window.showTextDocument(vscode.Uri.file(written), { preview: false });
+      if (c === 'Show Report') void reports.show();
+    });
+  return { output: written, report: reportUri.fsPath, model: r.modelId, provider: r.provider, residues: r.counts.residues, atoms: r.counts.atoms, seconds };
+}
+
+/** Candidate files of `re` in the folder of `near`, for a quick pick before the file dialog. */
+async function pickNear(near: string, re: RegExp, filters: Record<string, string[]>, title: string, allowNone?: string): Promise<string | null | undefined> {
+  const dir = path.dirname(near);
+  const found = fs.readdirSync(dir).filter((f) => re.test(f) && path.join(dir, f) !== near).sort();
+  const items: (vscode.QuickPickItem & { value: string | null })[] = found.map((f) => ({ label: f, description: dir, value: path.join(dir, f) }));
+  if (allowNone) items.push({ label: allowNone, value: null });
+  items.push({ label: '$(folder-opened) Browse…', value: '' });
+  const c = await vscode.window.showQuickPick(items, { title });
+  if (!c) return undefined;
+  if (c.value === null) return null;
+  return c.value || (await pickFile(title, filters))?.fsPath;
+}
+
+export interface TrajectoryCommandResult {
+  output: string;
+  topology?: string;
+  frames: number;
+  framesPerSecond: number;
+  report: string;
+}
+
+/** "Backmap trajectory…": XTC/DCD/TRR (or a multi-model topology) + CG topology → all-atom trajectory beside it. */
+export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, reports: ReportStore, arg?: unknown, second?: unknown): Promise<TrajectoryCommandResult | undefined> {
+  const a = argUri(arg)?.fsPath;
+  const b = argUri(second)?.fsPath;
+  let trajectory: string | undefined;
+  let topology: string | undefined;
+  if (a && isTrajectoryPath(a)) trajectory = a;
+  else if (a && isStructurePath(a)) topology = a;
+  if (b && isTrajectoryPath(b)) trajectory = b;
+  else if (b && isStructurePath(b)) topology = b;
+  if (!a && !b) {
+    trajectory = (await pickFile('CG trajectory (XTC, DCD, TRR)', TRAJECTORY_FILTER))?.fsPath;
+    if (!trajectory) return undefined;
+  }
+  if (!topology) {
+    const t = await pickNear(trajectory!, /\.(pdb|gro|cif|mmcif)(\.gz)?$/i, STRUCTURE_FILTER, 'CG topology (structure with the same particles)');
+    if (!t) return undefined;
+    topology = t;
+  } else if (!trajectory && !b) {
+    const t = await pickNear(topology, /\.(xtc|dcd|trr)$/i, TRAJECTORY_FILTER, 'CG trajectory', 'No trajectory: backmap the models of the topology');
+    if (t === undefined) return undefined;
+    trajectory = t ?? undefined;
+  }
+  const settings = readSettings(vscode.Uri.file(topology));
+  const base = trajectory ?? topology;
+  const ext = trajectory ? path.extname(trajectory).slice(1).toLowerCase() : 'pdb';
+  const out = nonClobberingPath(path.join(path.dirname(base), `${path.basename(base).replace(/\.(xtc|dcd|trr)$/i, '').replace(STRUCT_EXT, '')}.backmapped.${ext}`));
+  const r = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Backmapping trajectory ${path.basename(base)}`, cancellable: true },
+    async (progress, token) => {
+      const ac = new AbortController();
+      const sub = token.onCancellationRequested(() => ac.abort());
+      try {
+        return await engine(ctx).backmapTrajectory(
+          { topology: topology!, trajectory, out, settings: engineSettings(settings) },
+          { onProgress: progressReporter(progress), onLog: (_l, m) => log().info(m), signal: ac.signal },
+        );
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+  log().info(`trajectory ${base} → ${r.out}: ${r.frames} frames, ${r.framesPerSecond.toFixed(2)} frames/s`);
+  const markdown = `${renderReport({ report: r.report })}\n\n## Trajectory\n\n- **Frames:** ${r.frames}\n- **Speed:** ${r.framesPerSecond.toFixed(2)} frames/s (${r.seconds.toFixed(1)} s)\n- **Output:** ${r.out}${r.topologyOut ? `\n- **All-atom topology:** ${r.topologyOut}` : ''}\n`;
+  const reportUri = await reports.save({ markdown, output: r.out, input: base, createdAt: new Date().toISOString() });
+  const aaTop = r.topologyOut ?? (ext === 'pdb' ? r.out : undefined);
+  if (aaTop) {
+    try {
+      await showComparison(ctx, { cg: readStructureFile(topology), backmapped: readStructureFile(aaTop), title: `${path.basename(r.out)} (first frame)`, source: { cg: topology, backmapped: aaTop } });
+    } catch (e) {
+      log().error(`comparison view failed: ${e instanceof Error ? e.stack : e}`);
+    }
+  }
+  void vscode.window.showInformationMessage(`Backmapped ${r.frames} frames → ${path.basename(r.out)} (${r.framesPerSecond.toFixed(1)} frames/s)`, 'Show Report')
+    .then((c) => c && reports.show());
+  return { output: r.out, topology: r.topologyOut, frames: r.frames, framesPerSecond: r.framesPerSecond, report: reportUri.fsPath };
+}
+
+/** True when a structure looks coarse-grained: no residue carries the N/CA/C backbone triplet. */
+export function looksCoarseGrained(s: Structure): boolean {
+  let aa = 0;
+  let n = 0;
+  for (const r of residuesOf(s.atoms)) {
+    n++;
+    const names = new Set<string>();
+    for (let i = r.start; i < r.end; i++) names.add(s.atoms.name[i]);
+    if (names.has('N') && names.has('CA') && names.has('C')) aa++;
+  }
+  return n > 0 && aa < n / 2;
+}
+
+/** "Compare with reference…": a structure (backmapped or any all-atom model) against an all-atom reference. */
+export async function compareWithReferenceCommand(ctx: vscode.ExtensionContext, arg?: unknown, refArg?: unknown): Promise<{ rmsd_bb: number; rmsd_sc: number; rmsd_all: number; matched: number } | undefined> {
+  const uri = await structureTarget(arg, 'Structure to compare (backmapped)');
+  if (!uri) return undefined;
+  // Two files selected in the Explorer: the other one is the reference.
+  const other = Array.isArray(refArg) && refArg.length === 2 ? (refArg as unknown[]).map(argUri).find((u) => u && u.fsPath !== uri.fsPath) : undefined;
+  const ref = (other ?? argUri(refArg))?.fsPath ?? (await pickFile('All-atom reference structure', STRUCTURE_FILTER))?.fsPath;
+  if (!ref) return undefined;
+  const model = readStructureFile(uri.fsPath);
+  const reference = readStructureFile(ref);
+  const cg = looksCoarseGrained(model);
+  const c = cg ? undefined : compareStructures(model, reference);
+  await showComparison(ctx, {
+    ...(cg ? { cg: model } : { backmapped: model }), reference,
+    title: `${path.basename(uri.fsPath)} vs ${path.basename(ref)}`, source: { [cg ? 'cg' : 'backmapped']: uri.fsPath, reference: ref },
+  });
+  if (!c) return undefined;
+  const f = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} Å` : 'n/a');
+  log().info(`compare ${uri.fsPath} vs ${ref}: bb ${f(c.rmsd_bb)}, sc ${f(c.rmsd_sc)}, all ${f(c.rmsd_all)} over ${c.matched} atoms`);
+  void vscode.window.showInformationMessage(`RMSD vs ${path.basename(ref)}: backbone ${f(c.rmsd_bb)}, side chains ${f(c.rmsd_sc)}, all ${f(c.rmsd_all)} (${c.matched} atoms)`);
+  return { rmsd_bb: c.rmsd_bb, rmsd_sc: c.rmsd_sc, rmsd_all: c.rmsd_all, matched: c.matched };
+}
+
+/** "Open in comparison view" for any structure file (CG files become the bead layer). */
+export async function openComparisonCommand(ctx: vscode.ExtensionContext, arg?: unknown): Promise<{ layer: 'cg' | 'backmapped'; atoms: number } | undefined> {
+  const uri = await structureTarget(arg, 'Structure to view');
+  if (!uri) return undefined;
+  const s = readStructureFile(uri.fsPath);
+  const layer = looksCoarseGrained(s) ? 'cg' : 'backmapped';
+  await showComparison(ctx, { [layer]: s, title: path.basename(uri.fsPath), source: { [layer]: uri.fsPath } });
+  return { layer, atoms: s.atoms.count };
+}

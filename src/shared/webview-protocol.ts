@@ -1,0 +1,268 @@
+/**
+ * Messages between the extension and the Mol* comparison webview (`webview/main.ts`).
+ *
+ * Everything here is JSON-safe on purpose: VS Code's `postMessage` serialises with JSON (typed arrays
+ * excepted), so undefined angles are `null`, never `NaN`. Both ends validate what they receive with
+ * `isExtensionToWebview` / `isWebviewToExtension` because a webview is an untrusted boundary.
+ */
+
+export const LAYER_IDS = ['cg', 'backmapped', 'reference'] as const;
+export type LayerId = (typeof LAYER_IDS)[number];
+
+/**
+ * One structure layer. Small structures travel inline (`data`); large ones as a webview URI
+ * (`webview.asWebviewUri` of a file the extension wrote, or the user's own file) that the webview
+ * fetches, so megabytes of PDB text never go through JSON.
+ */
+export interface LayerData {
+  format: 'pdb' | 'cif';
+  data?: string | Uint8Array;
+  uri?: string;
+  /** Shown in the layer toggle. */
+  label?: string;
+  /** Number of models (trajectory frames) in the data; 1 when absent. */
+  models?: number;
+  /** Atoms in one model (for the status line and the load-time report). */
+  atoms?: number;
+}
+
+export interface ResidueKey {
+  chainId: string;
+  resSeq: number;
+  iCode: string;
+}
+
+/** Per-residue deviation of the backmapped structure from the reference (Å, after superposition). */
+export interface PerResidueRow extends ResidueKey {
+  resName: string;
+  rmsd: number | null;
+  rmsd_bb: number | null;
+  rmsd_sc: number | null;
+}
+
+/** Backbone and side-chain torsions in degrees; `null` where undefined (termini, GLY χ1, …). */
+export interface TorsionRow extends ResidueKey {
+  resName: string;
+  phi: number | null;
+  psi: number | null;
+  omega: number | null;
+  chi1: number | null;
+  chi2: number | null;
+}
+
+/**
+ * A rigid transform applied to one layer: 4x4 matrix, column-major (Mol* `Mat4` layout:
+ * rotation in elements 0-2/4-6/8-10, translation in 12-14).
+ */
+export interface LayerTransform {
+  layer: LayerId;
+  matrix: number[];
+  /** CA RMSD after the fit, Å. */
+  rmsd?: number;
+  /** Number of matched CA pairs used. */
+  matched?: number;
+}
+
+export interface ComparisonSummary {
+  rmsd_bb: number | null;
+  rmsd_sc: number | null;
+  rmsd_all: number | null;
+  matched: number;
+}
+
+/** Paths the extension needs to rebuild the payload after a window reload (kept in webview state). */
+export interface ComparisonSource {
+  cg?: string;
+  backmapped?: string;
+  reference?: string;
+  [extra: string]: string | undefined;
+}
+
+export interface LoadMessage {
+  type: 'load';
+  title: string;
+  layers: Partial<Record<LayerId, LayerData>>;
+  perResidue: PerResidueRow[];
+  torsions: { backmapped?: TorsionRow[]; reference?: TorsionRow[] };
+  summary?: ComparisonSummary;
+  /** Fit of one layer onto another on matched CA; applied when the user asks to superpose. */
+  superposition?: LayerTransform;
+  /**
+   * Trajectory: `count` frames. When the layers hold all frames as models, the slider switches models;
+   * with `streamed`, the webview asks for each frame with `requestFrame` and gets a `frame` message.
+   */
+  frames?: { count: number; current?: number; streamed?: boolean; labels?: string[] };
+  source?: ComparisonSource;
+}
+
+export interface FrameMessage {
+  type: 'frame';
+  index: number;
+  layers: Partial<Record<LayerId, LayerData>>;
+  perResidue?: PerResidueRow[];
+  torsions?: { backmapped?: TorsionRow[]; reference?: TorsionRow[] };
+  summary?: ComparisonSummary;
+  superposition?: LayerTransform;
+}
+
+export type ExtensionToWebview =
+  | LoadMessage
+  | FrameMessage
+  | { type: 'highlightResidues'; residues: ResidueKey[]; focus?: boolean }
+  | { type: 'setFrame'; index: number }
+  | { type: 'setLayerVisible'; layer: LayerId; visible: boolean }
+  /** Answer to `requestSuperpose`; `null` when no fit was possible (reason in `message`). */
+  | { type: 'superpose'; transform: LayerTransform | null; message?: string };
+
+export type WebviewToExtension =
+  | { type: 'ready' }
+  | { type: 'revealResidue'; residue: ResidueKey; layer: LayerId }
+  | { type: 'requestSuperpose'; frame: number }
+  | { type: 'requestFrame'; index: number }
+  | { type: 'error'; message: string; detail?: string }
+  /** Sent after each load/frame finished drawing; `ms` from message receipt to first frame drawn. */
+  | { type: 'rendered'; ms: number; atoms: number; layers: LayerId[]; frame: number };
+
+// ---------------------------------------------------------------- runtime validation
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isNumOrNull = (v: unknown): boolean => v === null || isNum(v);
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const optional = (v: unknown, f: (x: unknown) => boolean): boolean => v === undefined || f(v);
+const isArrayOf = (v: unknown, f: (x: unknown) => boolean): boolean => Array.isArray(v) && v.every(f);
+
+export const isLayerId = (v: unknown): v is LayerId => isStr(v) && (LAYER_IDS as readonly string[]).includes(v);
+
+export function isResidueKey(v: unknown): v is ResidueKey {
+  return isObj(v) && isStr(v.chainId) && isInt(v.resSeq) && isStr(v.iCode);
+}
+
+export function isLayerData(v: unknown): v is LayerData {
+  if (!isObj(v) || (v.format !== 'pdb' && v.format !== 'cif')) return false;
+  const hasData = isStr(v.data) || v.data instanceof Uint8Array;
+  const hasUri = isStr(v.uri) && v.uri.length > 0;
+  // Exactly one source: both would be ambiguous, neither is nothing to show.
+  if (hasData === hasUri) return false;
+  if (v.data !== undefined && !hasData) return false;
+  if (v.uri !== undefined && !hasUri) return false;
+  return optional(v.label, isStr) && optional(v.models, (m) => isInt(m) && (m as number) >= 1) && optional(v.atoms, (a) => isInt(a) && (a as number) >= 0);
+}
+
+function isLayers(v: unknown): boolean {
+  if (!isObj(v)) return false;
+  return Object.entries(v).every(([k, d]) => isLayerId(k) && (d === undefined || isLayerData(d)));
+}
+
+export function isPerResidueRow(v: unknown): v is PerResidueRow {
+  return isResidueKey(v) && isStr((v as Obj).resName) && ['rmsd', 'rmsd_bb', 'rmsd_sc'].every((k) => isNumOrNull((v as Obj)[k]));
+}
+
+export function isTorsionRow(v: unknown): v is TorsionRow {
+  return isResidueKey(v) && isStr((v as Obj).resName) && ['phi', 'psi', 'omega', 'chi1', 'chi2'].every((k) => isNumOrNull((v as Obj)[k]));
+}
+
+function isTorsions(v: unknown): boolean {
+  return isObj(v) && optional(v.backmapped, (x) => isArrayOf(x, isTorsionRow)) && optional(v.reference, (x) => isArrayOf(x, isTorsionRow));
+}
+
+export function isLayerTransform(v: unknown): v is LayerTransform {
+  return (
+    isObj(v) &&
+    isLayerId(v.layer) &&
+    isArrayOf(v.matrix, isNum) &&
+    (v.matrix as number[]).length === 16 &&
+    optional(v.rmsd, isNum) &&
+    optional(v.matched, isInt)
+  );
+}
+
+function isSummary(v: unknown): boolean {
+  return isObj(v) && isNumOrNull(v.rmsd_bb) && isNumOrNull(v.rmsd_sc) && isNumOrNull(v.rmsd_all) && isInt(v.matched);
+}
+
+function isFrames(v: unknown): boolean {
+  return (
+    isObj(v) &&
+    isInt(v.count) &&
+    (v.count as number) >= 1 &&
+    optional(v.current, (c) => isInt(c) && (c as number) >= 0 && (c as number) < (v.count as number)) &&
+    optional(v.streamed, isBool) &&
+    optional(v.labels, (l) => isArrayOf(l, isStr))
+  );
+}
+
+function isSource(v: unknown): boolean {
+  return isObj(v) && Object.values(v).every((x) => x === undefined || isStr(x));
+}
+
+export function isExtensionToWebview(msg: unknown): msg is ExtensionToWebview {
+  if (!isObj(msg)) return false;
+  switch (msg.type) {
+    case 'load':
+      return (
+        isStr(msg.title) &&
+        isLayers(msg.layers) &&
+        isArrayOf(msg.perResidue, isPerResidueRow) &&
+        isTorsions(msg.torsions) &&
+        optional(msg.summary, isSummary) &&
+        optional(msg.superposition, isLayerTransform) &&
+        optional(msg.frames, isFrames) &&
+        optional(msg.source, isSource)
+      );
+    case 'frame':
+      return (
+        isInt(msg.index) &&
+        (msg.index as number) >= 0 &&
+        isLayers(msg.layers) &&
+        optional(msg.perResidue, (p) => isArrayOf(p, isPerResidueRow)) &&
+        optional(msg.torsions, isTorsions) &&
+        optional(msg.summary, isSummary) &&
+        optional(msg.superposition, isLayerTransform)
+      );
+    case 'highlightResidues':
+      return isArrayOf(msg.residues, isResidueKey) && optional(msg.focus, isBool);
+    case 'setFrame':
+      return isInt(msg.index) && (msg.index as number) >= 0;
+    case 'setLayerVisible':
+      return isLayerId(msg.layer) && isBool(msg.visible);
+    case 'superpose':
+      return (msg.transform === null || isLayerTransform(msg.transform)) && optional(msg.message, isStr);
+    default:
+      return false;
+  }
+}
+
+export function isWebviewToExtension(msg: unknown): msg is WebviewToExtension {
+  if (!isObj(msg)) return false;
+  switch (msg.type) {
+    case 'ready':
+      return true;
+    case 'revealResidue':
+      return isResidueKey(msg.residue) && isLayerId(msg.layer);
+    case 'requestSuperpose':
+      return isInt(msg.frame) && (msg.frame as number) >= 0;
+    case 'requestFrame':
+      return isInt(msg.index) && (msg.index as number) >= 0;
+    case 'error':
+      return isStr(msg.message) && optional(msg.detail, isStr);
+    case 'rendered':
+      return isNum(msg.ms) && isInt(msg.atoms) && isArrayOf(msg.layers, isLayerId) && isInt(msg.frame);
+    default:
+      return false;
+  }
+}
+
+/** Stable string key of a residue, used for maps on both sides. */
+export const residueKeyString = (r: ResidueKey): string => `${r.chainId}|${r.resSeq}|${r.iCode}`;
+
+/** `NaN`/`Infinity` → `null` so a number survives JSON. */
+export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Row-major 3x3 rotation + translation (as `kabsch` returns) → column-major 4x4 for Mol*. */
+export function rigidToMat4(R: ArrayLike<number>, t: ArrayLike<number>): number[] {
+  return [R[0], R[3], R[6], 0, R[1], R[4], R[7], 0, R[2], R[5], R[8], 0, t[0], t[1], t[2], 1];
+}

@@ -1,0 +1,102 @@
+// UI end-to-end: a user session in code-server with the packaged linux-x64 VSIX installed into a fresh profile.
+// Right-click → Backmap this PDB, the comparison view's pixels, the Problems panel, palette commands.
+// Screenshots: test-results/e2e-*.png.  Run: npm run test:e2e   (E2E_VSIX=path skips packaging; KEEP=1 keeps temp dirs)
+import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildPeptide } from '../../src/core/build/peptide';
+import { parseMappingText } from '../../src/core/mapping/parse';
+import { parsePdb } from '../../src/core/structure/pdb';
+import { residuesOf } from '../../src/core/structure/builder';
+import type { Structure } from '../../src/core/structure/types';
+import { BAD_MAPPING, FIXTURE_SEQUENCE } from '../../scripts/harness/fixture-data';
+import { RESULTS, contextMenu, explorerRow, openSession, poll, runCommand, type Session } from './harness';
+import { pixstats } from './pixstats';
+
+/** residue label → sorted heavy-atom names */
+function heavyAtomsByResidue(s: Structure): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of residuesOf(s.atoms)) {
+    const names: string[] = [];
+    for (let i = r.start; i < r.end; i++) if (s.atoms.element[i] !== 'H') names.push(s.atoms.name[i]);
+    out.set(`${r.chainId}:${r.resName}${r.resSeq}`, names.sort());
+  }
+  return out;
+}
+
+describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, () => {
+  let s: Session;
+  const shot = (name: string) => join(RESULTS, `e2e-${name}.png`);
+
+  before(async () => { s = await openSession(); }, { timeout: 300000 });
+  after(async () => { await s?.close(); });
+
+  it('opens the fixture workspace', async () => {
+    await explorerRow(s.page, 'cg.pdb').waitFor({ state: 'visible', timeout: 90000 });
+    await s.page.screenshot({ path: shot('workspace') });
+  });
+
+  it('Explorer context menu "Backmap this PDB" writes the all-atom structure beside the input', async () => {
+    const before = new Set(readdirSync(s.ws));
+    await contextMenu(s.page, explorerRow(s.page, 'cg.pdb'), 'Backmap this PDB');
+    const out = await poll(() => readdirSync(s.ws).find((f) => !before.has(f) && /^cg.*\.pdb$/.test(f)), 180000, 'the backmapped file');
+    // The file is complete once the worker renamed it into place; parse it as a user's tool would.
+    const model = parsePdb(readFileSync(join(s.ws, out), 'utf8'), out);
+    const ref = buildPeptide(FIXTURE_SEQUENCE);
+    const got = heavyAtomsByResidue(model);
+    const want = heavyAtomsByResidue(ref);
+    assert.deepEqual([...got.keys()], [...want.keys()], 'residues differ from the peptide the CG input was made from');
+    for (const [k, names] of want) assert.deepEqual(got.get(k), names, `heavy atoms of ${k}`);
+    await s.page.screenshot({ path: shot('backmapped') });
+  });
+
+  it('the comparison view renders the structures (WebGL pixels)', async () => {
+    const frame = s.page.locator('iframe.webview.ready').first();
+    await frame.waitFor({ state: 'visible', timeout: 60000 });
+    const inner = s.page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+    await inner.locator('canvas').first().waitFor({ state: 'visible', timeout: 60000 });
+    await s.page.waitForTimeout(4000); // Mol* fades the structure in
+    await frame.screenshot({ path: shot('compare') });
+    const box = (await frame.boundingBox())!;
+    const st = pixstats(shot('compare'), [10, 10, Math.floor(box.width) - 20, Math.floor(box.height) - 20]);
+    console.log(`compare view pixels: ${JSON.stringify(st)}`);
+    assert.ok(st.nonBackgroundFraction > 0.02, `only ${st.nonBackgroundFraction} of the view differs from the background`);
+    assert.ok(st.distinctColours > 50, `only ${st.distinctColours} distinct colours`);
+  });
+
+  it('the Problems panel shows the mapping diagnostics', async () => {
+    const expected = parseMappingText(BAD_MAPPING, 'ala.yaml').diagnostics.filter((d) => d.severity === 'error');
+    assert.ok(expected.length >= 2, 'fixture should have at least two errors');
+    await s.page.keyboard.press('Control+P');
+    const input = s.page.locator('.quick-input-widget input.input');
+    await input.fill('mappings/bad/ala.yaml');
+    await s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'ala.yaml' }).first().waitFor();
+    await s.page.keyboard.press('Enter');
+    await runCommand(s.page, 'Problems: Focus on Problems View');
+    const panel = s.page.locator('.markers-panel');
+    for (const d of expected) {
+      // The Problems panel shows the first line of the message.
+      const first = d.message.split('\n')[0].slice(0, 60);
+      await panel.getByText(first, { exact: false }).first().waitFor({ timeout: 60000 });
+    }
+    await s.page.screenshot({ path: shot('problems') });
+  });
+
+  it('palette "Backmap Studio: Select model…" stores the choice in the workspace settings', async () => {
+    await runCommand(s.page, 'Backmap Studio: Select model…');
+    const row = s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'template' }).first();
+    await row.waitFor();
+    await s.page.screenshot({ path: shot('select-model') });
+    await row.click();
+    const settings = join(s.ws, '.vscode', 'settings.json');
+    await poll(() => existsSync(settings) && /"backmapStudio\.model":\s*"template"/.test(readFileSync(settings, 'utf8')), 20000, 'backmapStudio.model = template');
+  });
+
+  it('palette "Backmap Studio: Show backmapping report" opens the report preview', async () => {
+    await runCommand(s.page, 'Backmap Studio: Show backmapping report');
+    await s.page.locator('.tab', { hasText: 'last-report' }).first().waitFor({ timeout: 30000 });
+    await s.page.waitForTimeout(1500);
+    await s.page.screenshot({ path: shot('report') });
+  });
+});

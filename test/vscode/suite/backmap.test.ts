@@ -1,0 +1,113 @@
+// "Backmap this PDB" through the real command and the real inference worker (dist/worker.js).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { buildPeptide } from '../../../src/core/build/peptide';
+import { residuesOf } from '../../../src/core/structure/builder';
+import { readStructureFile } from '../../../src/core/structure/read';
+import type { Structure } from '../../../src/core/structure/types';
+import { listModels } from '../../../src/core/model/registry';
+import { FIXTURE_SEQUENCE } from '../../../scripts/harness/fixture-data';
+import { EXT_ID, waitFor, wsFile, wsRoot } from './util';
+
+interface BackmapResult { output: string; report: string; model: string; provider: string; residues: number; atoms: number; seconds: number }
+const lastError = () => vscode.commands.executeCommand<{ command: string; message: string; name: string } | undefined>('backmapStudio.internal.lastError');
+
+function heavyAtoms(s: Structure): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of residuesOf(s.atoms)) {
+    const names: string[] = [];
+    for (let i = r.start; i < r.end; i++) if (s.atoms.element[i] !== 'H') names.push(s.atoms.name[i]);
+    out.set(`${r.chainId}:${r.resName}${r.resSeq}`, names.sort());
+  }
+  return out;
+}
+
+async function setModel(value: string | undefined): Promise<void> {
+  await vscode.workspace.getConfiguration('backmapStudio').update('model', value, vscode.ConfigurationTarget.Workspace);
+}
+
+async function backmap(file: string): Promise<BackmapResult> {
+  const r = await vscode.commands.executeCommand<BackmapResult>('backmapStudio.backmap', wsFile(file));
+  assert.ok(r, `backmap failed: ${JSON.stringify(await lastError())}`);
+  return r;
+}
+
+/** The backmapped file has the peptide's residues, each with the heavy atoms the ideal peptide has. */
+function checkAgainstPeptide(output: string): void {
+  const got = heavyAtoms(readStructureFile(output));
+  const want = heavyAtoms(buildPeptide(FIXTURE_SEQUENCE));
+  assert.deepEqual([...got.keys()], [...want.keys()]);
+  for (const [k, names] of want) assert.deepEqual(got.get(k), names, `heavy atoms of ${k}`);
+}
+
+describe('backmap', () => {
+  before(async () => { await vscode.extensions.getExtension(EXT_ID)!.activate(); });
+  after(async () => { await setModel(undefined); });
+
+  it('template backmapping of a Martini 3 PDB writes cg.backmapped.pdb with every residue and heavy atom', async () => {
+    await setModel('template');
+    const r = await backmap('cg.pdb');
+    assert.equal(path.dirname(r.output), wsRoot());
+    assert.match(path.basename(r.output), /^cg\.backmapped(-\d+)?\.pdb$/);
+    assert.equal(r.model, 'template');
+    assert.equal(r.residues, FIXTURE_SEQUENCE.length);
+    checkAgainstPeptide(r.output);
+    // the input is never touched
+    assert.ok(fs.readFileSync(wsFile('cg.pdb').fsPath, 'utf8').includes(' BB '));
+  });
+
+  it('a second run does not overwrite the first output', async () => {
+    const before = fs.readdirSync(wsRoot()).filter((f) => f.startsWith('cg.backmapped'));
+    const r = await backmap('cg.pdb');
+    assert.ok(!before.includes(path.basename(r.output)), `${r.output} existed before`);
+    assert.ok(fs.existsSync(r.output));
+  });
+
+  it('stores the report and "Show backmapping report" opens it', async () => {
+    const r = await backmap('cg.pdb');
+    assert.ok(fs.readFileSync(r.report, 'utf8').includes('# Backmapping report'));
+    const shown = await vscode.commands.executeCommand<vscode.Uri>('backmapStudio.showReport');
+    assert.ok(shown);
+    assert.equal(shown.fsPath, r.report);
+  });
+
+  it('opens the comparison webview after backmapping', async () => {
+    await backmap('cg.pdb');
+    await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview), 10000, 'the comparison webview tab');
+  });
+
+  it('backmaps a C-alpha CG structure', async () => {
+    const r = await backmap('ca.pdb');
+    const s = readStructureFile(r.output);
+    assert.equal(residuesOf(s.atoms).length, FIXTURE_SEQUENCE.length);
+    assert.ok(s.atoms.count > 4 * FIXTURE_SEQUENCE.length, `only ${s.atoms.count} atoms`);
+  });
+
+  it('reports an unreadable input as an error naming the file, writing nothing', async () => {
+    fs.writeFileSync(path.join(wsRoot(), 'broken.pdb'), 'ATOM      1  BB  ALA A   1       1.633   nan   0.229  1.00  0.00\n');
+    const before = fs.readdirSync(wsRoot()).length;
+    const r = await vscode.commands.executeCommand('backmapStudio.backmap', wsFile('broken.pdb'));
+    assert.equal(r, undefined);
+    const e = await lastError();
+    assert.equal(e?.command, 'backmapStudio.backmap');
+    assert.equal(e?.name, 'InputError');
+    assert.match(e!.message, /broken\.pdb/);
+    assert.equal(fs.readdirSync(wsRoot()).length, before);
+  });
+
+  const models = listModels();
+  for (const card of models) {
+    it(`backmaps through onnxruntime-node with the shipped model ${card.id}`, async () => {
+      await setModel(card.id);
+      const file = card.mapping.id === 'ca' ? 'ca.pdb' : 'cg.pdb';
+      if (card.mapping.id !== 'ca' && card.mapping.id !== 'martini3') return;
+      const r = await backmap(file);
+      assert.equal(r.model, card.id);
+      assert.equal(r.provider, 'cpu');
+      checkAgainstPeptide(r.output);
+    });
+  }
+  if (!models.length) it.skip('backmaps through onnxruntime-node (no model in models/)', () => {});
+});

@@ -1,0 +1,148 @@
+"""Exports a trained checkpoint to ONNX (opset 17) + model card + a stored PyTorch reference.
+
+  /usr/bin/python3 training/export.py --model-id martini3-protein [--checkpoint training/runs/<id>/checkpoint.pt]
+      [--data training/data/<id>.bmds] [--models-dir models]
+
+Writes models/<id>.onnx, models/<id>.json (card; `accuracy` is filled by `npm run bench:accuracy -- --update-cards`)
+and models/<id>.reference.bin (BMDS0001: inputs and PyTorch outputs for one held-out chain, checked against
+onnxruntime-node by test/model).
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataset import Dataset, write_bmds  # noqa: E402
+from model import NUM_RES_OFFSETS, BackmapNet  # noqa: E402
+
+INPUTS = ['pos', 'bead_type', 'nbr', 'nbr_mask', 'res_offset']
+OUTPUTS = ['vectors', 'torsions']
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.dirname(here)
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--model-id', required=True)
+    ap.add_argument('--checkpoint', default=None)
+    ap.add_argument('--data', default=None, help='dataset used for training (for the reference chain)')
+    ap.add_argument('--models-dir', default=os.path.join(repo, 'models'))
+    args = ap.parse_args()
+    ckpt_path = args.checkpoint or os.path.join(here, 'runs', args.model_id, 'checkpoint.pt')
+    ck = torch.load(ckpt_path, map_location='cpu')
+    cfg = ck['config']
+    meta = ck['meta']
+    model = BackmapNet(cfg['num_types'], cfg['R'], features=cfg['features'], layers=cfg['layers'], cutoff=cfg['cutoff'])
+    model.load_state_dict(ck['state_dict'])
+    model.eval()
+    torch.set_num_threads(2)
+
+    # Reference input: the shortest held-out chain, clean (no noise, no rotation), graph built as the runtime does.
+    data = args.data or os.path.join(here, 'data', f'{args.model_id}.bmds')
+    ds = Dataset(data)
+    val = ck['val_ids'] or [0]
+    ref_id = min(val, key=lambda i: ds.samples[i]['n_beads'])
+    b = ds.batch([ref_id], np.random.default_rng(0), cfg['cutoff'], cfg['k_max'], rotate=False)
+    inputs = (b['pos'], b['bead_type'], b['nbr'], b['nbr_mask'], b['res_offset'])
+    with torch.no_grad():
+        vec, tors = model(*inputs)
+
+    os.makedirs(args.models_dir, exist_ok=True)
+    onnx_path = os.path.join(args.models_dir, f'{args.model_id}.onnx')
+    torch.onnx.export(
+        model, inputs, onnx_path, opset_version=17, input_names=INPUTS, output_names=OUTPUTS,
+        dynamic_axes={'pos': {0: 'N'}, 'bead_type': {0: 'N'}, 'nbr': {0: 'N', 1: 'K'}, 'nbr_mask': {0: 'N', 1: 'K'},
+                      'res_offset': {0: 'N', 1: 'K'}, 'vectors': {0: 'N'}, 'torsions': {0: 'N'}},
+        do_constant_folding=True)
+    with open(onnx_path, 'rb') as fh:
+        sha = hashlib.sha256(fh.read()).hexdigest()
+    size = os.path.getsize(onnx_path)
+
+    s = ds.samples[ref_id]
+    ref = {
+        'pos': b['pos'].numpy().astype(np.float32),
+        'bead_type': b['bead_type'].numpy().astype(np.int64),
+        'nbr': b['nbr'].numpy().astype(np.int64),
+        'nbr_mask': b['nbr_mask'].numpy().astype(np.float32),
+        'res_offset': b['res_offset'].numpy().astype(np.int64),
+        'res_index': s['res_index'].astype(np.int32),
+        'chain_index': s['chain_index'].astype(np.int32),
+        'vectors': vec.numpy().astype(np.float32),
+        'torsions': tors.numpy().astype(np.float32),
+    }
+    chain = ds.meta.get('chains', [])
+    ref_meta = {'model': args.model_id, 'onnxSha256': sha, 'chain': chain[ref_id] if ref_id < len(chain) else None,
+                'cutoff': cfg['cutoff'], 'K': cfg['k_max'], 'torch': torch.__version__}
+    write_bmds(os.path.join(args.models_dir, f'{args.model_id}.reference.bin'), ref, ref_meta)
+
+    card_path = os.path.join(args.models_dir, f'{args.model_id}.json')
+    old = {}
+    if os.path.exists(card_path):
+        with open(card_path) as fh:
+            old = json.load(fh)
+    val_m = ck.get('val') or {}
+    card = {
+        'id': args.model_id,
+        'format': 'backmap-studio-model/1',
+        'description': 'HEroBM-style local SO(3)-equivariant backmapping network (PaiNN-style message passing, '
+                       'explicit cross product for chirality), heavy atoms only.',
+        'mapping': {'id': meta['mapping'], 'hash': meta['mappingHash']},
+        'beadTypes': meta['typeNames'],
+        'numTypes': cfg['num_types'],
+        'R': cfg['R'],
+        'maxLevel': meta.get('maxLevel'),
+        'cutoff': cfg['cutoff'],
+        'K': cfg['k_max'],
+        'resOffsetEncoding': 'clamp(res[j]-res[i],-3,3)+3; 7 for another chain; padding uses the own index with mask 0',
+        'numResOffsets': NUM_RES_OFFSETS,
+        'architecture': {'features': cfg['features'], 'layers': cfg['layers'], 'rbf': model.n_rbf,
+                         'parameters': int(sum(p.numel() for p in model.parameters()))},
+        'inputs': [
+            {'name': 'pos', 'type': 'float32', 'shape': ['N', 3], 'unit': 'Å'},
+            {'name': 'bead_type', 'type': 'int64', 'shape': ['N']},
+            {'name': 'nbr', 'type': 'int64', 'shape': ['N', 'K']},
+            {'name': 'nbr_mask', 'type': 'float32', 'shape': ['N', 'K']},
+            {'name': 'res_offset', 'type': 'int64', 'shape': ['N', 'K']},
+        ],
+        'outputs': [
+            {'name': 'vectors', 'type': 'float32', 'shape': ['N', cfg['R'], 3], 'unit': 'Å'},
+            {'name': 'torsions', 'type': 'float32', 'shape': ['N', 4], 'meaning': 'cos phi, sin phi, cos psi, sin psi'},
+        ],
+        'opset': 17,
+        'onnx': {'file': f'{args.model_id}.onnx', 'sha256': sha, 'bytes': size},
+        'training': {
+            'list': meta.get('list'),
+            'listHash': meta.get('listHash'),
+            'dataset': ck.get('dataset'),
+            'trainChains': ck.get('train_chains'),
+            'trainBeads': ck.get('train_beads'),
+            'valChains': len(ck.get('val_ids') or []),
+            'epochs': ck.get('epochs'),
+            'steps': ck.get('steps'),
+            'wallMinutes': round(float(ck.get('wall_s', 0)) / 60, 1),
+            'hardware': ck.get('hardware'),
+            'cpu': platform.processor() or platform.machine(),
+            'torch': torch.__version__,
+            'seed': ck.get('args', {}).get('seed'),
+            'augmentation': {k: ck.get('args', {}).get(k) for k in ['noise', 'outward', 'split_chain']},
+            'validation': val_m,
+            'exportedAt': datetime.datetime.utcnow().replace(microsecond=0).isoformat() + 'Z',
+        },
+        'reference': f'{args.model_id}.reference.bin',
+        'accuracy': old.get('accuracy') if old.get('onnx', {}).get('sha256') == sha else None,
+    }
+    with open(card_path, 'w') as fh:
+        json.dump(card, fh, indent=2, ensure_ascii=False)
+        fh.write('\n')
+    print(f'{onnx_path}: {size / 1e6:.2f} MB sha256 {sha[:16]}; reference chain {ref_id} ({s["n_beads"]} beads); card {card_path}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,205 @@
+"""Trains a backmapping model on a BMDS0001 dataset (built by training/build-dataset.ts) within a wall-clock budget.
+
+  /usr/bin/python3 training/train.py --model-id martini3-protein --data training/data/martini3-train.bmds \
+      --budget-min 40 [--device cpu|cuda] [--threads 2]
+
+Writes training/runs/<id>/checkpoint.pt (best validation) and history.json. The CPU recipe is the shipped one;
+the same code trains on a GPU with --device cuda and larger --features/--layers.
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataset import Dataset, batches  # noqa: E402
+from model import BackmapNet, reconstruct  # noqa: E402
+
+
+def angle_of(p, tri):
+    a = p[tri[:, 0]] - p[tri[:, 1]]
+    b = p[tri[:, 2]] - p[tri[:, 1]]
+    cr = torch.cross(a, b, dim=-1)
+    return torch.atan2(torch.sqrt((cr * cr).sum(-1) + 1e-12), (a * b).sum(-1))
+
+
+def compute_loss(model, batch, max_level, w_bond=5.0, w_angle=5.0, w_tors=0.2, bond_tol=0.02, angle_tol=math.radians(2.0)):
+    vec, tors = model(batch['pos'], batch['bead_type'], batch['nbr'], batch['nbr_mask'], batch['res_offset'])
+    pred = reconstruct(batch['pos'], vec, batch['slot_exists'], batch['slot_anchor'], batch['slot_level'],
+                       batch['slot_weight'], batch['slot_atom'], batch['n_atoms'], max_level)
+    true = batch['atom_pos']
+    ok = torch.isfinite(true).all(-1)
+    diff = (pred - torch.nan_to_num(true))[ok]
+    l_pos = (diff * diff).sum(-1).mean()
+    losses = {'pos': l_pos}
+    total = l_pos
+    bonds = batch['bonds']
+    if bonds.shape[0]:
+        dp = (pred[bonds[:, 0]] - pred[bonds[:, 1]]).norm(dim=-1)
+        dt = (true[bonds[:, 0]] - true[bonds[:, 1]]).norm(dim=-1)
+        okb = torch.isfinite(dt)
+        l_bond = torch.relu((dp - dt).abs()[okb] - bond_tol).pow(2).mean()
+        losses['bond'] = l_bond
+        total = total + w_bond * l_bond
+    ang = batch['angles']
+    if ang.shape[0]:
+        ap = angle_of(pred, ang)
+        at = angle_of(true, ang)
+        oka = torch.isfinite(at)
+        l_ang = torch.relu((ap - at).abs()[oka] - angle_tol).pow(2).mean()
+        losses['angle'] = l_ang
+        total = total + w_angle * l_ang
+    tm = batch['torsion_mask']
+    if tm.sum() > 0:
+        tt = batch['torsions'].reshape(-1, 2, 2)
+        tp = tors.reshape(-1, 2, 2)
+        l_t = (((tp - tt) ** 2).sum(-1) * tm).sum() / tm.sum()
+        losses['tors'] = l_t
+        total = total + w_tors * l_t
+    losses['total'] = total
+    return total, losses, pred
+
+
+@torch.no_grad()
+def evaluate(model, ds, ids, cfg, device):
+    """Median/mean per-chain heavy-atom RMSD (Å, no superposition) on clean input."""
+    model.eval()
+    rng = np.random.default_rng(0)
+    bb, sc, al = [], [], []
+    for i in ids:
+        b = ds.batch([i], rng, cfg['cutoff'], cfg['k_max'], noise=0.0, outward=0.0, rotate=False, device=device)
+        _, _, pred = compute_loss(model, b, ds.max_level)
+        true = b['atom_pos']
+        ok = torch.isfinite(true).all(-1)
+        d2 = ((pred - torch.nan_to_num(true)) ** 2).sum(-1)
+        isbb = b['atom_bb'].bool()
+        bb.append(math.sqrt(d2[ok & isbb].mean().item()))
+        sc.append(math.sqrt(d2[ok & ~isbb].mean().item()) if (ok & ~isbb).any() else float('nan'))
+        al.append(math.sqrt(d2[ok].mean().item()))
+    model.train()
+    f = lambda x: (float(np.nanmedian(x)), float(np.nanmean(x)))  # noqa: E731
+    return {'bb': f(bb), 'sc': f(sc), 'all': f(al), 'chains': len(ids)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--model-id', required=True)
+    ap.add_argument('--data', required=True)
+    ap.add_argument('--out-dir', default=None)
+    ap.add_argument('--budget-min', type=float, default=40.0)
+    ap.add_argument('--max-epochs', type=int, default=100000)
+    ap.add_argument('--val-frac', type=float, default=0.06)
+    ap.add_argument('--features', type=int, default=64)
+    ap.add_argument('--layers', type=int, default=3)
+    ap.add_argument('--cutoff', type=float, default=8.0)
+    ap.add_argument('--k-max', type=int, default=32)
+    ap.add_argument('--batch-beads', type=int, default=2000)
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--noise', type=float, default=0.15)
+    ap.add_argument('--outward', type=float, default=0.3)
+    ap.add_argument('--split-chain', type=float, default=0.15)
+    ap.add_argument('--eval-every-min', type=float, default=5.0)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('--seed', type=int, default=1234)
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    out_dir = args.out_dir or os.path.join(os.path.dirname(os.path.abspath(__file__)), 'runs', args.model_id)
+    os.makedirs(out_dir, exist_ok=True)
+
+    ds = Dataset(args.data)
+    n = ds.n
+    perm = np.random.default_rng(42).permutation(n)
+    n_val = max(1, int(round(n * args.val_frac))) if n > 1 else 0
+    val_ids = sorted(perm[:n_val].tolist())
+    train_ids = sorted(perm[n_val:].tolist()) or val_ids
+    cfg = dict(num_types=ds.num_types, R=ds.R, features=args.features, layers=args.layers, cutoff=args.cutoff,
+               k_max=args.k_max)
+    model = BackmapNet(ds.num_types, ds.R, features=args.features, layers=args.layers, cutoff=args.cutoff).to(args.device)
+    n_params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    budget = args.budget_min * 60.0
+    t0 = time.time()
+    step = 0
+    epoch = 0
+    warmup = 50
+    history = []
+    best = None
+    last_eval = t0
+    sizes = [ds.samples[i]['n_beads'] for i in train_ids]
+    train_beads = int(sum(sizes))
+    print(f'{args.model_id}: {len(train_ids)} train / {len(val_ids)} val chains, {train_beads} train beads, R={ds.R}, '
+          f'{ds.num_types} types, {n_params} parameters, budget {args.budget_min} min, device {args.device}', flush=True)
+
+    def save(tag_metrics, path):
+        torch.save({'state_dict': model.state_dict(), 'config': cfg, 'meta': {k: v for k, v in ds.meta.items() if k != 'chains'},
+                    'train_ids': train_ids, 'val_ids': val_ids, 'epochs': epoch, 'steps': step,
+                    'wall_s': time.time() - t0, 'val': tag_metrics, 'args': vars(args),
+                    'train_chains': len(train_ids), 'train_beads': train_beads, 'n_params': n_params,
+                    'hardware': f'{platform.processor() or platform.machine()}, {args.threads} torch threads, {args.device}',
+                    'dataset': os.path.basename(args.data)}, path)
+
+    done = False
+    while not done and epoch < args.max_epochs:
+        run = {'total': 0.0, 'pos': 0.0, 'bond': 0.0, 'angle': 0.0, 'tors': 0.0}
+        nb = 0
+        for group in batches(sizes, args.batch_beads, rng):
+            elapsed = time.time() - t0
+            if elapsed > budget:
+                done = True
+                break
+            frac = min(1.0, elapsed / budget)
+            lr = args.lr * min(1.0, (step + 1) / warmup) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+            for g in opt.param_groups:
+                g['lr'] = lr
+            ids = [train_ids[i] for i in group]
+            b = ds.batch(ids, rng, args.cutoff, args.k_max, noise=args.noise, outward=args.outward,
+                         split_chain=args.split_chain, device=args.device)
+            loss, parts, _ = compute_loss(model, b, ds.max_level)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            step += 1
+            nb += 1
+            for k, v in parts.items():
+                run[k] += float(v)
+            if time.time() - last_eval > args.eval_every_min * 60 and val_ids:
+                m = evaluate(model, ds, val_ids, cfg, args.device)
+                last_eval = time.time()
+                history.append({'t_min': (last_eval - t0) / 60, 'epoch': epoch, 'step': step, 'val': m})
+                print(f'  eval t={(last_eval - t0) / 60:.1f}min ep={epoch} step={step} val median BB {m["bb"][0]:.3f} '
+                      f'SC {m["sc"][0]:.3f} ALL {m["all"][0]:.3f}', flush=True)
+                if best is None or m['all'][0] < best:
+                    best = m['all'][0]
+                    save(m, os.path.join(out_dir, 'checkpoint.pt'))
+        if nb:
+            print(f'epoch {epoch} t={(time.time() - t0) / 60:.1f}min steps={step} ' +
+                  ' '.join(f'{k}={v / nb:.4f}' for k, v in run.items()), flush=True)
+        epoch += 1 if not done or nb else 0
+    m = evaluate(model, ds, val_ids, cfg, args.device) if val_ids else None
+    history.append({'t_min': (time.time() - t0) / 60, 'epoch': epoch, 'step': step, 'val': m, 'final': True})
+    if m is not None:
+        print(f'final val median BB {m["bb"][0]:.3f} SC {m["sc"][0]:.3f} ALL {m["all"][0]:.3f} '
+              f'(mean {m["bb"][1]:.3f}/{m["sc"][1]:.3f}/{m["all"][1]:.3f})', flush=True)
+    # The final (fully annealed) weights are kept unless an earlier evaluation was clearly better.
+    if best is None or m is None or m['all'][0] <= best + 0.005:
+        save(m, os.path.join(out_dir, 'checkpoint.pt'))
+    with open(os.path.join(out_dir, 'history.json'), 'w') as fh:
+        json.dump({'history': history, 'args': vars(args), 'wall_s': time.time() - t0, 'epochs': epoch, 'steps': step,
+                   'n_params': n_params}, fh, indent=1)
+    print(f'done: {epoch} epochs, {step} steps, {(time.time() - t0) / 60:.1f} min', flush=True)
+
+
+if __name__ == '__main__':
+    main()
