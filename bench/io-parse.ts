@@ -6,6 +6,7 @@ import { StructureBuilder } from '../src/core/structure/builder';
 import { parsePdb, formatPdb } from '../src/core/structure/pdb';
 import { parseGro, formatGro } from '../src/core/structure/gro';
 import { parseMmcif, formatMmcif } from '../src/core/structure/mmcif';
+import { compressCoords, decompressCoords } from '../src/core/trajectory/xtc-codec';
 
 const natoms = Number(process.argv[2] ?? 1_000_000);
 const names = ['N', 'CA', 'C', 'O', 'CB', 'CG', 'CD', 'NE', 'CZ', 'NH1'];
@@ -35,3 +36,21 @@ time('parseGro', () => parseGro(gro, 'bench.gro'));
 time('formatMmcif', () => (cif = formatMmcif(s)));
 time('parseMmcif', () => parseMmcif(cif, 'bench.cif'));
 console.log(`natoms ${natoms}; sizes: pdb ${(pdb.length / 1e6).toFixed(1)} MB, gro ${(gro.length / 1e6).toFixed(1)} MB, cif ${(cif.length / 1e6).toFixed(1)} MB`);
+
+// XTC codec on a water-like system of the same size (nm, precision 1000).
+{
+
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const n = natoms - (natoms % 3);
+  const c = new Float32Array(3 * n);
+  for (let m = 0; m < n / 3; m++) {
+    const x = rnd() * 20, y = rnd() * 20, z = rnd() * 20;
+    c.set([x, y, z, x + 0.0957, y, z, x - 0.024, y + 0.0927, z], 9 * m);
+  }
+  let comp = compressCoords(c, n, 1000);
+  const out = new Float32Array(3 * n);
+  time('xtc compress', () => (comp = compressCoords(c, n, 1000)));
+  time('xtc decompress', () => decompressCoords(comp.bytes, comp.bytes.length, n, 1000, comp.minint, comp.maxint, comp.smallidx, out, 10));
+  console.log(`xtc frame: ${(comp.bytes.length / 1e6).toFixed(2)} MB compressed for ${n} atoms (${((comp.bytes.length * 8) / n).toFixed(1)} bits/atom)`);
+}

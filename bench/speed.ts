@@ -37,7 +37,7 @@ const SEQ =
   'MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWSTPSELGHAGLNGDILVWNPVLEDAFELSSMGIRVDADTLKHQLALTGDEDRLELEWHQALLRGEMPQTIGGGIGQSRLTMLLLQLPHIGQVQAGVWPAAVRESVPALLKE';
 const CHAIN_IDS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** ~`beads` CG beads: 30-residue helices (each its own chain) on a 3D grid, 12 × 12 × 50 Å apart. */
+/** ~`beads` CG beads: 30-residue helices (each its own chain) on a 3D grid, 18 × 18 × 50 Å apart (no overlaps). */
 function tiledCg(mapping: string, beads: number): Structure {
   const set = loadMappingSet(mapping);
   const tiles: Structure[] = [];
@@ -61,8 +61,8 @@ function tiledCg(mapping: string, beads: number): Structure {
         resName: a.resName[i],
         chainId: chain,
         resSeq: a.resSeq[i] + 30 * (Math.floor(t / CHAIN_IDS.length) % 1000),
-        x: tile.coords[3 * i] + gx * 12,
-        y: tile.coords[3 * i + 1] + gy * 12,
+        x: tile.coords[3 * i] + gx * 18,
+        y: tile.coords[3 * i + 1] + gy * 18,
         z: tile.coords[3 * i + 2] + gz * 50,
       });
     t++;
@@ -72,12 +72,14 @@ function tiledCg(mapping: string, beads: number): Structure {
 
 interface RunResult {
   model: string;
+  refine: boolean;
   device: string;
   provider: string;
   beads: number;
   atoms: number;
   timings: Record<string, number>;
   totalMs: number;
+  cpuMs: number;
   maxRssMB: number;
   chunks: number;
   error?: string;
@@ -89,28 +91,35 @@ async function one(): Promise<void> {
   const model = opt('model', 'template')!;
   const device = (opt('device', 'cpu') ?? 'cpu') as ConcreteDevice;
   const mapping = opt('mapping', 'martini3')!;
+  const refine = opt('refine', 'off') === 'on';
   const dir = mkdtempSync(join(tmpdir(), 'bm-speed-'));
   try {
     const cg = tiledCg(mapping, beads);
     const cgPath = join(dir, 'cg.pdb');
     writeFileSync(cgPath, formatPdb(cg));
+    // CPU time as well as wall time: this machine is shared, and wall time stretches with the load.
+    const cpu0 = process.cpuUsage();
     let t = performance.now();
     const input = readStructureFile(cgPath);
     const parse = performance.now() - t;
-    const out = await backmapStructure(input, { model, mapping, device, refine: true, skipMetrics: true, parseMs: parse });
+    const out = await backmapStructure(input, { model, mapping, device, refine, skipMetrics: true, parseMs: parse });
     t = performance.now();
     writeStructureFile(join(dir, 'aa.pdb'), out.structure, { force: true });
     const write = performance.now() - t;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const timings = { ...out.report.timings, write };
     const totalMs = Object.values(timings).reduce((a, b) => a + b, 0);
     const r: RunResult = {
       model,
+      refine,
       device,
       provider: out.report.provider,
       beads: out.report.counts.beads,
       atoms: out.structure.atoms.count,
       timings,
       totalMs,
+      cpuMs,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
       chunks: out.report.counts.chunks,
     };
@@ -146,6 +155,8 @@ const f1 = (x: number | undefined) => (x === undefined ? '–' : x >= 100 ? x.to
 async function main(): Promise<void> {
   const sizes = (opt('sizes', '1000,10000,100000,1000000') ?? '').split(',').filter(Boolean).map(Number);
   const frames = Number(opt('frames', '1000'));
+  // Refinement is off by default for single structures (on for trajectories): measured both ways up to this size.
+  const refineMax = Number(opt('refine-max', '100000'));
   const lines: string[] = [];
   const print = (s = '') => {
     lines.push(s);
@@ -163,44 +174,54 @@ async function main(): Promise<void> {
   const devices = probes.filter((p) => p.available).map((p) => p.device);
   const cards = listModels();
   const wanted = opt('models');
-  const backmappers = [
-    { id: 'template', mapping: 'martini3' },
-    ...cards.map((c) => ({ id: c.id, mapping: c.mapping.id })),
+  const backmappers: { id: string; mapping: string; label: string }[] = [
+    { id: 'template', mapping: 'martini3', label: 'template' },
+    ...cards.map((c) => ({ id: c.id, mapping: c.mapping.id, label: c.id })),
   ].filter((b) => !wanted || wanted.split(',').includes(b.id));
-  if (!cards.length) print('No shipped model in models/: only the template backmapper is measured.\n');
+  if (flag('fixture') || (!cards.length && !flag('no-fixture'))) {
+    // No trained model: time the engine's model path (graph, ONNX session, chunking) with the untrained
+    // 2-layer test fixture. Its cost is not that of a real network; the row is labelled as such.
+    const { writeTinyModel } = await import('../test/engine/tiny-model');
+    const fixtureDir = mkdtempSync(join(tmpdir(), 'bm-fixture-'));
+    process.on('exit', () => rmSync(fixtureDir, { recursive: true, force: true }));
+    const onnx = writeTinyModel(fixtureDir, loadMappingSet('martini3'), 'fixture-2layer', 7, 32);
+    backmappers.push({ id: onnx, mapping: 'martini3', label: 'fixture-2layer (untrained test model)' });
+    print('No shipped model in models/: the template backmapper and the untrained 2-layer test fixture (model path: graph + onnxruntime + chunking) are measured.\n');
+  }
   const all: RunResult[] = [];
   if (!flag('skip-structures')) {
     print('## Structures: time per stage (ms) and peak memory');
     print();
-    print('| backmapper | provider | beads | heavy atoms | chunks | parse | assign | graph | inference | rebuild | refine | write | total | heavy atoms/s | peak RSS (MB) |');
-    print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    print('| backmapper | provider | refine | beads | heavy atoms | chunks | parse | assign | graph | inference | rebuild | refine | write | total (wall) | heavy atoms/s (wall) | CPU time | heavy atoms per CPU-s | peak RSS (MB) |');
+    print('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const bm of backmappers)
       for (const device of bm.id === 'template' ? (['cpu'] as ConcreteDevice[]) : devices)
-        for (const size of sizes) {
-          const r = await runChild(['--one', String(size), '--model', bm.id, '--device', device, '--mapping', bm.mapping], 4096);
+        for (const size of sizes)
+          for (const refine of size <= refineMax ? ['off', 'on'] : ['off']) {
+          const r = await runChild(['--one', String(size), '--model', bm.id, '--device', device, '--mapping', bm.mapping, '--refine', refine], 4096);
           if ('error' in r && !('beads' in r)) {
-            print(`| ${bm.id} | ${device} | ${size} | – | – | failed: ${r.error.replace(/\|/g, '/')} |`);
+            print(`| ${bm.id} | ${device} | ${refine} | ${size} | – | – | failed: ${r.error.replace(/\|/g, '/')} |`);
             continue;
           }
           const x = r as RunResult;
           all.push(x);
           const t = x.timings;
           print(
-            `| ${x.model} | ${x.provider} | ${x.beads} | ${x.atoms} | ${x.chunks} | ${f1(t.parse)} | ${f1(t.assign)} | ${f1(t.graph)} | ${f1(t.inference)} | ${f1(t.rebuild)} | ${f1(t.refine)} | ${f1(t.write)} | ${f1(x.totalMs)} | ${((x.atoms / x.totalMs) * 1000).toFixed(0)} | ${x.maxRssMB.toFixed(0)} |`,
+            `| ${bm.label} | ${x.provider} | ${x.refine ? 'on' : 'off'} | ${x.beads} | ${x.atoms} | ${x.chunks} | ${f1(t.parse)} | ${f1(t.assign)} | ${f1(t.graph)} | ${f1(t.inference)} | ${f1(t.rebuild)} | ${f1(t.refine)} | ${f1(t.write)} | ${f1(x.totalMs)} | ${((x.atoms / x.totalMs) * 1000).toFixed(0)} | ${f1(x.cpuMs)} | ${((x.atoms / x.cpuMs) * 1000).toFixed(0)} | ${x.maxRssMB.toFixed(0)} |`,
           );
         }
     print();
-    print('Template runs use the template backmapper in JavaScript (no ONNX session); model runs use the listed provider. Refinement (backbone + clash relief) is on in every run; metrics are off. Peak RSS is the whole process (Node heap limit 4 GB).');
+    print('Template runs use the template backmapper in JavaScript (no ONNX session); model runs use the listed provider. "refine" = backbone descent + clash relief (off by default for single structures). Metrics are off. Total = parse + assign + model load + graph + inference + rebuild + refine + write. Peak RSS is the whole process, one fresh process per row (Node heap limit 4 GB).');
     print();
   }
   if (!flag('skip-trajectory')) {
     print(`## Trajectory throughput (300-residue protein, ${frames} frames)`);
     print();
-    print('| backmapper | provider | output | refine | frames | seconds | frames/s |');
-    print('|---|---|---|---|---:|---:|---:|');
+    print('| backmapper | provider | output | refine | frames | seconds (wall) | frames/s (wall) | CPU s | frames per CPU-s |');
+    print('|---|---|---|---|---:|---:|---:|---:|---:|');
     const dir = mkdtempSync(join(tmpdir(), 'bm-traj-'));
     try {
-      const io = await import('../src/core/trajectory');
+      const io = await import('../src/core/trajectory/index');
       for (const bm of backmappers) {
         const set = loadMappingSet(bm.mapping);
         const aa = buildPeptide(SEQ.slice(0, 300), { phi: -63, psi: -42, chainId: 'A' });
@@ -224,9 +245,12 @@ async function main(): Promise<void> {
             ['pdb', true],
           ] as const) {
             const out = join(dir, `${bm.id}-${device}-${refine ? 'r' : 'n'}.${outExt}`);
+            const c0 = process.cpuUsage();
             const r = await backmapTrajectory({ topology: top, trajectory: xtc, out, model: bm.id, mapping: bm.mapping, device, refine, skipMetrics: true, force: true });
+            const c1 = process.cpuUsage(c0);
+            const cpuS = (c1.user + c1.system) / 1e6;
             const size = statSync(out).size;
-            print(`| ${bm.id} | ${r.report.provider} | ${outExt} (${(size / 1e6).toFixed(1)} MB) | ${refine ? 'on' : 'off'} | ${r.frames} | ${r.seconds.toFixed(1)} | ${r.framesPerSecond.toFixed(1)} |`);
+            print(`| ${bm.label} | ${r.report.provider} | ${outExt} (${(size / 1e6).toFixed(1)} MB) | ${refine ? 'on' : 'off'} | ${r.frames} | ${r.seconds.toFixed(1)} | ${r.framesPerSecond.toFixed(1)} | ${cpuS.toFixed(1)} | ${(r.frames / cpuS).toFixed(1)} |`);
           }
       }
     } finally {

@@ -5,7 +5,7 @@
  * rotamers. Simulated annealing minimises steric overlap (pairs ≥ 4 bonds apart closer than 3.1 Å)
  * plus a compactness term (CA radius of gyration) plus helix–helix contact restraints.
  *
- *   node --import tsx examples/design-demo.ts [iterations] [seed]
+ *   node --import tsx examples/design-demo.ts [iterations] [seed] [packWeight]
  */
 import { buildPeptide } from '../src/core/build/peptide';
 import { DEMO_SEQUENCE, DEMO_HELICES } from '../src/core/build/demo';
@@ -15,6 +15,8 @@ import { residuesOf } from '../src/core/structure/builder';
 import type { Structure } from '../src/core/structure/types';
 
 const iters = Number(process.argv[2] ?? 20000);
+/** Weight of the helix-packing restraint (centroids pulled within 10.5 Å). */
+const packWeight = Number(process.argv[4] ?? 0.5);
 let seed = Number(process.argv[3] ?? 1) >>> 0;
 const rand = () => {
   seed = (seed + 0x6d2b79f5) >>> 0;
@@ -104,7 +106,7 @@ function energy(s: Structure): { e: number; clash: number; minD: number } {
     const d = Math.hypot(cen[p][0] - cen[q][0], cen[p][1] - cen[q][1], cen[p][2] - cen[q][2]);
     if (d > 10.5) pack += (d - 10.5) ** 2;
   }
-  return { e: 30 * clash + 0.05 * rg2 + 0.5 * pack, clash, minD };
+  return { e: 30 * clash + 0.05 * rg2 + packWeight * pack, clash, minD };
 }
 
 let cur = energy(build());

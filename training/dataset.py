@@ -73,7 +73,7 @@ def neighbours(pos, res_index, chain_index, cutoff, k_max):
     if n > 1:
         idx = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < n - 1 else np.argsort(d2, axis=1)[:, :k]
         dd = np.take_along_axis(d2, idx, 1)
-        order = np.argsort(dd, axis=1, kind='stable')
+        order = np.lexsort((idx, dd), axis=1)  # nearest first, ties by lower index (as cellListNeighbors)
         idx = np.take_along_axis(idx, order, 1)
         dd = np.take_along_axis(dd, order, 1)
         mask = dd < cutoff * cutoff

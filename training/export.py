@@ -22,6 +22,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import Dataset, write_bmds  # noqa: E402
 from model import NUM_RES_OFFSETS, BackmapNet  # noqa: E402
 
+def cpu_name():
+    try:
+        with open('/proc/cpuinfo') as fh:
+            for line in fh:
+                if line.startswith('model name'):
+                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} logical CPUs visible)"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 INPUTS = ['pos', 'bead_type', 'nbr', 'nbr_mask', 'res_offset']
 OUTPUTS = ['vectors', 'torsions']
 
@@ -34,6 +45,8 @@ def main():
     ap.add_argument('--checkpoint', default=None)
     ap.add_argument('--data', default=None, help='dataset used for training (for the reference chain)')
     ap.add_argument('--models-dir', default=os.path.join(repo, 'models'))
+    ap.add_argument('--note', default=None, help='free-text note for the card (e.g. machine load during training)')
+    ap.add_argument('--reference-input', default=None, help='one-sample BMDS (default training/data/<mapping>-demo.bmds)')
     args = ap.parse_args()
     ckpt_path = args.checkpoint or os.path.join(here, 'runs', args.model_id, 'checkpoint.pt')
     ck = torch.load(ckpt_path, map_location='cpu')
@@ -44,11 +57,36 @@ def main():
     model.eval()
     torch.set_num_threads(2)
 
-    # Reference input: the shortest held-out chain, clean (no noise, no rotation), graph built as the runtime does.
-    data = args.data or os.path.join(here, 'data', f'{args.model_id}.bmds')
-    ds = Dataset(data)
-    val = ck['val_ids'] or [0]
-    ref_id = min(val, key=lambda i: ds.samples[i]['n_beads'])
+    # Reference input: the project's demo protein mapped by the TypeScript core (training/reference-input.ts), else
+    # the shortest held-out chain; clean (no noise, no rotation), graph built as the runtime does.
+    demo = args.reference_input or os.path.join(here, 'data', f"{meta['mapping']}-demo.bmds")
+    if os.path.exists(demo):
+        ds = Dataset(demo)
+        ref_id = 0
+    else:
+        ds = Dataset(args.data or os.path.join(here, 'data', f'{args.model_id}.bmds'))
+        val = ck['val_ids'] or [0]
+        ref_id = min(val, key=lambda i: ds.samples[i]['n_beads'])
+    mapping_hash = meta['mappingHash']
+    trained_hash = None
+    if ds.meta.get('mappingHash') not in (None, meta['mappingHash']):
+        # The mapping files changed since the dataset was built (e.g. comments or formatting): accept the current hash
+        # only if the compiled semantics the model depends on are identical: bead-type table, R, and every bead
+        # type's slot table (exists, anchor, level, recentring weight).
+        train_ds = Dataset(args.data or os.path.join(here, 'data', f'{args.model_id}.bmds'))
+        problems = []
+        if ds.meta['typeNames'] != meta['typeNames'] or int(ds.meta['R']) != int(meta['R']):
+            problems.append('bead-type table or R differ')
+        sig = lambda d: {int(t): (d.a['slot_exists'][i].tolist(), d.a['slot_anchor'][i].tolist(), d.a['slot_level'][i].tolist(),  # noqa: E731
+                                  np.round(d.a['slot_weight'][i], 5).tolist()) for i, t in reversed(list(enumerate(d.a['bead_type'])))}
+        st, sd = sig(train_ds), sig(ds)
+        for t in sd:
+            if t in st and st[t] != sd[t]:
+                problems.append(f'slot table of type {t} differs')
+        if problems:
+            raise SystemExit(f'reference input {demo} was mapped with a different mapping set: ' + '; '.join(problems[:5]))
+        trained_hash, mapping_hash = meta['mappingHash'], ds.meta['mappingHash']
+        print(f'mapping hash changed since training ({trained_hash[:12]} -> {mapping_hash[:12]}); semantics verified identical')
     b = ds.batch([ref_id], np.random.default_rng(0), cfg['cutoff'], cfg['k_max'], rotate=False)
     inputs = (b['pos'], b['bead_type'], b['nbr'], b['nbr_mask'], b['res_offset'])
     with torch.no_grad():
@@ -78,7 +116,7 @@ def main():
         'torsions': tors.numpy().astype(np.float32),
     }
     chain = ds.meta.get('chains', [])
-    ref_meta = {'model': args.model_id, 'onnxSha256': sha, 'chain': chain[ref_id] if ref_id < len(chain) else None,
+    ref_meta = {'model': args.model_id, 'onnxSha256': sha, 'input': chain[ref_id] if ref_id < len(chain) else None,
                 'cutoff': cfg['cutoff'], 'K': cfg['k_max'], 'torch': torch.__version__}
     write_bmds(os.path.join(args.models_dir, f'{args.model_id}.reference.bin'), ref, ref_meta)
 
@@ -93,7 +131,7 @@ def main():
         'format': 'backmap-studio-model/1',
         'description': 'HEroBM-style local SO(3)-equivariant backmapping network (PaiNN-style message passing, '
                        'explicit cross product for chirality), heavy atoms only.',
-        'mapping': {'id': meta['mapping'], 'hash': meta['mappingHash']},
+        'mapping': {'id': meta['mapping'], 'hash': mapping_hash, **({'trainedWithHash': trained_hash} if trained_hash else {})},
         'beadTypes': meta['typeNames'],
         'numTypes': cfg['num_types'],
         'R': cfg['R'],
@@ -128,11 +166,12 @@ def main():
             'steps': ck.get('steps'),
             'wallMinutes': round(float(ck.get('wall_s', 0)) / 60, 1),
             'hardware': ck.get('hardware'),
-            'cpu': platform.processor() or platform.machine(),
+            'cpu': cpu_name(),
             'torch': torch.__version__,
             'seed': ck.get('args', {}).get('seed'),
             'augmentation': {k: ck.get('args', {}).get(k) for k in ['noise', 'outward', 'split_chain']},
             'validation': val_m,
+            **({'note': args.note} if args.note else {}),
             'exportedAt': datetime.datetime.utcnow().replace(microsecond=0).isoformat() + 'Z',
         },
         'reference': f'{args.model_id}.reference.bin',

@@ -36,16 +36,18 @@ def gather_rows(x, idx):
 
 
 class Interaction(nn.Module):
-    def __init__(self, f, n_edge):
+    def __init__(self, f, n_rbf):
         super().__init__()
         self.f = f
         self.phi = nn.Sequential(nn.Linear(f, f), nn.SiLU(), nn.Linear(f, 3 * f))
-        self.w = nn.Linear(n_edge, 3 * f)
+        self.w = nn.Linear(n_rbf, 3 * f)
+        # Residue-offset class enters the filter as a learned 3F-vector per class: a lookup, not a GEMM over edges.
+        self.res = nn.Embedding(NUM_RES_OFFSETS, 3 * f)
 
-    def forward(self, s, v, nbr, edge, fcut, unit):
-        # s [N,F], v [N,3,F], edge [N,K,E], fcut [N,K,1] (cosine cutoff x mask: pads contribute exactly 0), unit [N,K,3]
+    def forward(self, s, v, nbr, rbf, res_offset, fcut, unit):
+        # s [N,F], v [N,3,F], rbf [N,K,B], fcut [N,K,1] (cosine cutoff x mask: pads contribute exactly 0), unit [N,K,3]
         f = self.f
-        x = gather_rows(self.phi(s), nbr) * (self.w(edge) * fcut)  # [N,K,3F]
+        x = gather_rows(self.phi(s), nbr) * ((self.w(rbf) + self.res(res_offset)) * fcut)  # [N,K,3F]
         ds, dvv, dvs = x[..., :f], x[..., f:2 * f], x[..., 2 * f:]
         vj = gather_rows(v, nbr)  # [N,K,3,F]
         dv = dvv.unsqueeze(2) * vj + dvs.unsqueeze(2) * unit.unsqueeze(3)
@@ -89,7 +91,7 @@ class GatedOut(nn.Module):
 
 
 class BackmapNet(nn.Module):
-    def __init__(self, num_types, R, features=64, layers=3, n_rbf=16, cutoff=8.0, res_dim=8):
+    def __init__(self, num_types, R, features=64, layers=3, n_rbf=16, cutoff=8.0):
         super().__init__()
         self.num_types = num_types
         self.R = R
@@ -97,8 +99,7 @@ class BackmapNet(nn.Module):
         self.cutoff = float(cutoff)
         self.n_rbf = n_rbf
         self.embed = nn.Embedding(num_types, features)
-        self.res_embed = nn.Embedding(NUM_RES_OFFSETS, res_dim)
-        self.inter = nn.ModuleList([Interaction(features, n_rbf + res_dim) for _ in range(layers)])
+        self.inter = nn.ModuleList([Interaction(features, n_rbf) for _ in range(layers)])
         self.update = nn.ModuleList([Update(features) for _ in range(layers)])
         self.out = GatedOut(features)
         # Per-bead-type linear map from vector channels to the R slot vectors (each type has its own slots).
@@ -113,12 +114,11 @@ class BackmapNet(nn.Module):
         unit = rij / d.unsqueeze(-1)
         fcut = 0.5 * (torch.cos(d * (math.pi / self.cutoff)) + 1.0) * (d < self.cutoff).to(pos.dtype) * nbr_mask
         rbf = torch.sin(d.unsqueeze(-1) * self.freqs) / d.unsqueeze(-1)
-        edge = torch.cat([rbf, self.res_embed(res_offset)], dim=-1)
         fc = fcut.unsqueeze(-1)
         s = self.embed(bead_type)
         v = torch.zeros_like(s).unsqueeze(1).repeat(1, 3, 1)  # [N,3,F]; zeros_like keeps N symbolic in ONNX
         for inter, upd in zip(self.inter, self.update):
-            s, v = inter(s, v, nbr, edge, fc, unit)
+            s, v = inter(s, v, nbr, rbf, res_offset, fc, unit)
             s, v = upd(s, v)
         s_out, v_out = self.out(s, v)
         w = torch.index_select(self.slot_w, 0, bead_type)  # [N,R,F]

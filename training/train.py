@@ -174,6 +174,9 @@ def main():
             nb += 1
             for k, v in parts.items():
                 run[k] += float(v)
+            if step % 25 == 0:
+                print(f'  step {step} t={(time.time() - t0) / 60:.1f}min lr={lr:.2e} loss={run["total"] / nb:.4f} '
+                      f'pos={run["pos"] / nb:.4f}', flush=True)
             if time.time() - last_eval > args.eval_every_min * 60 and val_ids:
                 m = evaluate(model, ds, val_ids, cfg, args.device)
                 last_eval = time.time()

@@ -22,7 +22,7 @@ import {
 import { Plots } from './plots';
 import { BEAD_COLOURS, deviationGradientCss, hexCss, REFERENCE_COLOUR } from './scale';
 import { themeData } from './themes';
-import { CompareViewer, type PickInfo } from './viewer';
+import { CompareViewer, type LayerInput, type PickInfo } from './viewer';
 
 interface VsCodeApi {
   postMessage(msg: unknown): void;
@@ -241,8 +241,10 @@ function setTables(rows: PerResidueRow[] | undefined, t: { backmapped?: TorsionR
   }
 }
 
+let lastSummary: LoadMessage['summary'];
 function renderSummary(m: { summary?: LoadMessage['summary'] }): void {
-  const s = m.summary;
+  if (m.summary) lastSummary = m.summary;
+  const s = lastSummary;
   const parts: string[] = [];
   if (s) parts.push(`RMSD bb ${fmt(s.rmsd_bb, 2)} · sc ${fmt(s.rmsd_sc, 2)} · all ${fmt(s.rmsd_all, 2)} Å (${s.matched} residues)`);
   if (superposition?.rmsd !== undefined) parts.push(`Cα fit ${superposition.rmsd.toFixed(2)} Å`);
@@ -250,29 +252,26 @@ function renderSummary(m: { summary?: LoadMessage['summary'] }): void {
 }
 
 async function loadLayers(layers: Partial<Record<LayerId, LayerData>>, frame: number): Promise<number> {
-  const texts = await Promise.all(
+  const inputs: Partial<Record<LayerId, LayerInput>> = {};
+  await Promise.all(
     LAYER_IDS.map(async (id) => {
       const d = layers[id];
-      return d ? ([id, d, await layerText(d)] as const) : null;
+      if (!d) return;
+      inputs[id] = { text: await layerText(d), format: d.format, label: d.label ?? LAYER_LABEL[id] };
+      layerModels[id] = d.models ?? 1;
     }),
   );
-  let atoms = 0;
-  for (const t of texts) {
-    if (!t) continue;
-    const [id, d, text] = t;
-    layerModels[id] = d.models ?? 1;
-    const f = frames.streamed ? 0 : Math.min(frame, (d.models ?? 1) - 1);
-    const tl = performance.now();
-    await viewer!.setLayer(id, { text, format: d.format, label: d.label ?? LAYER_LABEL[id] }, { frame: f, visible: state.visible[id], matrix: matrixFor(id) });
-    atoms += viewer!.atomCount(id);
-    console.log('layer', id, Math.round(performance.now() - tl), 'ms');
-  }
-  return atoms;
+  const opts = {} as Record<LayerId, { frame: number; visible: boolean; matrix: Mat4 | null }>;
+  for (const id of LAYER_IDS)
+    opts[id] = { frame: frames.streamed ? 0 : Math.min(frame, (layerModels[id] ?? 1) - 1), visible: state.visible[id], matrix: matrixFor(id) };
+  await viewer!.setLayers(inputs, opts);
+  return LAYER_IDS.reduce((n, id) => n + viewer!.atomCount(id), 0);
 }
 
 async function onLoad(m: LoadMessage, t0: number): Promise<void> {
   const v = viewer!;
-  for (const id of LAYER_IDS) if (!m.layers[id]) await v.setLayer(id, null, { frame: 0, visible: false, matrix: null });
+  const absent = Object.fromEntries(LAYER_IDS.filter((id) => !m.layers[id]).map((id) => [id, null]));
+  await v.setLayers(absent, {} as never);
   layerModels = {};
   superposition = m.superposition;
   frames = { count: m.frames?.count ?? 1, streamed: m.frames?.streamed ?? false, labels: m.frames?.labels ?? [] };
@@ -288,6 +287,7 @@ async function onLoad(m: LoadMessage, t0: number): Promise<void> {
   titleEl.textContent = m.title;
   document.title = m.title;
   setTables(m.perResidue, m.torsions);
+  lastSummary = undefined;
   for (const id of LAYER_IDS) {
     toggleInputs[id].disabled = !m.layers[id];
     toggleInputs[id].parentElement!.classList.toggle('absent', !m.layers[id]);
@@ -302,7 +302,11 @@ async function onLoad(m: LoadMessage, t0: number): Promise<void> {
   if (state.selected.length) await selectResidues(state.selected, false, false);
   banner.hidden = true;
   persist();
-  if (frames.streamed && state.frame !== (m.frames?.current ?? 0)) post({ type: 'requestFrame', index: state.frame });
+  // A restored frame other than the one the payload describes: fetch its layers (streamed) or analysis.
+  if (state.frame !== (m.frames?.current ?? 0)) {
+    requestedFrame = state.frame;
+    post({ type: 'requestFrame', index: state.frame });
+  }
   await reportRendered(t0, atoms);
 }
 
@@ -316,6 +320,9 @@ async function reportRendered(t0: number, atoms: number): Promise<void> {
 }
 
 async function onFrame(m: FrameMessage, t0: number): Promise<void> {
+  // An answer to an older request while the slider has moved on: the newer answer is coming.
+  if (requestedFrame !== undefined && m.index !== requestedFrame) return;
+  requestedFrame = undefined;
   state.frame = Math.min(m.index, frames.count - 1);
   if (m.superposition) superposition = m.superposition;
   const atoms = await loadLayers(m.layers, state.frame);
@@ -326,6 +333,7 @@ async function onFrame(m: FrameMessage, t0: number): Promise<void> {
     plots.mark(new Set(state.selected.map(residueKeyString)));
   }
   if (m.summary) renderSummary(m);
+  if (m.superposition && state.superposed) await applySuperposition();
   renderFrameControls();
   persist();
   await reportRendered(t0, atoms);
@@ -345,9 +353,15 @@ async function setFrame(index: number): Promise<void> {
   state.frame = i;
   renderFrameControls();
   persist();
-  if (frames.streamed) post({ type: 'requestFrame', index: i });
-  else await viewer!.setFrame(i);
+  if (!frames.streamed) await viewer!.setFrame(i);
+  // Streamed: the extension sends the frame's layers. Multi-model: the models are here already, but the
+  // frame's deviation, torsions and fit come from the extension. Debounced: a dragged slider asks once.
+  clearTimeout(frameRequestTimer);
+  requestedFrame = i;
+  frameRequestTimer = setTimeout(() => post({ type: 'requestFrame', index: i }), frames.streamed ? 60 : 150);
 }
+let frameRequestTimer: ReturnType<typeof setTimeout> | undefined;
+let requestedFrame: number | undefined;
 
 function setVisible(id: LayerId, visible: boolean): void {
   state.visible[id] = visible;
@@ -441,6 +455,8 @@ void run(async () => {
     if (p) void run(() => selectResidues([p.residue], false, true));
   });
   renderLegend();
+  // For the headless tests and for debugging from the webview devtools.
+  (window as unknown as { backmapCompare: unknown }).backmapCompare = { viewer, state };
   document.body.dataset.status = 'ready';
   post({ type: 'ready' });
 });

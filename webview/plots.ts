@@ -3,6 +3,7 @@
 // point, so 10k+ residues stay fast; each plot carries data-points for tests and screen readers.
 import type { PerResidueRow, ResidueKey, TorsionRow } from '../src/shared/webview-protocol';
 import { residueKeyString } from '../src/shared/webview-protocol';
+import { RAMA_REGIONS, ramaAllowed, type RamaCategory } from '../src/core/metrics';
 import { deviationRgb, rgbCss } from './scale';
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -109,19 +110,6 @@ function dotsPath(pts: { x: number; y: number }[], r: number): string {
   return pts.map((p) => `M${(p.x - r).toFixed(1)} ${p.y.toFixed(1)}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`).join('');
 }
 
-// Approximate general-case Ramachandran regions (after Lovell et al. 2003), in degrees (φ, ψ).
-const ALLOWED: [number, number][][] = [
-  [[-180, 75], [-180, 180], [-35, 180], [-35, 130], [-55, 95], [-100, 65], [-150, 65]],
-  [[-180, -180], [-180, -150], [-45, -150], [-45, -180]],
-  [[-160, -75], [-160, 10], [-120, 45], [-70, 40], [-30, 0], [-30, -60], [-60, -80]],
-  [[40, 5], [40, 95], [85, 95], [95, 35], [70, -5]],
-];
-const FAVOURED: [number, number][][] = [
-  [[-165, 105], [-165, 175], [-50, 175], [-50, 125], [-75, 105], [-120, 95]],
-  [[-105, -65], [-110, -25], [-90, 5], [-55, -5], [-40, -35], [-55, -60]],
-  [[52, 20], [52, 65], [72, 65], [80, 35], [65, 15]],
-];
-
 export class Plots {
   private bars: Plot;
   private rama: Plot;
@@ -139,13 +127,13 @@ export class Plots {
       container.appendChild(s);
       return s;
     };
-    this.bars = new Plot(section('Per-residue RMSD (Å)', 'All heavy atoms of each residue vs the reference; click a bar to focus it'), 'bars', 340, 130, handlers);
+    this.bars = new Plot(section('Per-residue RMSD (Å)', 'Bars: all heavy atoms of each residue vs the reference (after the Cα fit); ticks: backbone only. Click a bar to focus the residue.'), 'bars', 340, 120, handlers);
     this.bars.xOnly = true;
-    const rs = section('Ramachandran', 'Backmapped (coloured by deviation) over reference (grey rings); shaded: approximate allowed/favoured regions');
-    this.rama = new Plot(rs, 'rama', 300, 300, handlers);
+    const rs = section('Ramachandran', 'Backmapped (coloured by deviation) over reference (grey rings), a line from each reference point to its backmapped one; shaded: allowed regions (general case) as the outlier count defines them');
+    this.rama = new Plot(rs, 'rama', 260, 260, handlers);
     const cs = section('χ1 / χ2 distributions', 'Reference (grey bars) vs backmapped (coloured line), 15° bins');
-    this.chi1 = new Plot(cs, 'chi1', 340, 110, handlers);
-    this.chi2 = new Plot(cs, 'chi2', 340, 110, handlers);
+    this.chi1 = new Plot(cs, 'chi1', 340, 96, handlers);
+    this.chi2 = new Plot(cs, 'chi2', 340, 96, handlers);
     this.stats = document.createElement('p');
     this.stats.className = 'plot-stats';
     cs.appendChild(this.stats);
@@ -156,7 +144,7 @@ export class Plots {
     this.renderRama(d);
     this.renderChi(d, 'chi1', this.chi1);
     this.renderChi(d, 'chi2', this.chi2);
-    this.stats.textContent = chiAgreement(d);
+    this.stats.textContent = [ramaOutliers(d), chiAgreement(d)].filter(Boolean).join(' · ');
   }
 
   mark(keys: Set<string>): void {
@@ -205,9 +193,9 @@ export class Plots {
     const x = (phi: number) => M + ((phi + 180) / 360) * S;
     const y = (psi: number) => 6 + ((180 - psi) / 360) * S;
     el('rect', { x: M, y: 6, width: S, height: S, class: 'frame' }, p.svg);
-    const poly = (pts: [number, number][], cls: string) => el('polygon', { points: pts.map(([a, b]) => `${x(a)},${y(b)}`).join(' '), class: cls }, p.svg);
-    ALLOWED.forEach((r) => poly(r, 'rama-allowed'));
-    FAVOURED.forEach((r) => poly(r, 'rama-favoured'));
+    // The same general-case boxes that count Ramachandran outliers in the metrics (src/core/metrics.ts).
+    for (const [f0, f1, s0, s1] of RAMA_REGIONS.general)
+      el('rect', { x: x(f0), y: y(s1), width: x(f1) - x(f0), height: y(s0) - y(s1), class: 'rama-allowed' }, p.svg);
     for (const v of [-90, 0, 90]) {
       el('line', { x1: x(v), x2: x(v), y1: 6, y2: 6 + S, class: 'grid' }, p.svg);
       el('line', { x1: M, x2: M + S, y1: y(v), y2: y(v), class: 'grid' }, p.svg);
@@ -301,4 +289,25 @@ export function chiAgreement(d: PlotData): string {
     if (n) parts.push(`${which === 'chi1' ? 'χ1' : 'χ2'} within 40°: ${ok}/${n} (${((100 * ok) / n).toFixed(0)} %)`);
   }
   return parts.join(' · ') || 'No side-chain torsions to compare.';
+}
+
+const ramaCategory = (resName: string): RamaCategory => (resName === 'GLY' ? 'glycine' : resName === 'PRO' ? 'proline' : 'general');
+
+/** Ramachandran outliers (metrics' box model) of the backmapped and the reference structure. */
+export function ramaOutliers(d: PlotData): string {
+  const count = (rows: TorsionRow[]) => {
+    let n = 0, out = 0;
+    for (const t of rows) {
+      if (t.phi === null || t.psi === null) continue;
+      n++;
+      if (!ramaAllowed(ramaCategory(t.resName), t.phi, t.psi)) out++;
+    }
+    return { n, out };
+  };
+  const b = count(d.backmapped), r = count(d.reference);
+  if (!b.n && !r.n) return '';
+  const parts = [];
+  if (b.n) parts.push(`Rama outliers: backmapped ${b.out}/${b.n}`);
+  if (r.n) parts.push(`${b.n ? '' : 'Rama outliers: '}reference ${r.out}/${r.n}`);
+  return parts.join(', ');
 }

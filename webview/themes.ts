@@ -1,12 +1,13 @@
 // Mol* colour/size themes for the comparison: per-residue deviation (backmapped layer) and CG bead type.
 import { Bond, StructureElement, StructureProperties as P } from 'molstar/lib/mol-model/structure';
 import type { Location } from 'molstar/lib/mol-model/location';
+import type { ColorTypeLocation } from 'molstar/lib/mol-geo/geometry/color-data';
 import type { ColorTheme } from 'molstar/lib/mol-theme/color';
 import type { SizeTheme } from 'molstar/lib/mol-theme/size';
 import type { ThemeDataContext } from 'molstar/lib/mol-theme/theme';
 import { Color } from 'molstar/lib/mol-util/color';
 import { ParamDefinition as PD } from 'molstar/lib/mol-util/param-definition';
-import { beadColour, deviationRgb, isBackboneBead, rgbHex } from './scale';
+import { beadColour, deviationRgb, isBackboneBead, REFERENCE_COLOUR, rgbHex } from './scale';
 
 /** Live lookup tables the themes read; `epoch` in the theme params forces Mol* to recolour after a change. */
 export const themeData = {
@@ -34,7 +35,7 @@ export const residueKeyOf = (l: StructureElement.Location): string =>
 const DeviationParams = { epoch: PD.Numeric(0, {}, { isHidden: true }) };
 type DeviationParams = typeof DeviationParams;
 
-export const DeviationColorThemeProvider: ColorTheme.Provider<DeviationParams, 'backmap-deviation'> = {
+export const DeviationColorThemeProvider: ColorTheme.Provider<DeviationParams, 'backmap-deviation', ColorTypeLocation> = {
   name: 'backmap-deviation',
   label: 'Backmap deviation',
   category: 'Backmap Studio',
@@ -66,7 +67,7 @@ export const DeviationColorThemeProvider: ColorTheme.Provider<DeviationParams, '
 const EmptyParams = {};
 type EmptyParams = typeof EmptyParams;
 
-export const BeadColorThemeProvider: ColorTheme.Provider<EmptyParams, 'cg-bead-type'> = {
+export const BeadColorThemeProvider: ColorTheme.Provider<EmptyParams, 'cg-bead-type', ColorTypeLocation> = {
   name: 'cg-bead-type',
   label: 'CG bead type',
   category: 'Backmap Studio',
@@ -86,8 +87,8 @@ export const BeadColorThemeProvider: ColorTheme.Provider<EmptyParams, 'cg-bead-t
 };
 
 /** Bead radii (Å): Martini regular bead ≈ 2.35 Å, drawn smaller so the atoms inside stay visible. */
-export const BB_RADIUS = 1.9;
-export const SC_RADIUS = 1.5;
+export const BB_RADIUS = 1.7;
+export const SC_RADIUS = 1.3;
 
 export const BeadSizeThemeProvider: SizeTheme.Provider<EmptyParams, 'cg-bead-size'> = {
   name: 'cg-bead-size',
@@ -103,6 +104,26 @@ export const BeadSizeThemeProvider: SizeTheme.Provider<EmptyParams, 'cg-bead-siz
       const l = atomOf(location);
       return l && isBackboneBead(P.atom.label_atom_id(l)) ? BB_RADIUS : SC_RADIUS;
     },
+  }),
+  getParams: () => EmptyParams,
+  defaultValues: {},
+  isApplicable: (ctx: ThemeDataContext) => !!ctx.structure,
+};
+
+/**
+ * The reference's single colour, as a per-group theme on purpose: the same shader variant as the other
+ * layers (Mol*'s 'uniform' theme compiles its own programs, seconds each on software GL).
+ */
+export const ReferenceColorThemeProvider: ColorTheme.Provider<EmptyParams, 'backmap-reference', ColorTypeLocation> = {
+  name: 'backmap-reference',
+  label: 'Reference (grey)',
+  category: 'Backmap Studio',
+  factory: (_ctx: ThemeDataContext, props: PD.Values<EmptyParams>): ColorTheme<EmptyParams> => ({
+    factory: ReferenceColorThemeProvider.factory,
+    granularity: 'group',
+    props,
+    description: 'Reference structure.',
+    color: (): Color => Color(REFERENCE_COLOUR),
   }),
   getParams: () => EmptyParams,
   defaultValues: {},

@@ -14,8 +14,7 @@ import { PluginContext } from 'molstar/lib/mol-plugin/context';
 import type { PluginSpec } from 'molstar/lib/mol-plugin/spec';
 import { Color } from 'molstar/lib/mol-util/color';
 import type { LayerId, ResidueKey } from '../src/shared/webview-protocol';
-import { REFERENCE_COLOUR } from './scale';
-import { BeadColorThemeProvider, BeadSizeThemeProvider, DeviationColorThemeProvider, residueKeyOf } from './themes';
+import { ReferenceColorThemeProvider, BeadColorThemeProvider, BeadSizeThemeProvider, DeviationColorThemeProvider, residueKeyOf } from './themes';
 
 export interface LayerInput {
   text: string;
@@ -48,6 +47,9 @@ const spec = (): PluginSpec => ({
   canvas3d: {
     renderer: { backgroundColor: Color(0x1e1e1e) },
     camera: { helper: { axes: { name: 'off', params: {} } } },
+    // No SSAO/bloom: each is extra full-screen passes and shaders, slow on software GL, and bonds/beads
+    // read clearly without them.
+    postprocessing: { occlusion: { name: 'off', params: {} }, bloom: { name: 'off', params: {} } },
   },
 });
 
@@ -67,6 +69,7 @@ export class CompareViewer {
     if (!(await plugin.initViewerAsync(canvas, container))) throw new Error('WebGL is not available in this webview');
     plugin.representation.structure.themes.colorThemeRegistry.add(DeviationColorThemeProvider);
     plugin.representation.structure.themes.colorThemeRegistry.add(BeadColorThemeProvider);
+    plugin.representation.structure.themes.colorThemeRegistry.add(ReferenceColorThemeProvider);
     plugin.representation.structure.themes.sizeThemeRegistry.add(BeadSizeThemeProvider);
     return new CompareViewer(plugin);
   }
@@ -89,34 +92,40 @@ export class CompareViewer {
     return traj?.frameCount ?? 0;
   }
 
-  /** Replaces a layer's data (keeps the camera); `frame` picks the model of a multi-model file. */
-  async setLayer(layer: LayerId, input: LayerInput | null, opts: { frame: number; visible: boolean; matrix: Mat4 | null }): Promise<void> {
+  /**
+   * Replaces the given layers' data in one state transaction (one commit, one redraw; the camera stays).
+   * `null` removes a layer; `frame` picks the model of a multi-model file.
+   */
+  async setLayers(inputs: Partial<Record<LayerId, LayerInput | null>>, opts: Record<LayerId, { frame: number; visible: boolean; matrix: Mat4 | null }>): Promise<void> {
     const state = this.plugin.state.data;
-    if (state.cells.has(ref(layer, 'data'))) await this.plugin.build().delete(ref(layer, 'data')).commit();
-    this.loaded.delete(layer);
-    if (!input) return;
     const b = this.plugin.build();
-    const node = b.toRoot().apply(StateTransforms.Data.RawData, { data: input.text, label: input.label }, { ref: ref(layer, 'data') });
-    const traj =
-      input.format === 'pdb'
-        ? node.apply(StateTransforms.Model.TrajectoryFromPDB, {}, { ref: ref(layer, 'traj') })
-        : node.apply(StateTransforms.Data.ParseCif).apply(StateTransforms.Model.TrajectoryFromMmCif, {}, { ref: ref(layer, 'traj') });
-    const struct = traj
-      .apply(StateTransforms.Model.ModelFromTrajectory, { modelIndex: opts.frame }, { ref: ref(layer, 'model') })
-      .apply(StateTransforms.Model.StructureFromModel, {}, { ref: ref(layer, 'struct') })
-      .apply(StateTransforms.Model.TransformStructureConformation, matrixParams(opts.matrix), { ref: ref(layer, 'xf') })
-      .apply(StateTransforms.Model.StructureComponent, { type: { name: 'static', params: 'all' }, nullIfEmpty: true, label: input.label }, { ref: ref(layer, 'comp') });
-    struct.apply(StateTransforms.Representation.StructureRepresentation3D, this.reprParams(layer), {
-      ref: ref(layer, 'repr'),
-      state: { isHidden: !opts.visible },
-    });
-    const tc = performance.now();
+    const ids = (Object.keys(inputs) as LayerId[]).filter((id) => inputs[id] !== undefined);
+    for (const id of ids) {
+      if (state.cells.has(ref(id, 'data'))) b.delete(ref(id, 'data'));
+      this.loaded.delete(id);
+    }
+    for (const id of ids) {
+      const input = inputs[id];
+      if (!input) continue;
+      const o = opts[id];
+      const data = b.toRoot().apply(StateTransforms.Data.RawData, { data: input.text, label: input.label }, { ref: ref(id, 'data') });
+      const traj =
+        input.format === 'pdb'
+          ? data.apply(StateTransforms.Model.TrajectoryFromPDB, {}, { ref: ref(id, 'traj') })
+          : data.apply(StateTransforms.Data.ParseCif).apply(StateTransforms.Model.TrajectoryFromMmCif, {}, { ref: ref(id, 'traj') });
+      traj
+        .apply(StateTransforms.Model.ModelFromTrajectory, { modelIndex: o.frame }, { ref: ref(id, 'model') })
+        .apply(StateTransforms.Model.StructureFromModel, {}, { ref: ref(id, 'struct') })
+        .apply(StateTransforms.Model.TransformStructureConformation, matrixParams(o.matrix), { ref: ref(id, 'xf') })
+        .apply(StateTransforms.Model.StructureComponent, { type: { name: 'static', params: 'all' }, nullIfEmpty: true, label: input.label }, { ref: ref(id, 'comp') })
+        .apply(StateTransforms.Representation.StructureRepresentation3D, this.reprParams(id), { ref: ref(id, 'repr'), state: { isHidden: !o.visible } });
+    }
     await b.commit();
-    const td = performance.now();
-    await this.drawn();
-    console.log('commit', layer, Math.round(td - tc), 'draw', Math.round(performance.now() - td));
-    this.loaded.add(layer);
-    setSubtreeVisibility(state, ref(layer, 'repr'), !opts.visible);
+    for (const id of ids) {
+      if (!inputs[id]) continue;
+      if (!state.cells.get(ref(id, 'xf'))?.obj) throw new Error(`Mol* could not read the ${id} structure (${inputs[id]!.label}): ${state.cells.get(ref(id, 'traj'))?.errorText ?? state.cells.get(ref(id, 'data'))?.errorText ?? 'no atoms'}`);
+      this.loaded.add(id);
+    }
   }
 
   private reprParams(layer: LayerId) {
@@ -124,7 +133,7 @@ export class CompareViewer {
     if (layer === 'cg')
       return createStructureRepresentationParams(p, undefined, {
         type: 'ball-and-stick',
-        typeParams: { sizeFactor: 1, sizeAspectRatio: 0.22, alpha: 0.55, ignoreHydrogens: false },
+        typeParams: { sizeFactor: 1, sizeAspectRatio: 0.2, alpha: 0.35, ignoreHydrogens: false },
         color: 'cg-bead-type' as never,
         size: 'cg-bead-size' as never,
       });
@@ -138,8 +147,7 @@ export class CompareViewer {
     return createStructureRepresentationParams(p, undefined, {
       type: 'ball-and-stick',
       typeParams: { sizeFactor: 0.12, sizeAspectRatio: 0.7, alpha: 0.75 },
-      color: 'uniform',
-      colorParams: { value: Color(REFERENCE_COLOUR) },
+      color: 'backmap-reference' as never,
     });
   }
 
@@ -169,6 +177,12 @@ export class CompareViewer {
     this.epoch++;
     if (!this.plugin.state.data.cells.has(ref('backmapped', 'repr'))) return;
     await this.plugin.build().to(ref('backmapped', 'repr')).update(this.reprParams('backmapped')).commit();
+  }
+
+  /** Centre of a layer's bounding sphere in the scene (after the superposition transform). */
+  centre(layer: LayerId): [number, number, number] | null {
+    const c = this.structureOf(layer)?.boundary.sphere.center;
+    return c ? [c[0], c[1], c[2]] : null;
   }
 
   private structureOf(layer: LayerId): Structure | undefined {
@@ -259,12 +273,16 @@ export class CompareViewer {
     this.plugin.managers.camera.reset();
   }
 
-  /** Resolves after the next frame has been drawn with everything committed so far. */
+  /**
+   * Resolves once the next frame is really on screen: GL calls return before the GPU (or software GL)
+   * has run them, so after the frame callback we wait for the GPU command queue to drain.
+   */
   async drawn(): Promise<void> {
     const c = this.plugin.canvas3d;
     if (!c) return;
     c.requestDraw();
     await new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r())));
+    await this.plugin.canvas3dContext?.webgl.waitForGpuCommandsComplete();
   }
 }
 

@@ -13,3 +13,6 @@ atoms:
   CB:  SC1    P1A 1/0
   OXT: BB     P3BB junk
 `;
+
+/** Frames of the CG trajectory fixture `cg.xtc` (topology `cg.pdb`). */
+export const TRAJECTORY_FRAMES = 3;

@@ -7,7 +7,8 @@ import { buildPeptide } from '../../src/core/build/peptide';
 import { mapToCg } from '../../src/core/forward';
 import { loadMappingSet } from '../../src/core/mapping/load';
 import { formatPdb } from '../../src/core/structure/pdb';
-import { BAD_MAPPING, FIXTURE_SEQUENCE } from './fixture-data';
+import { createTrajectoryWriter } from '../../src/core/trajectory';
+import { BAD_MAPPING, FIXTURE_SEQUENCE, TRAJECTORY_FRAMES } from './fixture-data';
 
 const dir = resolve(process.argv[2] ?? 'test/fixtures/workspace');
 mkdirSync(dir, { recursive: true });
@@ -15,7 +16,15 @@ const aa = buildPeptide(FIXTURE_SEQUENCE, { source: 'fixture' });
 writeFileSync(join(dir, 'aa.pdb'), formatPdb(aa));
 mkdirSync(join(dir, 'reference'), { recursive: true });
 writeFileSync(join(dir, 'reference', 'aa-reference.pdb'), formatPdb(aa));
-writeFileSync(join(dir, 'cg.pdb'), formatPdb(mapToCg(aa, loadMappingSet('martini3')).cg));
+const cg = mapToCg(aa, loadMappingSet('martini3')).cg;
+writeFileSync(join(dir, 'cg.pdb'), formatPdb(cg));
+// A short CG trajectory of that topology: TRAJECTORY_FRAMES rigid shifts of the beads (deterministic).
+const w = createTrajectoryWriter(join(dir, 'cg.xtc'), cg.atoms.count, 'xtc');
+for (let f = 0; f < TRAJECTORY_FRAMES; f++) {
+  const coords = Float32Array.from(cg.coords, (x, i) => x + (i % 3 === 0 ? 0.5 * f : 0));
+  w.write({ index: f, time: 10 * f, step: 1000 * f, coords, box: null });
+}
+w.close();
 writeFileSync(join(dir, 'ca.pdb'), formatPdb(mapToCg(aa, loadMappingSet('ca')).cg));
 mkdirSync(join(dir, 'mappings', 'bad'), { recursive: true });
 writeFileSync(join(dir, 'mappings', 'bad', 'ala.yaml'), BAD_MAPPING);

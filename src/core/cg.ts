@@ -6,7 +6,7 @@
 import { InputError } from './errors';
 import type { MappingSet, MoleculeMapping } from './mapping/types';
 import { residuesOf } from './structure/builder';
-import type { Structure } from './structure/types';
+import type { Box, Structure } from './structure/types';
 
 export interface CgBead {
   residue: number; // index into CgSystem.residues
@@ -32,6 +32,8 @@ export interface CgSystem {
   beads: CgBead[];
   residues: CgResidue[];
   coords: Float64Array; // 3 * nbeads, Å
+  /** Periodic box of the input, when it had one (coordinates are already made whole, see `assignCg`). */
+  box?: Box | null;
 }
 
 export interface UnknownCg {
@@ -49,6 +51,11 @@ export interface AssignCgOptions {
   partial?: boolean;
   /** Backbone bead distance (Å) above which consecutive residues are in different chain segments. */
   breakDistance?: number;
+  /**
+   * Make molecules whole across a rectangular periodic box (default true): beads of a residue and consecutive
+   * residues of one chain split by the boundary are moved by box vectors next to each other.
+   */
+  unwrap?: boolean;
 }
 
 /** Residue names that denote the same amino acid in another protonation state or force field. */
@@ -100,10 +107,13 @@ export function assignChainIndices(system: CgSystem, breakDistance = 6): void {
   const c = system.coords;
   let prevBb = -1;
   let prevChain: string | null = null;
+  let prev: CgResidue | null = null;
   for (const r of system.residues) {
     const k = backboneBead(r.molecule);
     const bb = k >= 0 ? r.beads[k] ?? -1 : -1;
-    let brk = prevChain === null || r.chainId !== prevChain || bb < 0 || prevBb < 0;
+    // Residue numbers that restart (GRO files of many molecules have no chain ids) also start a segment.
+    const restart = prev !== null && (r.resSeq < prev.resSeq || (r.resSeq === prev.resSeq && r.iCode === prev.iCode));
+    let brk = prevChain === null || r.chainId !== prevChain || bb < 0 || prevBb < 0 || restart;
     if (!brk) {
       const dx = c[3 * bb] - c[3 * prevBb];
       const dy = c[3 * bb + 1] - c[3 * prevBb + 1];
@@ -114,7 +124,57 @@ export function assignChainIndices(system: CgSystem, breakDistance = 6): void {
     r.chainIndex = idx;
     prevBb = bb;
     prevChain = r.chainId;
+    prev = r;
   }
+}
+
+/** Box lengths when the box is rectangular (angles 90°), else null: only then is unwrapping done. */
+function rectangularBox(box: Box | null | undefined): [number, number, number] | null {
+  if (!box) return null;
+  const right = (x: number) => Math.abs(x - 90) < 1e-3;
+  if (!(box.a > 0 && box.b > 0 && box.c > 0) || !right(box.alpha) || !right(box.beta) || !right(box.gamma)) return null;
+  return [box.a, box.b, box.c];
+}
+
+/**
+ * Makes residues and chains whole in a rectangular periodic box: every bead is moved to the image nearest the
+ * first bead of its residue, and every residue continuing the previous one's chain (same chain id, increasing
+ * number) is moved as a whole to the image whose backbone bead is nearest the previous backbone bead.
+ * Returns the number of beads moved.
+ */
+export function unwrapSystem(system: CgSystem, box: Box | null | undefined): number {
+  const L = rectangularBox(box);
+  if (!L) return 0;
+  const c = system.coords;
+  let moved = 0;
+  const image = (d: number, l: number) => Math.round(d / l) * l;
+  let prev: CgResidue | null = null;
+  for (const r of system.residues) {
+    const b0 = r.beads[0];
+    for (const b of r.beads.slice(1))
+      for (let k = 0; k < 3; k++) {
+        const s = image(c[3 * b + k] - c[3 * b0 + k], L[k]);
+        if (s !== 0) {
+          c[3 * b + k] -= s;
+          moved++;
+        }
+      }
+    const kb = backboneBead(r.molecule);
+    const kp = prev ? backboneBead(prev.molecule) : -1;
+    if (prev && kb >= 0 && kp >= 0 && prev.chainId === r.chainId && r.resSeq > prev.resSeq) {
+      const a = prev.beads[kp];
+      const b = r.beads[kb];
+      for (let k = 0; k < 3; k++) {
+        const s = image(c[3 * b + k] - c[3 * a + k], L[k]);
+        if (s !== 0) {
+          for (const x of r.beads) c[3 * x + k] -= s;
+          moved += r.beads.length;
+        }
+      }
+    }
+    prev = r;
+  }
+  return moved;
 }
 
 /**
@@ -126,7 +186,7 @@ export function assignCg(
   cg: Structure,
   set: MappingSet,
   opts: AssignCgOptions = {},
-): { system: CgSystem; unknown: UnknownCg[] } {
+): { system: CgSystem; unknown: UnknownCg[]; unwrapped: number } {
   const a = cg.atoms;
   const file = cg.source;
   const unknown: UnknownCg[] = [];
@@ -202,7 +262,8 @@ export function assignCg(
     );
   }
   if (!residues.length) throw new InputError(`no residue of the CG structure is known to mapping set '${set.id}'`, file);
-  const system: CgSystem = { set, beads, residues, coords: Float64Array.from(coordList) };
+  const system: CgSystem = { set, beads, residues, coords: Float64Array.from(coordList), box: cg.box };
+  const unwrapped = opts.unwrap === false ? 0 : unwrapSystem(system, cg.box);
   assignChainIndices(system, opts.breakDistance);
-  return { system, unknown };
+  return { system, unknown, unwrapped };
 }

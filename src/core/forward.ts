@@ -167,6 +167,53 @@ export function chainAtomFilter(s: Structure, chain: string): Uint8Array {
   return sel;
 }
 
+/**
+ * Atom matching with legacy alternative configurations (several files with the same molecule, SPEC §1.3): the
+ * configuration that matches the most atoms is used, its atoms translated positionally per bead onto the primary
+ * configuration (the one slots and bead order refer to), with that configuration's weights.
+ */
+function matchWithConfigurations(
+  set: MappingSet,
+  mol: MoleculeMapping,
+  names: string[],
+  start: number,
+  end: number,
+): { atomOf: Int32Array; unmatched: number[]; duplicates: number; weightsOf: (bead: number) => number[] } {
+  const primary = matchResidueAtoms(mol, names, start, end);
+  const configs = set.configurations.get(mol.name) ?? [];
+  const own = { ...primary, weightsOf: (b: number) => mol.beads[b].weights };
+  if (configs.length < 2 || primary.unmatched.length === 0) return own;
+  let best = own;
+  let bestScore = end - start - primary.unmatched.length;
+  for (const cfg of configs) {
+    if (cfg === mol) continue;
+    const m = matchResidueAtoms(cfg, names, start, end);
+    const score = end - start - m.unmatched.length;
+    if (score <= bestScore) continue;
+    // Positional translation bead by bead; a configuration whose beads do not line up is not usable.
+    const atomOf = new Int32Array(mol.atoms.length).fill(-1);
+    const beadMap: number[] = [];
+    let ok = true;
+    mol.beads.forEach((b, k) => {
+      const ck = cfg.beadIndex.get(b.name);
+      const cb = ck === undefined ? undefined : cfg.beads[ck];
+      if (!cb || cb.members.length !== b.members.length) {
+        ok = false;
+        return;
+      }
+      beadMap[k] = ck!;
+      b.members.forEach((pa, j) => {
+        const i = m.atomOf[cb.members[j]];
+        if (i >= 0) atomOf[pa] = i;
+      });
+    });
+    if (!ok) continue;
+    best = { atomOf, unmatched: m.unmatched, duplicates: m.duplicates, weightsOf: (b: number) => cfg.beads[beadMap[b]].weights };
+    bestScore = score;
+  }
+  return best;
+}
+
 export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {}): ForwardResult {
   const A = aa.atoms;
   const file = aa.source;
@@ -190,7 +237,7 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
       report.unknownResidues.push(ref);
       continue;
     }
-    const { atomOf, unmatched, duplicates } = matchResidueAtoms(mol, A.name, r.start, r.end);
+    const { atomOf, unmatched, duplicates, weightsOf } = matchWithConfigurations(set, mol, A.name, r.start, r.end);
     report.duplicateAtoms += duplicates;
     for (const i of unmatched) report.unmappedAtoms.push({ ...ref, atom: A.name[i], line: A.sourceLine[i] });
     for (let k = 0; k < atomOf.length; k++) {
@@ -202,7 +249,9 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
     const pos: number[] = [];
     const empty: string[] = [];
     const rows: { atoms: number[]; w: number[] }[] = [];
-    for (const b of mol.beads) {
+    for (let bk = 0; bk < mol.beads.length; bk++) {
+      const b = mol.beads[bk];
+      const bw = weightsOf(bk);
       let wsum = 0;
       let x = 0;
       let y = 0;
@@ -210,7 +259,7 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
       const row = { atoms: [] as number[], w: [] as number[] };
       for (let m = 0; m < b.members.length; m++) {
         const i = atomOf[b.members[m]];
-        const w = b.weights[m];
+        const w = bw[m];
         if (i < 0 || !(w > 0)) continue;
         wsum += w;
         x += w * X[3 * i];
@@ -253,7 +302,7 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
     const what = opts.chain !== undefined ? ` in chain '${opts.chain}'` : '';
     throw new InputError(`no residue${what} is known to mapping set '${set.id}'`, file);
   }
-  const system: CgSystem = { set, beads, residues, coords: Float64Array.from(coords) };
+  const system: CgSystem = { set, beads, residues, coords: Float64Array.from(coords), box: aa.box };
   assignChainIndices(system, opts.breakDistance);
 
   const sb = new StructureBuilder(beads.length);

@@ -1,5 +1,13 @@
-// Public surface of the pure core (no `vscode` import anywhere under src/core).
+// Public surface of the pure core (no `vscode` import anywhere under src/core). The extension, the language
+// server, the CLI, the dataset builder and the benchmarks all go through these modules.
 export * from './errors';
-export * from './structure/types';
-export * from './mapping/types';
-export * from './structure/builder';
+export * from './structure';
+export * from './trajectory';
+export * from './mapping';
+export * from './geometry';
+export * from './build';
+export * from './forward';
+export * from './cg';
+export * from './reconstruct';
+export * from './template';
+export * from './metrics';

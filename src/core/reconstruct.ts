@@ -269,7 +269,7 @@ export function reconstruct(
     coords[3 * k + 2] = xyz[3 * o + 2];
     k++;
   }
-  return { source, title: '', atoms, coords, models: [coords], box: null };
+  return { source, title: '', atoms, coords, models: [coords], box: system.box ?? null };
 }
 
 /**

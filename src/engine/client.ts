@@ -45,7 +45,7 @@ export function deserializeError(e: SerializedError): Error {
 }
 
 export interface RequestCallbacks {
-  onProgress?(stage: string, fraction: number): void;
+  onProgress?(stage: string, fraction: number, detail?: string): void;
   onLog?(level: string, message: string): void;
   signal?: AbortSignal;
 }
@@ -173,7 +173,7 @@ export class EngineClient {
     if (!p || ev.id !== p.id) return;
     switch (ev.type) {
       case 'progress':
-        p.cb.onProgress?.(ev.stage, ev.fraction);
+        p.cb.onProgress?.(ev.stage, ev.fraction, ev.detail);
         break;
       case 'log':
         p.cb.onLog?.(ev.level, ev.message);
@@ -196,7 +196,7 @@ export class EngineClient {
     this.ready = null;
     const p = this.current;
     this.current = null;
-    this.log(`inference worker ${child.pid} ${describeExit(code, signal)}`);
+    this.log(`${describeExit(code, signal)} (pid ${child.pid})`);
     if (p) p.reject(new WorkerCrashError(describeExit(code, signal, 'while running a request'), code, signal));
   }
 

@@ -3,8 +3,8 @@
  * the model-free template, spatially chunked) → reconstruct → refine → report. Used in-process by the CLI and
  * tests and inside the inference worker (src/engine/worker.ts) by the extension.
  */
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
-import { extname } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { InputError } from '../core/errors';
 import type { MappingSet } from '../core/mapping/types';
 import type { Frame, Structure } from '../core/structure/types';
@@ -15,7 +15,7 @@ import { reconstruct } from '../core/reconstruct';
 import { templateVectors } from '../core/template';
 import { mapToCg } from '../core/forward';
 import { ModelRunner } from '../core/model/runner';
-import { listModels } from '../core/model/registry';
+import { listModels, modelsRoot, resolveModel } from '../core/model/registry';
 import { bondAngleStats, clashReport, compareStructures, ramachandranOutliers, type BondAngleStats, type ClashReport, type RamaResult } from '../core/metrics';
 import { readStructureFile } from '../core/structure/read';
 import { formatPdb } from '../core/structure/pdb';
@@ -23,7 +23,7 @@ import { writeStructureFile } from '../core/structure/write';
 import type { BackmapSettings, Device, RefineSettings } from '../shared/worker-protocol';
 import { planChunks, subSystem } from './chunking';
 import { refineStructure, type RefineReport } from './refine';
-import { ProviderUnavailableError, loadOrt, type ProviderAttempt } from './providers';
+import { ProviderUnavailableError, conciseReason, loadOrt, type ProviderAttempt } from './providers';
 import { buildGraph } from '../core/model/contract';
 import { CancelledError } from './errors';
 
@@ -48,7 +48,8 @@ export interface BackmapOptions extends BackmapSettings {
 }
 
 export interface Hooks {
-  progress?(stage: string, fraction: number): void;
+  /** fraction in [0, 1]; `detail` e.g. "frame 12 of 89" for trajectories. */
+  progress?(stage: string, fraction: number, detail?: string): void;
   signal?: AbortSignal;
 }
 
@@ -183,6 +184,23 @@ function safeListModels(): CardLike[] {
   }
 }
 
+/** " (model card X.json is there but X.onnx is missing)" when a card for `mappingId` lacks its network file. */
+function missingModelFiles(mappingId: string): string {
+  const root = modelsRoot();
+  if (!root) return ' (no models folder)';
+  const missing: string[] = [];
+  for (const f of readdirSync(root)) {
+    if (!f.endsWith('.json') || existsSync(join(root, f.replace(/\.json$/, '.onnx')))) continue;
+    try {
+      const card = JSON.parse(readFileSync(join(root, f), 'utf8')) as CardLike;
+      if (cardMapping(card) === mappingId) missing.push(`${f.replace(/\.json$/, '')}.onnx`);
+    } catch {
+      // not a card
+    }
+  }
+  return missing.length ? ` (model card found but ${missing.join(', ')} missing from ${root})` : '';
+}
+
 /** Picks model and mapping set for `cg` from `opts.model` ('auto' | 'template' | id | path) and `opts.mapping`. */
 export function chooseModel(cg: Structure, opts: BackmapOptions): ModelChoice {
   const want = opts.model ?? 'auto';
@@ -214,11 +232,12 @@ export function chooseModel(cg: Structure, opts: BackmapOptions): ModelChoice {
   }
   const cards = safeListModels();
   if (want !== 'auto') {
-    const card = cards.find((c) => c.id === want);
-    const set = explicitSet ?? (card ? cachedSet(cardMapping(card)) : undefined);
-    if (card || /\.onnx$/i.test(want)) {
-      // A path or id: the runner resolves it (and checks its mapping hash).
-      return { kind: 'model', modelId: want, card, set: set ?? bestBundled().set, note: `model ${want} requested` };
+    let card = cards.find((c) => c.id === want);
+    if (!card && (/\.onnx$/i.test(want) || /[\\/]/.test(want))) card = resolveModel(want).card as unknown as CardLike; // throws InputError naming the path
+    if (card) {
+      // The runner re-checks that the model was trained for this mapping (hash) when it predicts.
+      const set = explicitSet ?? cachedSet(cardMapping(card));
+      return { kind: 'model', modelId: want, card, set, note: `model ${card.id} requested (mapping '${set.id}')` };
     }
     throw new InputError(`unknown model '${want}' (shipped: ${cards.map((c) => c.id).join(', ') || 'none'}; or 'template', 'auto', a .onnx path)`, cg.source);
   }
@@ -258,7 +277,7 @@ export function chooseModel(cg: Structure, opts: BackmapOptions): ModelChoice {
     kind: 'template',
     modelId: 'template',
     set: fallback.set,
-    note: `auto: no shipped model for mapping '${fallback.set.id}'${cards.length ? '' : ' (no model files in models/)'}; template backmapper used (mapping knows ${(fallback.coverage * 100).toFixed(1)} % of the CG particles)`,
+    note: `auto: no shipped model for mapping '${fallback.set.id}'${missingModelFiles(fallback.set.id)}; template backmapper used (mapping knows ${(fallback.coverage * 100).toFixed(1)} % of the CG particles)`,
   };
 }
 
@@ -275,7 +294,7 @@ export interface Backmapper {
 
 type RunnerAttempt = { provider?: string; device?: string; ok: boolean; reason?: string };
 const toAttempts = (list: RunnerAttempt[] | undefined): ProviderAttempt[] =>
-  (list ?? []).map((a) => ({ device: (a.device ?? a.provider ?? 'cpu') as ProviderAttempt['device'], ok: a.ok, reason: a.reason ?? '' }));
+  (list ?? []).map((a) => ({ device: (a.device ?? a.provider ?? 'cpu') as ProviderAttempt['device'], ok: a.ok, reason: a.reason ? conciseReason(new Error(a.reason)) : '' }));
 
 /**
  * Opens the model session. `auto` is the runner's own order (CUDA when its library is installed, WebGPU, DirectML
@@ -294,7 +313,7 @@ export async function loadBackmapper(choice: ModelChoice, device: Device, opts: 
     const reason = e.message.replace(/^.*no execution provider could run the model \((.*)\)$/s, '$1');
     if (opts.strict) throw new ProviderUnavailableError(device, reason);
     opts.log?.(`provider ${device} unavailable (${reason}); falling back to cpu`);
-    attempts = [{ device, ok: false, reason: reason.replace(new RegExp(`^${device}: `), '') }];
+    attempts = [{ device, ok: false, reason: conciseReason(new Error(reason.replace(new RegExp(`^${device}: `), ''))) }];
     runner = await ModelRunner.load(choice.modelId, { device: 'cpu' });
   }
   attempts = [...attempts, ...toAttempts((runner as unknown as { attempts?: RunnerAttempt[] }).attempts)];
@@ -644,15 +663,26 @@ function outFormatOf(path: string, format?: TrajectoryOptions['format']): 'pdb' 
   throw new InputError(`cannot tell the trajectory output format from '${path}' (use .pdb, .xtc, .trr or .dcd)`, path);
 }
 
-type TrajectoryModule = typeof import('../core/trajectory');
+type TrajectoryModule = typeof import('../core/trajectory/index');
+
+/** Number of frames when it is cheap to know (multi-model input, or the XTC frame index), else null. */
+function frameCount(top: Structure, trajectory: string | undefined, io: TrajectoryModule | null): number | null {
+  if (!trajectory) return top.models.length;
+  try {
+    if (io && /\.xtc$/i.test(trajectory)) return io.countXtcFrames(trajectory);
+  } catch {
+    // counting is only for progress; the reader reports real problems
+  }
+  return null;
+}
 
 /** Frames of a multi-model topology or of a binary trajectory, one at a time. */
-function* frameSource(top: Structure, trajectory: string | undefined, io: TrajectoryModule): Generator<Frame> {
+function* frameSource(top: Structure, trajectory: string | undefined, io: TrajectoryModule | null): Generator<Frame> {
   if (!trajectory) {
     for (let m = 0; m < top.models.length; m++) yield { index: m, time: 0, step: m, coords: top.models[m], box: top.box };
     return;
   }
-  const reader = io.openTrajectory(trajectory);
+  const reader = io!.openTrajectory(trajectory);
   try {
     if (reader.natoms !== top.atoms.count)
       throw new InputError(`trajectory has ${reader.natoms} particles but the topology ${top.source} has ${top.atoms.count}`, trajectory);
@@ -673,12 +703,12 @@ function protectedPaths(opts: TrajectoryOptions): string[] {
 export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = {}): Promise<TrajectoryResult> {
   const t0 = now();
   const timings: Record<string, number> = {};
-  // Loaded on use: structure-only hosts never need the binary trajectory codecs.
-  const io: TrajectoryModule = await import('../core/trajectory');
   let t = now();
   const top = typeof opts.topology === 'string' ? readStructureFile(opts.topology) : opts.topology;
   timings.parse = now() - t;
   const format = outFormatOf(opts.out, opts.format);
+  // Loaded on use: multi-model PDB in and out never needs the binary trajectory codecs.
+  const io: TrajectoryModule | null = opts.trajectory || format !== 'pdb' ? await import('../core/trajectory/index') : null;
   const protect = protectedPaths(opts);
   if (protect.includes(opts.out)) throw new InputError('refusing to overwrite an input file', opts.out);
   if (existsSync(opts.out) && !opts.force) throw new InputError('exists already (use force to overwrite)', opts.out);
@@ -695,7 +725,11 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   let firstReport: BackmapReport | null = null;
   let topologyOut: string | undefined;
   let pdbFd = -1;
-  let writer: { write(frame: Frame): void; close(): void } | null = null;
+  let writer: { write(frame: Frame): void; close(): void; abort?(): void } | null = null;
+  let failed = true;
+  const stride0 = Math.max(1, opts.stride ?? 1);
+  const available = frameCount(top, opts.trajectory, io);
+  const total = Math.min(opts.maxFrames ?? Infinity, available === null ? Infinity : Math.ceil(available / stride0));
   let chunks = 0;
   const sources = system.beads.map((b) => b.source);
   try {
@@ -738,7 +772,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
         writeSync(pdbFd, `MODEL     ${String(frames + 1).padStart(4, ' ')}\n${text}ENDMDL\n`);
       } else {
         if (!writer) {
-          writer = io.createTrajectoryWriter(opts.out, res.structure.atoms.count, format);
+          writer = io!.createTrajectoryWriter(opts.out, res.structure.atoms.count, format, { force: opts.force, protect });
           topologyOut = opts.out.replace(/\.[^.]+$/, '') + '.topology.pdb';
           writeStructureFile(topologyOut, res.structure, { force: opts.force, protect });
         }
@@ -746,15 +780,22 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
       }
       timings.write = (timings.write ?? 0) + now() - t;
       frames++;
-      hooks.progress?.('frames', frames);
+      // Unknown length: a fraction that approaches 1 without reaching it.
+      const fraction = Number.isFinite(total) ? frames / total : frames / (frames + 100);
+      hooks.progress?.('frames', fraction, `frame ${frames}${Number.isFinite(total) ? ` of ${total}` : ''}`);
       await yieldToLoop();
     }
+    failed = false;
   } finally {
     if (pdbFd >= 0) {
       writeSync(pdbFd, 'END\n');
       closeSync(pdbFd);
     }
-    writer?.close();
+    // A failed or cancelled run leaves no half-written binary trajectory behind.
+    if (writer) {
+      if (failed && writer.abort) writer.abort();
+      else writer.close();
+    }
     await bm.release();
   }
   if (!frames || !firstReport) throw new InputError('no frames to backmap', opts.trajectory ?? top.source);

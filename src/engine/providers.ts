@@ -134,10 +134,9 @@ export interface SessionOptions {
 }
 
 /** First line of a native error, without the build path noise. */
-function shortReason(e: unknown): string {
+export function conciseReason(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  const m = /Failed to get a WebGPU adapter[^.\n]*/.exec(msg);
-  if (m) return `no WebGPU adapter (${m[0].replace(/^Failed to get a WebGPU adapter:?\s*/, '') || 'none found'}; needs Vulkan and a GPU)`;
+  if (/Failed to get a WebGPU adapter/.test(msg)) return 'no WebGPU adapter found (WebGPU needs Vulkan and a GPU)';
   return msg.split('\n')[0].replace(/^\/onnxruntime_src\/\S+\s*/, '').slice(0, 300);
 }
 
@@ -168,7 +167,7 @@ export async function createSession(model: string | Uint8Array, device: Device, 
       log(`provider ${d} selected${why.length ? ` (skipped ${why.join('; ')})` : ''}`);
       return { session, provider: d, attempts };
     } catch (e) {
-      const reason = shortReason(e);
+      const reason = conciseReason(e);
       attempts.push({ device: d, ok: false, reason });
       if (opts.strict && d === device) throw new ProviderUnavailableError(d, reason);
       log(`provider ${d} failed: ${reason}`);
@@ -231,7 +230,7 @@ export async function probeDevice(device: ConcreteDevice): Promise<ProbeResult> 
       await session.release?.();
       result = y[2] === 6 ? { device, available: true, reason: '' } : { device, available: false, reason: 'probe model gave a wrong result' };
     } catch (e) {
-      result = { device, available: false, reason: e instanceof ProviderUnavailableError ? e.reason : shortReason(e) };
+      result = { device, available: false, reason: e instanceof ProviderUnavailableError ? e.reason : conciseReason(e) };
     }
   }
   probeCache.set(device, result);

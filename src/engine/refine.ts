@@ -25,7 +25,7 @@ export interface RefineOptions {
   backboneIterations?: number;
   /** Distance below which non-bonded heavy atoms repel (default 2.5 Å). */
   repulsion?: number;
-  /** Outer clash-relief rounds (default 4). */
+  /** Outer clash-relief rounds (default 3). */
   clashRounds?: number;
 }
 
@@ -189,11 +189,13 @@ function within3Bonds(g: BondGraph, i: number, j: number): boolean {
   return false;
 }
 
-/** Uniform grid over a subset of atoms (typed arrays, counting sort); cells widened for sparse systems. */
+/**
+ * Spatial hash grid over a subset of atoms: cells of the cutoff's size hashed into ~2n buckets (counting sort,
+ * typed arrays), so memory is O(n) and cells stay small however sparse or elongated the system is.
+ */
 class Grid {
-  private readonly min = [0, 0, 0];
-  private readonly dims = [1, 1, 1];
-  private readonly cell: number;
+  private readonly inv: number;
+  private readonly mask: number;
   private readonly start: Int32Array;
   private readonly atoms: Int32Array;
   constructor(
@@ -202,72 +204,60 @@ class Grid {
     cutoff: number,
   ) {
     const n = idx.length;
-    const lo = [Infinity, Infinity, Infinity];
-    const hi = [-Infinity, -Infinity, -Infinity];
+    this.inv = 1 / cutoff;
+    let m = 64;
+    while (m < 2 * n) m <<= 1;
+    this.mask = m - 1;
+    const bucket = new Int32Array(n);
+    const start = new Int32Array(m + 1);
     for (let q = 0; q < n; q++) {
       const i = idx[q];
-      for (let c = 0; c < 3; c++) {
-        const v = x[3 * i + c];
-        if (v < lo[c]) lo[c] = v;
-        if (v > hi[c]) hi[c] = v;
-      }
+      const h = this.hash(Math.floor(x[3 * i] * this.inv), Math.floor(x[3 * i + 1] * this.inv), Math.floor(x[3 * i + 2] * this.inv));
+      bucket[q] = h;
+      start[h + 1]++;
     }
-    let cell = cutoff;
-    const maxCells = 2 * n + 64;
-    for (;;) {
-      for (let c = 0; c < 3; c++) this.dims[c] = n ? Math.floor((hi[c] - lo[c]) / cell) + 1 : 1;
-      if (this.dims[0] * this.dims[1] * this.dims[2] <= maxCells) break;
-      cell *= Math.max(1.05, Math.cbrt((this.dims[0] * this.dims[1] * this.dims[2]) / maxCells));
-    }
-    this.cell = cell;
-    for (let c = 0; c < 3; c++) this.min[c] = n ? lo[c] : 0;
-    const ncell = this.dims[0] * this.dims[1] * this.dims[2];
-    const cellOf = new Int32Array(n);
-    const start = new Int32Array(ncell + 1);
-    for (let q = 0; q < n; q++) {
-      const k = this.cellIndex(x[3 * idx[q]], x[3 * idx[q] + 1], x[3 * idx[q] + 2]);
-      cellOf[q] = k;
-      start[k + 1]++;
-    }
-    for (let k = 0; k < ncell; k++) start[k + 1] += start[k];
-    const fill = start.slice(0, ncell);
+    for (let k = 0; k < m; k++) start[k + 1] += start[k];
+    const fill = start.slice(0, m);
     const atoms = new Int32Array(n);
-    for (let q = 0; q < n; q++) atoms[fill[cellOf[q]]++] = idx[q];
+    for (let q = 0; q < n; q++) atoms[fill[bucket[q]]++] = idx[q];
     this.start = start;
     this.atoms = atoms;
   }
 
-  private axis(v: number, c: number): number {
-    const k = Math.floor((v - this.min[c]) / this.cell);
-    return k < 0 ? 0 : k >= this.dims[c] ? this.dims[c] - 1 : k;
-  }
-
-  private cellIndex(px: number, py: number, pz: number): number {
-    return (this.axis(px, 0) * this.dims[1] + this.axis(py, 1)) * this.dims[2] + this.axis(pz, 2);
+  private hash(ix: number, iy: number, iz: number): number {
+    return (Math.imul(ix, 73856093) ^ Math.imul(iy, 19349663) ^ Math.imul(iz, 83492791)) & this.mask;
   }
 
   /** Calls fn(j, d) for every atom j of the grid within r (≤ the grid's cutoff) of the point. */
   forNear(px: number, py: number, pz: number, r: number, fn: (j: number, d: number) => void): void {
     const x = this.x;
     const r2 = r * r;
-    const cx = Math.floor((px - this.min[0]) / this.cell);
-    const cy = Math.floor((py - this.min[1]) / this.cell);
-    const cz = Math.floor((pz - this.min[2]) / this.cell);
-    const [nx, ny, nz] = this.dims;
-    for (let ix = Math.max(0, cx - 1); ix <= Math.min(nx - 1, cx + 1); ix++)
-      for (let iy = Math.max(0, cy - 1); iy <= Math.min(ny - 1, cy + 1); iy++)
-        for (let iz = Math.max(0, cz - 1); iz <= Math.min(nz - 1, cz + 1); iz++) {
-          const k = (ix * ny + iy) * nz + iz;
+    const cx = Math.floor(px * this.inv);
+    const cy = Math.floor(py * this.inv);
+    const cz = Math.floor(pz * this.inv);
+    // Distinct buckets only: two neighbour cells that collide must not report their atoms twice.
+    const seen = this.seen;
+    let ns = 0;
+    for (let dx = -1; dx <= 1; dx++)
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dz = -1; dz <= 1; dz++) {
+          const k = this.hash(cx + dx, cy + dy, cz + dz);
+          let dup = false;
+          for (let u = 0; u < ns; u++) if (seen[u] === k) dup = true;
+          if (dup) continue;
+          seen[ns++] = k;
           for (let p = this.start[k]; p < this.start[k + 1]; p++) {
             const j = this.atoms[p];
-            const dx = x[3 * j] - px;
-            const dy = x[3 * j + 1] - py;
-            const dz = x[3 * j + 2] - pz;
-            const d2 = dx * dx + dy * dy + dz * dz;
+            const ex = x[3 * j] - px;
+            const ey = x[3 * j + 1] - py;
+            const ez = x[3 * j + 2] - pz;
+            const d2 = ex * ex + ey * ey + ez * ez;
             if (d2 < r2) fn(j, Math.sqrt(d2));
           }
         }
   }
+
+  private readonly seen = new Int32Array(27);
 }
 
 // ---------------------------------------------------------------- energy terms and steepest descent
@@ -491,14 +481,26 @@ function energy(x: Float64Array, t: Terms, g: Float64Array | null, _movable: Uin
 export const _internal = { energy, newTerms };
 
 /** Adaptive steepest descent over the `active` atoms. Returns [iterations, e0, e1]. */
-function steepestDescent(x: Float64Array, t: Terms, movable: Uint8Array, active: Int32Array, maxIter: number): [number, number, number] {
-  const g = new Float64Array(x.length);
+function steepestDescent(
+  x: Float64Array,
+  t: Terms,
+  movable: Uint8Array,
+  active: Int32Array,
+  maxIter: number,
+  g: Float64Array = new Float64Array(x.length),
+): [number, number, number] {
   const saved = new Float64Array(active.length * 3);
   let e = energy(x, t, g, movable, active);
   const e0 = e;
   let step = 0.05; // Å, the largest single-atom move of a step
   let it = 0;
+  let eCheck = e;
   for (; it < maxIter; it++) {
+    // Converged: less than 0.5 % further decrease over the last 10 steps.
+    if (it > 0 && it % 10 === 0) {
+      if (eCheck - e < 5e-3 * eCheck) break;
+      eCheck = e;
+    }
     let gmax2 = 0;
     for (const i of active) {
       const q = g[3 * i] * g[3 * i] + g[3 * i + 1] * g[3 * i + 1] + g[3 * i + 2] * g[3 * i + 2];
@@ -596,11 +598,11 @@ export function refineBackbone(s: Structure, opts: { torsions?: Float32Array | n
   const bb = backboneIndex(s);
   const nr = bb.CA.length;
   const movable = new Uint8Array(s.atoms.count);
-  const t = newTerms();
   const kb = 300;
   const ka = 60;
-  const kw = 20;
+  const kw = 10;
   const kt = 4;
+  let t = newTerms();
   const bond = (i: number, j: number, d0: number) => {
     if (i < 0 || j < 0) return;
     t.bonds.push(i, j);
@@ -618,47 +620,64 @@ export function refineBackbone(s: Structure, opts: { torsions?: Float32Array | n
   };
   const prev = new Int32Array(nr).fill(-1);
   for (let k = 0; k < nr; k++) if (bb.next[k] >= 0) prev[bb.next[k]] = k;
-  for (let k = 0; k < nr; k++) {
-    const { N, CA, C, CB, CD } = { N: bb.N[k], CA: bb.CA[k], C: bb.C[k], CB: bb.CB[k], CD: bb.CD[k] };
-    if (CA < 0) continue;
-    if (N >= 0) movable[N] = 1;
-    if (C >= 0) movable[C] = 1;
-    bond(N, CA, B_N_CA);
-    bond(CA, C, B_CA_C);
-    angle(N, CA, C, A_N_CA_C);
-    angle(N, CA, CB, A_N_CA_CB);
-    angle(C, CA, CB, A_C_CA_CB);
-    bond(N, CD, B_N_CD);
-    angle(CA, N, CD, A_CA_N_CD);
-    const nk = bb.next[k];
-    if (nk >= 0) {
-      const N2 = bb.N[nk];
-      const CA2 = bb.CA[nk];
-      bond(C, N2, B_C_N);
-      angle(CA, C, N2, A_CA_C_N);
-      angle(C, N2, CA2, A_C_N_CA);
-      angle(C, N2, bb.CD[nk], A_C_N_CD);
-      if (CA2 >= 0 && C >= 0 && N2 >= 0) {
-        const w = dihedralOf(x, CA, C, N2, CA2);
-        const cis = bb.resName[nk] === 'PRO' && Math.abs(w) < 30 * DEG;
-        dihedral(CA, C, N2, CA2, cis ? 0 : Math.PI, kw);
+  const before = new Float64Array(x.length);
+  const g = new Float64Array(x.length);
+  let iterations = 0;
+  let e0 = 0;
+  let e1 = 0;
+  // Chain segments share no term, so each descends on its own (its own step size and convergence).
+  for (let first = 0; first < nr; ) {
+    let last = first;
+    while (bb.next[last] === last + 1) last++;
+    t = newTerms();
+    const activeList: number[] = [];
+    for (let k = first; k <= last; k++) {
+      const N = bb.N[k];
+      const CA = bb.CA[k];
+      const C = bb.C[k];
+      const CB = bb.CB[k];
+      if (CA < 0) continue;
+      if (N >= 0 && !movable[N]) (movable[N] = 1), activeList.push(N);
+      if (C >= 0 && !movable[C]) (movable[C] = 1), activeList.push(C);
+      bond(N, CA, B_N_CA);
+      bond(CA, C, B_CA_C);
+      angle(N, CA, C, A_N_CA_C);
+      angle(N, CA, CB, A_N_CA_CB);
+      angle(C, CA, CB, A_C_CA_CB);
+      bond(N, bb.CD[k], B_N_CD);
+      angle(CA, N, bb.CD[k], A_CA_N_CD);
+      const nk = bb.next[k];
+      if (nk >= 0) {
+        const N2 = bb.N[nk];
+        const CA2 = bb.CA[nk];
+        bond(C, N2, B_C_N);
+        angle(CA, C, N2, A_CA_C_N);
+        angle(C, N2, CA2, A_C_N_CA);
+        angle(C, N2, bb.CD[nk], A_C_N_CD);
+        if (CA2 >= 0 && C >= 0 && N2 >= 0) {
+          const w = dihedralOf(x, CA, C, N2, CA2);
+          const cis = bb.resName[nk] === 'PRO' && Math.abs(w) < 30 * DEG;
+          dihedral(CA, C, N2, CA2, cis ? 0 : Math.PI, kw);
+        }
+      }
+      const tor = opts.torsions;
+      if (tor && 4 * k + 3 < tor.length) {
+        const phi = Math.atan2(tor[4 * k + 1], tor[4 * k]);
+        const psi = Math.atan2(tor[4 * k + 3], tor[4 * k + 2]);
+        const pk = prev[k];
+        if (pk >= 0) dihedral(bb.C[pk], N, CA, C, phi, kt);
+        if (nk >= 0) dihedral(N, CA, C, bb.N[nk], psi, kt);
       }
     }
-    const tor = opts.torsions;
-    if (tor && 4 * k + 3 < tor.length) {
-      const phi = Math.atan2(tor[4 * k + 1], tor[4 * k]);
-      const psi = Math.atan2(tor[4 * k + 3], tor[4 * k + 2]);
-      const pk = prev[k];
-      if (pk >= 0) dihedral(bb.C[pk], N, CA, C, phi, kt);
-      if (nk >= 0) dihedral(N, CA, C, bb.N[nk], psi, kt);
-    }
+    first = last + 1;
+    if (!activeList.length) continue;
+    const active = Int32Array.from(activeList);
+    for (const i of active) for (let c = 0; c < 3; c++) before[3 * i + c] = x[3 * i + c];
+    const [it, a0, a1] = steepestDescent(x, t, movable, active, opts.iterations ?? 200, g);
+    iterations = Math.max(iterations, it);
+    e0 += a0;
+    e1 += a1;
   }
-  const activeList: number[] = [];
-  for (let i = 0; i < movable.length; i++) if (movable[i]) activeList.push(i);
-  const active = Int32Array.from(activeList);
-  const before = new Float64Array(x.length);
-  for (const i of active) for (let c = 0; c < 3; c++) before[3 * i + c] = x[3 * i + c];
-  const [iterations, e0, e1] = steepestDescent(x, t, movable, active, opts.iterations ?? 200);
   // Carbonyl O from the optimised backbone; terminal O/OXT follow their C rigidly.
   let placed = 0;
   for (let k = 0; k < nr; k++) {
@@ -733,12 +752,11 @@ export function relieveClashes(s: Structure, opts: { repulsion?: number; rounds?
     return pairs;
   };
   const start = Float64Array.from(x);
-  const initial = closePairs(r0);
-  const pairsBefore = initial.length / 2;
+  let pairs = closePairs(r0);
+  const pairsBefore = pairs.length / 2;
   let unresolvable = 0;
   const movable = new Uint8Array(n);
-  let pairs = initial;
-  for (let round = 0; round < (opts.rounds ?? 4) && pairs.length; round++) {
+  for (let round = 0; round < (opts.rounds ?? 3) && pairs.length; round++) {
     // Side-chain heavy atoms of the residues involved may move; backbone-only pairs cannot be helped here.
     unresolvable = 0;
     const involved = new Set<number>();
@@ -749,10 +767,16 @@ export function relieveClashes(s: Structure, opts: { repulsion?: number; rounds?
       if (side[i]) involved.add(residueOf[i]);
       if (side[j]) involved.add(residueOf[j]);
     }
+    let added = 0;
     for (const rk of involved) {
       const r = residues[rk];
-      for (let i = r.start; i < r.end; i++) if (side[i] && heavyMask[i]) movable[i] = 1;
+      for (let i = r.start; i < r.end; i++)
+        if (side[i] && heavyMask[i] && !movable[i]) {
+          movable[i] = 1;
+          added++;
+        }
     }
+    if (!added && round > 0 && pairs.length / 2 === unresolvable) break;
     const activeList: number[] = [];
     for (const i of heavy) if (movable[i]) activeList.push(i);
     if (!activeList.length) break;
@@ -788,8 +812,16 @@ export function relieveClashes(s: Structure, opts: { repulsion?: number; rounds?
         keep(i, j);
         for (let q = offset[j]; q < offset[j + 1]; q++) if (list[q] !== i) keep(i, list[q]);
       }
-    steepestDescent(x, t, movable, active, 150);
-    pairs = closePairs(r0);
+    steepestDescent(x, t, movable, active, 100);
+    // Only movable atoms moved: pairs among fixed atoms are unchanged, new ones must involve a movable atom.
+    const next: number[] = [];
+    for (let q = 0; q < pairs.length; q += 2) if (!movable[pairs[q]] && !movable[pairs[q + 1]]) next.push(pairs[q], pairs[q + 1]);
+    const g2 = new Grid(x, heavy, r0);
+    for (const i of active)
+      g2.forNear(x[3 * i], x[3 * i + 1], x[3 * i + 2], r0, (j) => {
+        if (j !== i && (!movable[j] || j > i) && !within3Bonds(graph, i, j)) next.push(Math.min(i, j), Math.max(i, j));
+      });
+    pairs = next;
   }
   let moved = 0;
   let maxShift = 0;

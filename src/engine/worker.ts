@@ -35,7 +35,7 @@ const controllers = new Map<number, AbortController>();
 
 async function handle(req: WorkerRequest): Promise<void> {
   const id = req.id;
-  const progress = (stage: string, fraction: number) => send({ type: 'progress', id, stage, fraction });
+  const progress = (stage: string, fraction: number, detail?: string) => send({ type: 'progress', id, stage, fraction, detail });
   const log = (message: string) => send({ type: 'log', id, level: 'info', message });
   switch (req.type) {
     case 'cancel': {

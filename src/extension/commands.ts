@@ -8,7 +8,7 @@ import { log } from './log';
 export type CommandHandler = (...args: any[]) => unknown;
 
 /** Last error a command reported (tests read it through `backmapStudio.internal.lastError`). */
-let lastError: { command: string; message: string; name: string } | undefined;
+let lastError: { command: string; message: string; name: string; stack?: string } | undefined;
 export const getLastError = () => lastError;
 
 export function register(ctx: vscode.ExtensionContext, id: string, title: string, fn: CommandHandler): void {
@@ -21,7 +21,7 @@ export function register(ctx: vscode.ExtensionContext, id: string, title: string
         log().info(`${id}: done in ${Date.now() - t0} ms`);
         return r;
       } catch (e) {
-        lastError = { command: id, message: e instanceof Error ? e.message : String(e), name: (e as Error)?.name ?? 'Error' };
+        lastError = { command: id, message: e instanceof Error ? e.message : String(e), name: (e as Error)?.name ?? 'Error', stack: (e as Error)?.stack };
         // Not awaited: the message stays up while the command returns, so callers (and tests) are not blocked on it.
         void reportError(e, title);
         return undefined;

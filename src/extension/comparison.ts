@@ -1,17 +1,20 @@
-// Opens the comparison view (webview engineer's ComparePanel) for up to three structures.
+// Opens the comparison view (the webview engineer's ComparePanel, src/extension/compare/) for up to three structures.
 import * as vscode from 'vscode';
-import type { Structure } from '../core/structure/types';
-import type { ComparisonSource } from '../shared/webview-protocol';
-import { log } from './log';
+import { ComparePanel, type ComparisonInput } from './compare';
 
-export interface ComparisonInput {
-  cg?: Structure;
-  backmapped?: Structure;
-  reference?: Structure;
-  title?: string;
-  source?: ComparisonSource;
+export type { ComparisonInput };
+
+export async function showComparison(ctx: vscode.ExtensionContext, input: ComparisonInput): Promise<ComparePanel> {
+  return ComparePanel.show(ctx, input);
 }
 
-export async function showComparison(_ctx: vscode.ExtensionContext, input: ComparisonInput): Promise<void> {
-  log().info(`TODO(compare panel not landed): ${input.title}`);
+/** Reload serializer + selection highlighting of the panel, and a test hook reporting what it last drew. */
+export function registerComparison(ctx: vscode.ExtensionContext): void {
+  ComparePanel.register(ctx);
+  ctx.subscriptions.push(
+    vscode.commands.registerCommand('backmapStudio.internal.compareState', () => {
+      const p = ComparePanel.current;
+      return p ? { title: p.panel.title, visible: p.panel.visible, rendered: p.lastRendered ?? null } : null;
+    }),
+  );
 }

@@ -8,7 +8,7 @@ export interface Settings {
   device: Device;
   /** `auto` (model matching the mapping), `template` (model-free) or a model id / .onnx path. */
   model: string;
-  /** Mapping set id (`martini3`, `ca`) or folder; `auto` detects it from the bead names. */
+  /** `backmapStudio.mapping.set`: mapping set id (`martini3`, `ca`) or folder; `auto` detects it from the bead names. */
   mapping: string;
   residueNameMap: Record<string, string>;
   refineBackbone: boolean;
@@ -23,7 +23,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
   return {
     device: (DEVICES as readonly string[]).includes(device) ? (device as Device) : 'auto',
     model: c.get<string>('model', 'auto') || 'auto',
-    mapping: c.get<string>('mapping', 'auto') || 'auto',
+    mapping: c.get<string>('mapping.set', 'auto') || 'auto',
     residueNameMap: c.get<Record<string, string>>('residueNameMap', {}) ?? {},
     refineBackbone: c.get<boolean>('refine.backbone', true),
     refineClashes: c.get<boolean>('refine.clashes', true),

@@ -23,14 +23,15 @@ export function disposeEngine(): void {
 
 /** Settings as the worker takes them. */
 export function engineSettings(s: Settings): BackmapSettings {
-  return {
+  // JSON round trip: configuration values are read-only proxies, which the IPC structured clone refuses.
+  return JSON.parse(JSON.stringify({
     model: s.model,
     mapping: s.mapping === 'auto' ? undefined : s.mapping,
     device: s.device,
     residueNameMap: Object.keys(s.residueNameMap).length ? s.residueNameMap : undefined,
     refine: { backbone: s.refineBackbone, clashes: s.refineClashes },
     chunkSize: s.chunkSize,
-  };
+  })) as BackmapSettings;
 }
 
 const STAGES: Stage[] = ['parse', 'assign', 'model', 'graph', 'inference', 'rebuild', 'refine', 'metrics', 'write'];

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { startLanguageClient } from './client';
+import { registerComparison } from './comparison';
 import { registerMappingDetection } from './detect';
 import { describeError, disposeLog, log } from './log';
 import { disposeEngine } from './engine';
@@ -16,6 +17,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<ExtensionA
   try {
     log().info(`Backmap Studio ${ctx.extension.packageJSON.version} activating (node ${process.version}, ${process.platform}-${process.arch})`);
     registerCommands(ctx);
+    registerComparison(ctx);
     registerMappingDetection(ctx);
     log().info(`activated in ${Date.now() - t0} ms`);
   } catch (e) {

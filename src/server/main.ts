@@ -3,8 +3,9 @@
  * (`node dist/server.js --stdio`) or over node-ipc from the VS Code client; the transport comes from argv.
  * Diagnostics are pulled (textDocument/diagnostic + workspace/diagnostic).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   CodeActionKind, DocumentDiagnosticReportKind, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection,
   type InitializeResult, type WorkspaceDocumentDiagnosticReport,
@@ -14,7 +15,7 @@ import { completeHierarchy } from '../core/mapping/hierarchy';
 import { readStructureFile } from '../core/structure/read';
 import {
   MappingWorkspace, codeActions, completion, definition, documentSymbols, format, hover, isBeadTypesFile, looksLikeMapping,
-  pathToUri, prepareRename, references, renameBead, uriToPath,
+  pathToUri, prepareRename, references, renameBead, toLspDiagnostic, uriToPath,
 } from './service';
 
 export const COMPLETE_HIERARCHY_COMMAND = 'backmapStudio.server.completeHierarchy';
@@ -63,17 +64,24 @@ documents.onDidOpen((e) => ws.open(e.document));
 documents.onDidChangeContent((e) => ws.open(e.document));
 documents.onDidClose((e) => ws.close(e.document.uri));
 
-/** Reference structure from `backmapStudio.mapping.referenceStructure` (path; relative to the first workspace folder). */
+/**
+ * Reference structure from `backmapStudio.mapping.referenceStructure` (path; relative to the first workspace
+ * folder). The setting is fetched once and again after didChangeConfiguration; the file's mtime is checked per pull.
+ */
+let configDirty = true;
+let referencePath = '';
 async function refreshReference(): Promise<void> {
-  if (!hasConfiguration) return;
-  let path = '';
-  try {
-    const cfg = await connection.workspace.getConfiguration({ section: 'backmapStudio.mapping' });
-    path = typeof cfg?.referenceStructure === 'string' ? cfg.referenceStructure.trim() : '';
-  } catch { return; }
-  if (path && !/^([a-zA-Z]:)?[\\/]/.test(path) && workspaceFolders[0]) path = join(workspaceFolders[0], path);
+  if (hasConfiguration && configDirty) {
+    configDirty = false;
+    try {
+      const cfg = await connection.workspace.getConfiguration({ section: 'backmapStudio.mapping' });
+      referencePath = typeof cfg?.referenceStructure === 'string' ? cfg.referenceStructure.trim() : '';
+    } catch { referencePath = ''; }
+    if (referencePath && !/^([a-zA-Z]:)?[\\/]/.test(referencePath) && workspaceFolders[0]) referencePath = join(workspaceFolders[0], referencePath);
+  }
+  const path = referencePath;
   let key = '';
-  if (path && existsSync(path)) key = `${path}:${statSync(path).mtimeMs}`;
+  try { if (path && existsSync(path)) key = `${path}:${statSync(path).mtimeMs}`; } catch { key = ''; }
   if (key === ws.referenceKey) return;
   ws.referenceKey = key;
   ws.reference = null;
@@ -86,6 +94,7 @@ async function refreshReference(): Promise<void> {
 }
 
 connection.onDidChangeConfiguration(async () => {
+  configDirty = true;
   await refreshReference();
   connection.languages.diagnostics.refresh().catch(() => undefined);
 });
@@ -97,7 +106,19 @@ connection.languages.diagnostics.on(async (params) => {
 });
 
 /** Mapping folders to report in workspace diagnostics: folders of open documents and `mappings/*` folders. */
+let foldersMemo: { at: number; list: string[] } | null = null;
 function mappingFolders(): string[] {
+  // The client re-pulls workspace diagnostics every few seconds; rescan the tree at most every 10 s.
+  if (foldersMemo && Date.now() - foldersMemo.at < 10_000) {
+    const extra = documents.all().map((d) => uriToPath(d.uri)).filter((p): p is string => !!p && /\.ya?ml$/i.test(p)).map((p) => dirname(p));
+    return [...new Set([...foldersMemo.list, ...extra])];
+  }
+  const list = scanMappingFolders();
+  foldersMemo = { at: Date.now(), list };
+  return list;
+}
+
+function scanMappingFolders(): string[] {
   const out = new Set<string>();
   for (const d of documents.all()) { const p = uriToPath(d.uri); if (p && (looksLikeMapping(d.getText()) || isBeadTypesFile(p))) out.add(dirname(p)); }
   const walk = (dir: string, depth: number) => {
@@ -117,22 +138,24 @@ function mappingFolders(): string[] {
   return [...out];
 }
 
-connection.languages.diagnostics.onWorkspace(async () => {
+connection.languages.diagnostics.onWorkspace(async (params) => {
   await refreshReference();
   const items: WorkspaceDocumentDiagnosticReport[] = [];
+  const previous = new Map(params.previousResultIds.map((r) => [r.uri, r.value]));
   for (const folder of mappingFolders()) {
     const an = ws.folder(folder);
     if (!an) continue;
-    const byFile = new Map<string, ReturnType<typeof ws.diagnostics>>();
-    for (const f of an.parsed) {
+    const files = an.parsed.map((f) => ({ file: f.file, text: f.text }));
+    if (an.beadTypesPath) { try { files.push({ file: an.beadTypesPath, text: readFileSync(an.beadTypesPath, 'utf8') }); } catch { /* vanished */ } }
+    for (const f of an.report.folderDiagnostics) if (f.code === 'E8' && !files.some((x) => x.file === f.span.file)) files.push({ file: f.span.file, text: '' });
+    // The client re-pulls every few seconds: unchanged folders answer `unchanged` (resultId = analysis signature).
+    const resultId = createHash('sha1').update(ws.folderSignature(folder) ?? '').digest('hex').slice(0, 16);
+    for (const f of files) {
       const uri = pathToUri(f.file);
       if (documents.get(uri)) continue; // open documents are pulled per document
-      const doc = TextDocument.create(uri, 'backmap-mapping', 0, f.text);
-      ws.open(doc);
-      byFile.set(uri, ws.diagnostics(uri));
-      ws.close(uri);
+      if (previous.get(uri) === resultId) { items.push({ uri, version: null, kind: DocumentDiagnosticReportKind.Unchanged, resultId }); continue; }
+      items.push({ uri, version: null, kind: DocumentDiagnosticReportKind.Full, resultId, items: ws.fileDiagnostics(an, f.file, f.text) });
     }
-    for (const [uri, diags] of byFile) items.push({ uri, version: null, kind: DocumentDiagnosticReportKind.Full, items: diags });
   }
   return { items };
 });
@@ -192,7 +215,36 @@ connection.onRenameRequest((params) => {
 
 connection.onCodeAction(guard('codeAction', [], (params) => {
   const x = docAndParsed(params.textDocument.uri);
-  return x ? codeActions(x.p, x.doc, params.range, params.context.diagnostics) : [];
+  if (!x) return [];
+  const actions = codeActions(x.p, x.doc, params.range, params.context.diagnostics);
+  // W17: add the missing bead type to bead_types.yaml with the id CGmap would assign (max+1 in load order).
+  const an = folderOf(params.textDocument.uri);
+  const path = uriToPath(params.textDocument.uri);
+  if (an?.beadTypesPath && path && x.p.molecule) {
+    const s = x.doc.offsetAt(params.range.start);
+    const e = x.doc.offsetAt(params.range.end);
+    const missing = an.report.folderDiagnostics.filter((d) => d.code === 'W17' && d.span.file === path && d.span.end >= s && d.span.start <= e && /missing from/.test(d.message));
+    if (missing.length) {
+      const btUri = pathToUri(an.beadTypesPath);
+      const open = documents.get(btUri);
+      const btText = open ? open.getText() : readFileSync(an.beadTypesPath, 'utf8');
+      const btDoc = TextDocument.create(btUri, 'yaml', 0, btText);
+      const end = btDoc.positionAt(btText.length);
+      const lines = missing.map((d) => {
+        const bead = x.doc.getText({ start: x.doc.positionAt(d.span.start), end: x.doc.positionAt(d.span.end) });
+        const idname = `${x.p.moleculeName}_${bead}`;
+        return `${idname}: ${an.beadTypes.get(idname)}`;
+      });
+      const newText = (btText.length && !btText.endsWith('\n') ? '\n' : '') + lines.join('\n') + '\n';
+      actions.push({
+        title: `Add ${lines.map((l) => l.split(':')[0]).join(', ')} to ${basename(an.beadTypesPath)}`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: missing.map((d) => toLspDiagnostic(x.doc, d)),
+        edit: { changes: { [btUri]: [{ range: { start: end, end }, newText }] } },
+      });
+    }
+  }
+  return actions;
 }));
 
 connection.onDocumentFormatting(guard('format', [], (params) => {

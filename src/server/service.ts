@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeAction, CodeActionKind, CompletionItem, CompletionItemKind, Diagnostic, DiagnosticSeverity, DocumentSymbol, Hover,
-  InsertTextFormat, Location, MarkupKind, Range, SymbolKind, TextEdit, WorkspaceEdit,
+  Location, MarkupKind, Range, SymbolKind, TextEdit, WorkspaceEdit,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Structure } from '../core/structure/types';
@@ -44,33 +44,42 @@ export class MappingWorkspace {
   open(doc: TextDocument) { this.docs.set(doc.uri, doc); }
   close(uri: string) { this.docs.delete(uri); this.parsedCache.delete(uri); }
 
-  /** Open-document overrides of files in a folder. */
-  private overrides(folder: string): Map<string, string> {
-    const m = new Map<string, string>();
-    for (const d of this.docs.values()) {
-      const p = uriToPath(d.uri);
-      if (p && dirname(p) === folder) m.set(p, d.getText());
-    }
-    return m;
-  }
-
+  /** Disk texts keyed by path, valid while mtime and size are unchanged (analysis then reads nothing). */
+  private diskTexts = new Map<string, { key: string; text: string }>();
   /** Folder analysis (null when the folder cannot be read); cached on file stats + open-document versions. */
   folder(folder: string): FolderAnalysis | null {
+    return this.computeFolder(folder);
+  }
+
+  private computeFolder(folder: string): FolderAnalysis | null {
     let names: string[];
     try { names = readdirSync(folder).sort(); } catch { return null; }
-    const sig: string[] = [this.referenceKey];
-    for (const n of names) {
-      try { const s = statSync(join(folder, n)); sig.push(`${n}:${s.mtimeMs}:${s.size}:${s.isDirectory() ? 'd' : 'f'}`); } catch { /* vanished */ }
-    }
+    const open = new Map<string, TextDocument>();
     for (const d of this.docs.values()) {
       const p = uriToPath(d.uri);
-      if (p && dirname(p) === folder) sig.push(`@${basename(p)}:${d.version}`);
+      if (p && dirname(p) === folder) open.set(p, d);
+    }
+    const sig: string[] = [this.referenceKey];
+    const overrides = new Map<string, string>();
+    for (const n of names) {
+      const path = join(folder, n);
+      try {
+        const st = statSync(path);
+        const key = `${st.mtimeMs}:${st.size}:${st.isDirectory() ? 'd' : 'f'}`;
+        sig.push(`${n}:${key}`);
+        const doc = open.get(path);
+        if (doc) { overrides.set(path, doc.getText()); sig.push(`@${doc.version}`); continue; }
+        if (st.isDirectory() || !/\.ya?ml$/i.test(n)) continue;
+        let c = this.diskTexts.get(path);
+        if (!c || c.key !== key) { c = { key, text: readFileSync(path, 'utf8') }; this.diskTexts.set(path, c); }
+        overrides.set(path, c.text);
+      } catch { /* vanished */ }
     }
     const signature = sig.join('|');
     const hit = this.folderCache.get(folder);
     if (hit && hit.signature === signature) return hit.analysis;
     try {
-      const analysis = analyzeMappingFolder(folder, { overrides: this.overrides(folder), reference: this.reference ?? undefined, parseCache: this.folderParses });
+      const analysis = analyzeMappingFolder(folder, { overrides, reference: this.reference ?? undefined, parseCache: this.folderParses, skipHash: true });
       this.folderCache.set(folder, { signature, analysis });
       return analysis;
     } catch {
@@ -79,13 +88,13 @@ export class MappingWorkspace {
   }
 
   /** Parsed form of an open document (folder R when the document lives in a mapping folder). */
-  parsed(uri: string): ParsedMapping | null {
+  parsed(uri: string, folderAnalysis?: FolderAnalysis | null): ParsedMapping | null {
     const doc = this.docs.get(uri);
     if (!doc) return null;
     const path = uriToPath(uri);
     if (path && isBeadTypesFile(path)) return null;
     if (path) {
-      const an = this.folder(dirname(path));
+      const an = folderAnalysis !== undefined ? folderAnalysis : this.folder(dirname(path));
       const hit = an?.parsed.find((x) => x.file === path);
       if (hit && hit.text === doc.getText()) return hit;
     }
@@ -109,13 +118,23 @@ export class MappingWorkspace {
       return out.map((d) => toLspDiagnostic(doc, d));
     }
     if (!looksLikeMapping(doc.getText()) && path && !/\.ya?ml$/i.test(path)) return [];
-    const p = this.parsed(uri);
+    const an = path ? this.folder(dirname(path)) : null;
+    const p = this.parsed(uri, an);
     if (p) out.push(...p.diagnostics);
-    if (path) {
-      const an = this.folder(dirname(path));
-      if (an) out.push(...an.report.folderDiagnostics.filter((d) => d.span.file === path));
-    }
+    if (path && an) out.push(...an.report.folderDiagnostics.filter((d) => d.span.file === path));
     return out.map((d) => toLspDiagnostic(doc, d));
+  }
+
+  /** Signature of the folder analysis last computed (changes whenever any input of the analysis changes). */
+  folderSignature(folder: string): string | undefined {
+    return this.folderCache.get(folder)?.signature;
+  }
+
+  /** Diagnostics of a (closed) file straight from a folder analysis (workspace diagnostics). */
+  fileDiagnostics(an: FolderAnalysis, file: string, text: string): Diagnostic[] {
+    const doc = TextDocument.create(pathToUri(file), LANGUAGE_ID, 0, text);
+    const own = an.parsed.find((x) => x.file === file)?.diagnostics ?? [];
+    return [...own, ...an.report.folderDiagnostics.filter((d) => d.span.file === file)].map((d) => toLspDiagnostic(doc, d));
   }
 
   /** Atom names per molecule from the other files of the folder and the bundled martini3 set. */
@@ -209,7 +228,7 @@ export function hover(p: ParsedMapping, doc: TextDocument, off: number, an: Fold
   if (h.kind === 'name') {
     if (!atom) return md(`Atom key \`${h.token.text}\` (entry not compiled: see diagnostics)`);
     const lines = [`**Atom ${atom.names[0]}**${atom.names.length > 1 ? ` (alternatives: ${atom.names.slice(1).map((n) => `\`${n}\``).join(', ')})` : ''}`,
-      '', `Element ${atom.element || '—'} (mass ${fmt(atom.mass)}), taken from the first upper-case letter of \`${atom.names[0]}\` as CGmap does.`];
+      '', `Element ${atom.element || "—"} (mass ${Number.isFinite(atom.mass) ? atom.mass.toFixed(3) : "lookup fails: KeyError"}), taken from the first upper-case letter of \`${atom.names[0]}\` as CGmap does.`];
     if (h.index > 0) lines.push('', `\`${h.token.text}\` is an alternative name: matched against structure atom names, never written on output.`);
     for (const m of atom.membership) {
       const bi = mol.beadIndex.get(m.bead);
@@ -270,7 +289,7 @@ export function completion(p: ParsedMapping | null, doc: TextDocument, off: numb
   const before = text.slice(lineStart, off);
   const items: CompletionItem[] = [];
   if (/^\S*$/.test(before) && !/:/.test(before)) {
-    for (const k of ['molecule: ', 'atoms:']) items.push({ label: k.trim(), kind: CompletionItemKind.Keyword, insertText: k });
+    for (const k of ['molecule: ', 'atoms:']) items.push({ label: k.replace(/:\s*$/, ''), kind: CompletionItemKind.Keyword, insertText: k });
     return items;
   }
   const mol = p?.molecule ?? null;
@@ -284,7 +303,7 @@ export function completion(p: ParsedMapping | null, doc: TextDocument, off: numb
     for (const n of list) if (!used.has(n)) items.push({ label: n, kind: CompletionItemKind.Field, detail: `atom of ${p!.moleculeName} (from templates)`, insertText: `${n}: ` });
     return items;
   }
-  const valueText = before.slice(quotedKeyColon ? quotedKeyColon[0].length : colon + 1);
+  const valueText = before.slice(quotedKeyColon ? quotedKeyColon[0].length : colon + 1).replace(/^(\s*)["']/, '$1 ');
   const tokens = valueText.split(/\s+/).filter(Boolean);
   const typingFirst = tokens.length === 0 || (tokens.length === 1 && !/\s$/.test(valueText));
   const beadNames = mol?.beads.map((b) => b.name) ?? [];
@@ -307,7 +326,6 @@ export function completion(p: ParsedMapping | null, doc: TextDocument, off: numb
   items.push({ label: rep('!'), kind: CompletionItemKind.Keyword, detail: 'exclude from the bead position', sortText: '11' });
   const fr = n === 2 ? ['1/2,1/2', '1/3,2/3', '2/3,1/3', '1/4,3/4', '3/4,1/4'] : n === 3 ? ['1/3,1/3,1/3'] : n === 1 ? ['1/2', '1/3', '2/3'] : [];
   fr.forEach((f, i) => items.push({ label: f, kind: CompletionItemKind.Constant, detail: 'relative weights (multipliers of the mass)', sortText: `2${i}` }));
-  void InsertTextFormat;
   return items;
 }
 

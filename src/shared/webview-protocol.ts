@@ -158,11 +158,11 @@ function isLayers(v: unknown): boolean {
 }
 
 export function isPerResidueRow(v: unknown): v is PerResidueRow {
-  return isResidueKey(v) && isStr((v as Obj).resName) && ['rmsd', 'rmsd_bb', 'rmsd_sc'].every((k) => isNumOrNull((v as Obj)[k]));
+  return isResidueKey(v) && isStr((v as unknown as Obj).resName) && ['rmsd', 'rmsd_bb', 'rmsd_sc'].every((k) => isNumOrNull((v as unknown as Obj)[k]));
 }
 
 export function isTorsionRow(v: unknown): v is TorsionRow {
-  return isResidueKey(v) && isStr((v as Obj).resName) && ['phi', 'psi', 'omega', 'chi1', 'chi2'].every((k) => isNumOrNull((v as Obj)[k]));
+  return isResidueKey(v) && isStr((v as unknown as Obj).resName) && ['phi', 'psi', 'omega', 'chi1', 'chi2'].every((k) => isNumOrNull((v as unknown as Obj)[k]));
 }
 
 function isTorsions(v: unknown): boolean {

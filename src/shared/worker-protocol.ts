@@ -97,7 +97,10 @@ export interface ProgressEvent {
   type: 'progress';
   id: number;
   stage: string;
+  /** In [0, 1]. */
   fraction: number;
+  /** e.g. "frame 12 of 89". */
+  detail?: string;
 }
 
 export interface LogEvent {

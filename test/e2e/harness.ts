@@ -1,7 +1,7 @@
 // UI end-to-end plumbing: the packaged linux-x64 VSIX installed into a fresh code-server profile, a fresh fixture
 // workspace, headless Debian Chromium (playwright-core), and small helpers that drive the workbench like a user.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -41,6 +41,10 @@ export async function openSession(): Promise<Session> {
   });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   page.setDefaultTimeout(30000);
+  // The workbench console (when-clause parse errors, webview failures) goes to test-results/e2e-console.log.
+  const consoleLog = createWriteStream(join(RESULTS, 'e2e-console.log'));
+  page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+  page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`;
   await page.goto(url);
   return {
@@ -69,11 +73,22 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Right-click `row`, then choose `entry` — hover until focused, then Enter (a click during the menu's fade-in can be lost). */
-export async function contextMenu(page: Page, row: Locator, entry: string): Promise<void> {
-  await row.click({ button: 'right' });
+/**
+ * Right-click `row`, then choose `entry` — hover until focused, then Enter (a click during the menu's fade-in can be
+ * lost). Contributed entries appear only once the extension host has registered the installed extensions, so a
+ * menu without the entry is closed and opened again (up to `ms`).
+ */
+export async function contextMenu(page: Page, row: Locator, entry: string, ms = 60000): Promise<void> {
+  const end = Date.now() + ms;
   const item = page.locator('.monaco-menu .action-item', { hasText: entry }).first();
-  await item.waitFor({ state: 'visible' });
+  for (;;) {
+    await row.click({ button: 'right' });
+    await page.locator('.monaco-menu').first().waitFor({ state: 'visible' });
+    if (await item.isVisible().catch(() => false) || (await item.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false))) break;
+    if (Date.now() > end) throw new Error(`context menu has no entry "${entry}" after ${ms} ms`);
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(1000);
+  }
   await item.hover();
   await page.waitForFunction((el) => el?.classList.contains('focused'), await item.elementHandle(), { timeout: 5000 });
   await page.keyboard.press('Enter');

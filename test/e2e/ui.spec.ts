@@ -28,16 +28,29 @@ function heavyAtomsByResidue(s: Structure): Map<string, string[]> {
 describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, () => {
   let s: Session;
   const shot = (name: string) => join(RESULTS, `e2e-${name}.png`);
+  /** `it` that leaves test-results/e2e-failed-<n>.png behind when it fails, then resets transient UI (menus, pickers). */
+  let n = 0;
+  const step = (title: string, fn: () => Promise<void>) => it(title, async () => {
+    const k = ++n;
+    try {
+      await fn();
+    } catch (e) {
+      await s.page.screenshot({ path: shot(`failed-${k}`) }).catch(() => {});
+      throw e;
+    } finally {
+      await s.page.keyboard.press('Escape').catch(() => {});
+    }
+  });
 
   before(async () => { s = await openSession(); }, { timeout: 300000 });
   after(async () => { await s?.close(); });
 
-  it('opens the fixture workspace', async () => {
+  step('opens the fixture workspace', async () => {
     await explorerRow(s.page, 'cg.pdb').waitFor({ state: 'visible', timeout: 90000 });
     await s.page.screenshot({ path: shot('workspace') });
   });
 
-  it('Explorer context menu "Backmap this PDB" writes the all-atom structure beside the input', async () => {
+  step('Explorer context menu "Backmap this PDB" writes the all-atom structure beside the input', async () => {
     const before = new Set(readdirSync(s.ws));
     await contextMenu(s.page, explorerRow(s.page, 'cg.pdb'), 'Backmap this PDB');
     const out = await poll(() => readdirSync(s.ws).find((f) => !before.has(f) && /^cg.*\.pdb$/.test(f)), 180000, 'the backmapped file');
@@ -51,7 +64,7 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
     await s.page.screenshot({ path: shot('backmapped') });
   });
 
-  it('the comparison view renders the structures (WebGL pixels)', async () => {
+  step('the comparison view renders the structures (WebGL pixels)', async () => {
     const frame = s.page.locator('iframe.webview.ready').first();
     await frame.waitFor({ state: 'visible', timeout: 60000 });
     const inner = s.page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
@@ -65,11 +78,13 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
     assert.ok(st.distinctColours > 50, `only ${st.distinctColours} distinct colours`);
   });
 
-  it('the Problems panel shows the mapping diagnostics', async () => {
+  step('the Problems panel shows the mapping diagnostics', async () => {
     const expected = parseMappingText(BAD_MAPPING, 'ala.yaml').diagnostics.filter((d) => d.severity === 'error');
     assert.ok(expected.length >= 2, 'fixture should have at least two errors');
-    await s.page.keyboard.press('Control+P');
+    // Quick Open: the palette without its '>' prefix searches files.
+    await s.page.keyboard.press('F1');
     const input = s.page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
     await input.fill('mappings/bad/ala.yaml');
     await s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'ala.yaml' }).first().waitFor();
     await s.page.keyboard.press('Enter');
@@ -83,7 +98,7 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
     await s.page.screenshot({ path: shot('problems') });
   });
 
-  it('palette "Backmap Studio: Select model…" stores the choice in the workspace settings', async () => {
+  step('palette "Backmap Studio: Select model…" stores the choice in the workspace settings', async () => {
     await runCommand(s.page, 'Backmap Studio: Select model…');
     const row = s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'template' }).first();
     await row.waitFor();
@@ -93,7 +108,7 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
     await poll(() => existsSync(settings) && /"backmapStudio\.model":\s*"template"/.test(readFileSync(settings, 'utf8')), 20000, 'backmapStudio.model = template');
   });
 
-  it('palette "Backmap Studio: Show backmapping report" opens the report preview', async () => {
+  step('palette "Backmap Studio: Show backmapping report" opens the report preview', async () => {
     await runCommand(s.page, 'Backmap Studio: Show backmapping report');
     await s.page.locator('.tab', { hasText: 'last-report' }).first().waitFor({ timeout: 30000 });
     await s.page.waitForTimeout(1500);

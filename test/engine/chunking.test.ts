@@ -7,7 +7,12 @@ import { StructureBuilder } from '../../src/core/structure/builder';
 import type { Structure } from '../../src/core/structure/types';
 import { listModels } from '../../src/core/model/registry';
 import { planChunks, planCores } from '../../src/engine/chunking';
-import { backmapStructure } from '../../src/engine/pipeline';
+import { backmapStructure, chooseModel, inferVectors, loadBackmapper } from '../../src/engine/pipeline';
+import { assignCg } from '../../src/core/cg';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTinyModel, LAYERS } from './tiny-model';
 
 /** Several helices/strands side by side (a crowded multi-chain system), mapped to CG with `mapping`. */
 function multiChainCg(mapping: string, chains = 6, seq = 'MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGD'): Structure {
@@ -89,5 +94,46 @@ test('model backmapper: chunked output matches unchunked within 1e-5 Å', async 
     let max = 0;
     for (let i = 0; i < whole.structure.coords.length; i++) max = Math.max(max, Math.abs(chunked.structure.coords[i] - whole.structure.coords[i]));
     assert.ok(max <= 1e-5, `${card.id}: max |Δ| = ${max} Å`);
+  }
+});
+
+test('message-passing model (test fixture): chunked equals unchunked with halo = layers × cutoff, differs with a short halo', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bm-tiny-'));
+  try {
+    const set = loadMappingSet('martini3');
+    const onnx = writeTinyModel(dir, set, 'tiny-test', 7, 24);
+    const cg = multiChainCg('martini3');
+    const whole = await backmapStructure(cg, { model: onnx, chunkSize: 0, skipMetrics: true, device: 'cpu' });
+    const chunked = await backmapStructure(cg, { model: onnx, chunkSize: 60, skipMetrics: true, device: 'cpu' });
+    assert.ok(chunked.report.counts.chunks > 4, `${chunked.report.counts.chunks} chunks`);
+    assert.equal(chunked.structure.atoms.count, whole.structure.atoms.count);
+    let max = 0;
+    for (let i = 0; i < whole.structure.coords.length; i++) max = Math.max(max, Math.abs(chunked.structure.coords[i] - whole.structure.coords[i]));
+    assert.ok(max <= 1e-5, `max |Δ| = ${max} Å`);
+    assert.ok(whole.torsions && chunked.torsions);
+    for (let i = 0; i < whole.torsions!.length; i++) assert.ok(Math.abs(whole.torsions![i] - chunked.torsions![i]) <= 1e-5 || (Number.isNaN(whole.torsions![i]) && Number.isNaN(chunked.torsions![i])));
+
+    // The halo matters: with one shorter than the receptive field (layers × cutoff = 14 Å) chunks disagree.
+    const choice = chooseModel(cg, { model: onnx });
+    const { system } = assignCg(cg, choice.set);
+    const bm = await loadBackmapper(choice, 'cpu');
+    try {
+      const ref = await inferVectors(bm, system, 0);
+      const ok = await inferVectors(bm, system, 60);
+      bm.choice.card = { ...bm.choice.card!, receptiveField: 7 * (LAYERS - 1) - 1 };
+      const short = await inferVectors(bm, system, 60);
+      let dOk = 0;
+      let dShort = 0;
+      for (let i = 0; i < ref.vectors.length; i++) {
+        dOk = Math.max(dOk, Math.abs(ok.vectors[i] - ref.vectors[i]));
+        dShort = Math.max(dShort, Math.abs(short.vectors[i] - ref.vectors[i]));
+      }
+      assert.ok(dOk <= 1e-5, `full halo: ${dOk}`);
+      assert.ok(dShort > 1e-3, `a short halo must change the output (max ${dShort})`);
+    } finally {
+      await bm.release();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,7 +7,10 @@ import { mapToCg } from '../../src/core/forward';
 import { formatPdb } from '../../src/core/structure/pdb';
 import { InputError } from '../../src/core/errors';
 import { backmapStructure } from '../../src/engine/pipeline';
-import { EngineClient, CancelledError, WorkerCrashError } from '../../src/engine/client';
+import { EngineClient, CancelledError, WorkerCrashError, resolveWorker } from '../../src/engine/client';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeTinyModel } from './tiny-model';
+import { join } from 'node:path';
 
 const client = new EngineClient();
 after(() => client.dispose());
@@ -109,4 +112,62 @@ test('input errors from the worker keep their file and line', async () => {
   const { cg } = cgPeptide('GAV');
   const r = await client.backmapStructure({ structure: cg }, { model: 'template', mapping: 'martini3' });
   assert.ok(r.output.structure.atoms.count > 10);
+});
+
+test('worker resolution: src/engine/worker.ts via tsx from sources; a bundled dist/worker.js works too', async (t) => {
+  const src = resolveWorker();
+  assert.match(src.path, /src[\\/]engine[\\/]worker\.ts$/);
+  assert.equal(src.execArgv[0], '--import');
+  const bundled = join(__dirname, '../../dist/worker.js');
+  if (!existsSync(bundled)) {
+    t.skip('dist/worker.js not built (npm run build)');
+    return;
+  }
+  const c = new EngineClient({ workerPath: bundled });
+  try {
+    const { cg } = cgPeptide('GAVLK');
+    const r = await c.backmapStructure({ structure: cg }, { model: 'template', mapping: 'martini3' });
+    assert.ok(r.output.structure.atoms.count > 20);
+  } finally {
+    c.dispose();
+  }
+});
+
+test('the worker caches a model session per model + device across requests', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bm-tiny-'));
+  const c = new EngineClient();
+  try {
+    const onnx = writeTinyModel(dir, loadMappingSet('martini3'));
+    const { cg } = cgPeptide('MKTAYIAKQRQ');
+    const logs: string[] = [];
+    const a = await c.backmapStructure({ structure: cg }, { model: onnx, device: 'cpu' }, { onLog: (_l, m) => logs.push(m) });
+    const b = await c.backmapStructure({ structure: cg }, { model: onnx, device: 'cpu' }, { onLog: (_l, m) => logs.push(m) });
+    assert.equal(a.output.report.provider, 'cpu');
+    assert.ok(logs.some((l) => /reusing the cpu session/.test(l)), logs.join('\n'));
+    assert.deepEqual(Array.from(b.output.structure.coords), Array.from(a.output.structure.coords));
+  } finally {
+    c.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('trajectory and map-to-CG requests through the worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bm-wtraj-'));
+  try {
+    const { aa, cg } = cgPeptide('MKTAYIAKQRQISF');
+    const top = join(dir, 'cg.pdb');
+    writeFileSync(top, formatPdb(cg, { models: [cg.coords, Float64Array.from(cg.coords, (v) => v + 0.05)] }));
+    const fractions: number[] = [];
+    const r = await client.backmapTrajectory({ topology: top, out: join(dir, 'aa.pdb'), settings: { model: 'template' } }, { onProgress: (s, f) => s === 'frames' && fractions.push(f) });
+    assert.equal(r.frames, 2);
+    assert.deepEqual(fractions, [0.5, 1]);
+    const aaPath = join(dir, 'aa-in.pdb');
+    writeFileSync(aaPath, formatPdb(aa));
+    const m = await client.mapToCg({ input: { path: aaPath }, mapping: 'martini3', out: join(dir, 'mapped.pdb') });
+    assert.equal(m.cg.atoms.count, cg.atoms.count);
+    assert.ok(m.written && existsSync(m.written));
+    await assert.rejects(client.mapToCg({ input: { path: aaPath }, mapping: 'martini3', out: aaPath }), /input|exists/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -135,6 +135,19 @@ test('code actions: canonical rule spelling fixes the W7 diagnostic', async () =
   assert.equal(a.edit.changes[uri('phe.yaml')][0].newText, 'P3BA');
 });
 
+test('code action: a bead missing from bead_types.yaml is added with the id CGmap would assign', async () => {
+  const text = PHE.replace('  CE2:  SC3  P1A', '  CE2:  SC4  P1A');
+  client.change(uri('phe.yaml'), text, 10);
+  const diags = await pull(uri('phe.yaml'));
+  const w17 = diags.find((d) => d.code === 'W17')!;
+  assert.ok(w17, JSON.stringify(diags.map((d) => d.code)));
+  const actions = await client.request<{ title: string; edit: { changes: Record<string, { newText: string }[]> } }[]>('textDocument/codeAction', { textDocument: { uri: uri('phe.yaml') }, range: w17.range, context: { diagnostics: [w17] } });
+  const a = actions.find((x) => x.title.startsWith('Add PHE_SC4'))!;
+  assert.ok(a, actions.map((x) => x.title).join(' | '));
+  assert.equal(a.edit.changes[uri('bead_types.yaml')][0].newText, 'PHE_SC4: 6\n');
+  client.change(uri('phe.yaml'), PHE, 11);
+});
+
 test('formatting aligns columns, keeps comments and entry order, changes no semantics', async () => {
   const messy = 'molecule: PHE\n# comment kept\natoms:\n  N: BB P2AA # n\n  CA:      BB   P1A\n  CB:   SC1  P1A\n  CG: SC1 P2AA\n  "HB2": SC1 !\n';
   client.open(uri('fmt.yaml'), messy);
@@ -170,6 +183,9 @@ test('workspace diagnostics cover files of the folder that are not open; folder 
   const r = await client.request<{ items: { uri: string; items: Diag[] }[] }>('workspace/diagnostic', { previousResultIds: [] });
   const br = r.items.find((x) => x.uri === uri('broken.yaml'));
   assert.ok(br && br.items.some((d) => d.code === 'E4'), JSON.stringify(r.items.map((x) => x.uri)));
+  // A re-pull with the previous result ids answers `unchanged` while nothing changed.
+  const again = await client.request<{ items: { uri: string; kind: string }[] }>('workspace/diagnostic', { previousResultIds: (r.items as unknown as { uri: string; resultId: string }[]).map((x) => ({ uri: x.uri, value: x.resultId })) });
+  assert.equal(again.items.find((x) => x.uri === uri('broken.yaml'))!.kind, 'unchanged');
   rmSync(join(dir, 'broken.yaml'));
 });
 

@@ -12,7 +12,7 @@ import { reconstruct, reconstructCoords, targetVectors } from '../../src/core/re
 import { REPO, filterAtoms } from './geom-util';
 import { validateMappingFolder } from '../../src/core/mapping/load';
 import { generate } from '../../mappings/generate';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -177,6 +177,24 @@ test('chain segments: new chain id or backbone beads > 6 Å apart', () => {
   assert.deepEqual(mapToCg(split, ca).system.residues.map((r) => r.chainIndex), [0, 0, 0, 1, 1, 1]);
 });
 
+test('assignCg makes chains whole across a rectangular periodic box', () => {
+  const s = buildPeptide('MKVWAAGLKE', { phi: -120, psi: 130 });
+  const fw = mapToCg(s, m3);
+  const cg = filterAtoms(fw.cg, () => true);
+  const L = 12;
+  cg.box = { a: L, b: L, c: L, alpha: 90, beta: 90, gamma: 90 };
+  for (let i = 0; i < cg.coords.length; i++) cg.coords[i] = ((cg.coords[i] % L) + L) % L; // wrap into the box
+  const { system, unwrapped } = assignCg(cg, m3);
+  assert.ok(unwrapped > 0);
+  assert.deepEqual(new Set(system.residues.map((r) => r.chainIndex)), new Set([0]));
+  // Whole again: equal to the original up to one overall box translation.
+  const shift = [0, 1, 2].map((k) => system.coords[k] - fw.system.coords[k]);
+  for (let i = 0; i < system.coords.length; i++) assert.ok(Math.abs(system.coords[i] - fw.system.coords[i] - shift[i % 3]) < 1e-6);
+  assert.ok(shift.every((d) => Math.abs(d / L - Math.round(d / L)) < 1e-6));
+  // Without unwrapping the wrapped chain falls apart into segments.
+  assert.ok(new Set(assignCg(cg, m3, { unwrap: false }).system.residues.map((r) => r.chainIndex)).size > 1);
+});
+
 test('reconstruct: translation of the beads translates the atoms; shared atoms are averaged', () => {
   const s = buildPeptide('AFA');
   const fw = mapToCg(s, m3);
@@ -223,5 +241,28 @@ test('bundled sets: no error or warning diagnostics, generated files are up to d
         assert.equal(readFileSync(join(tmp, id, f), 'utf8'), readFileSync(join(REPO, 'mappings', id, f), 'utf8'), `${id}/${f} is stale: run npm run mappings:generate`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('legacy alternative configurations: the best-matching file is used, translated by position', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geom-cfg-'));
+  try {
+    const a = ['molecule: ALA', 'atoms:', '  N: BB P2AA', '  CA: BB P1A', '  C: BB P2AB', '  O: BB P3BA', '  CB: SC1 P1A', ''];
+    const b = a.map((l) => l.replace('  N:', '  NX:').replace('  O:', '  OY:'));
+    writeFileSync(join(dir, 'ala.a.yaml'), a.join('\n'));
+    writeFileSync(join(dir, 'ala.b.yaml'), b.join('\n'));
+    writeFileSync(join(dir, 'bead_types.yaml'), 'ALA_BB: 0\nALA_SC1: 1\n');
+    const set = loadMappingSet(dir);
+    assert.equal(set.configurations.get('ALA')!.length, 2);
+    const s = buildPeptide('A');
+    const renamed = edit(s, (_, n) => (n === 'N' ? 'NX' : n === 'O' ? 'OY' : n === 'OXT' ? null : n));
+    const fw1 = mapToCg(s, set);
+    const fw2 = mapToCg(renamed, set);
+    assert.equal(fw2.report.unmappedAtoms.length, 0);
+    assert.deepEqual([...fw2.system.coords], [...fw1.system.coords]);
+    // Slots refer to the primary configuration's atoms; the translated atoms fill them.
+    assert.ok(fw2.slotAtoms.every((x, i) => (x < 0) === (fw1.slotAtoms[i] < 0)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -13,6 +13,11 @@ import { mapToCg } from '../../src/core/forward';
 import { assignCg } from '../../src/core/cg';
 import { reconstruct, targetVectors } from '../../src/core/reconstruct';
 import { templateVectors } from '../../src/core/template';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { StructureBuilder } from '../../src/core/structure/builder';
+import type { Structure } from '../../src/core/structure/types';
+import { InputError } from '../../src/core/errors';
 import { HAVE_SHARED, SHARED_DATA, filterAtoms, isHydrogen, median, readTsv, selectChain, tryRead } from './geom-util';
 
 const N_CHAINS = Number(process.env.GEOM_TEMPLATE_CHAINS ?? 12);
@@ -70,5 +75,40 @@ test('template backmapper: an ideal helix mapped to CG comes back close to itsel
     const exact = reconstruct(fw.system, targetVectors(fw.system, truth.coords, fw.slotAtoms));
     assert.ok(compareStructures(exact, truth).rmsd_all < 1e-6);
     assert.ok(Number.isFinite(cmp.rmsd_all));
+  }
+});
+
+test('template backmapper: other molecules use the template structure passed in options (rigid body exact)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geom-lig-'));
+  try {
+    writeFileSync(
+      join(dir, 'lig.yaml'),
+      ['molecule: LIG', 'atoms:', '  C1: B1 P1A', '  C2: B1 P2AA', '  C3: B2 P1A', '  C4: B2 P2AA', '  C5: B3 P1A', '  O6: B3 P2AA', ''].join('\n'),
+    );
+    writeFileSync(join(dir, 'bead_types.yaml'), 'LIG_B1: 0\nLIG_B2: 1\nLIG_B3: 2\n');
+    const set = loadMappingSet(dir);
+    const ring = (rot: number, shift: number): Structure => {
+      const sb = new StructureBuilder();
+      ['C1', 'C2', 'C3', 'C4', 'C5', 'O6'].forEach((name, k) => {
+        const a = (k * Math.PI) / 3;
+        const x = 1.4 * Math.cos(a);
+        const y = 1.4 * Math.sin(a);
+        const z = 0.3 * (k % 2);
+        sb.addAtom({
+          name, resName: 'LIG', resSeq: 1, element: name[0],
+          x: Math.cos(rot) * x - Math.sin(rot) * z + shift, y, z: Math.sin(rot) * x + Math.cos(rot) * z - shift,
+        });
+      });
+      return sb.build('lig');
+    };
+    const truth = ring(0.7, 5);
+    const fw = mapToCg(truth, set);
+    assert.throws(() => templateVectors(fw.system), (e: unknown) => e instanceof InputError && /LIG/.test(e.message));
+    const recon = reconstruct(fw.system, templateVectors(fw.system, { templates: { LIG: ring(0, 0) } }));
+    const cmp = compareStructures(recon, truth);
+    assert.equal(cmp.matched, 6);
+    assert.ok(cmp.rmsd_all < 1e-6, `${cmp.rmsd_all}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

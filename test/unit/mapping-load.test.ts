@@ -164,3 +164,16 @@ test('compatibility: real Martini 3 PHE decodes as SPEC §2 describes', { skip: 
   assert.equal(s.maxSlots, 5);
   assert.equal(bb.typeId, s.beadTypes.get('PHE_BB'));
 });
+
+test('E10 at set level: a rule-less file in a set that uses rules', (t) => {
+  const d = folder({ 'a.yaml': A('  CA: BB P1A\n'), 'b.yaml': 'molecule: YYY\natoms:\n  CA: BB\n' });
+  t.after(() => rmSync(d, { recursive: true }));
+  const r = validateMappingFolder(d);
+  const e10 = r.folderDiagnostics.filter((x) => x.code === 'E10');
+  assert.equal(e10.length, 1);
+  assert.equal(basename(e10[0].span.file), 'b.yaml');
+  // A set with no rules at all is a CGmap-only set and loads.
+  const c = folder({ 'b.yaml': 'molecule: YYY\natoms:\n  CA: BB\n' });
+  t.after(() => rmSync(c, { recursive: true }));
+  assert.equal(loadMappingSet(c).maxSlots, 0);
+});

@@ -314,3 +314,16 @@ test('paper style level 0 root: offsets count level 0', () => {
   assert.deepEqual(m.beads[0].weights, [1, 0, 0, 0]);
   assert.deepEqual(s.map((x) => x.recenterWeight), [1, 0, 0, 0]);
 });
+
+test('run-time options: weigth_based_on same (edge: weights-same) and ignore_hydrogens (edges: ign-H, ign-H-onlyH)', () => {
+  const t = withAtoms('CA: BB P1A', 'N: BB P2AA', 'H: BB 1/2');
+  const m = parseMappingDocument(t, 'x', { weightBasedOn: 'same' }).molecule!;
+  // edge_cases.txt: weights CA .4, N .4, H .2; recon weights [.5 .5]
+  assert.deepEqual(m.beads[0].weights.map((w) => +w.toFixed(3)), [0.4, 0.4, 0.2]);
+  assert.deepEqual(m.beads[0].slots.map((s) => s.recenterWeight), [0.5, 0.5]);
+  const h = withAtoms('CA: BB P1A', 'HA: BB P2AA');
+  const ign = parseMappingDocument(h, 'x', { ignoreHydrogens: true }).molecule!;
+  assert.deepEqual(ign.beads[0].slots.map((s) => s.atom), [0]); // recon [[0]]
+  const onlyH = withAtoms('CA: BB P1A', 'HB: SC1 P1A');
+  assert.ok(parseMappingDocument(onlyH, 'x', { ignoreHydrogens: true }).diagnostics.some((d) => d.code === 'E10' && d.severity === 'error'));
+});

@@ -35,6 +35,19 @@ test('kabsch recovers a rigid motion exactly', () => {
   assert.ok(Math.abs(det3(res.R) - 1) < 1e-12);
 });
 
+test('kabsch: many random rotations and every 180° rotation axis (fast path and fallback)', () => {
+  const r = rng(11);
+  const P = new Float64Array(3 * 7).map(() => 10 * r() - 5);
+  const axes = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 1], [1, 1, 1]];
+  const rots = [...axes.map((a) => rotationAbout(a, 180)), ...axes.map((a) => rotationAbout(a, 179.9999)), ...Array.from({ length: 300 }, () => randomRotation(r))];
+  for (const R of rots) {
+    const Q = applyTransform(P, { R, t: [1, -2, 3] }, new Float64Array(P.length));
+    const k = kabsch(P, Q);
+    assert.ok(k.rmsd < 1e-8, `rmsd ${k.rmsd}`);
+    for (let i = 0; i < 9; i++) assert.ok(Math.abs(k.R[i] - R[i]) < 1e-8);
+  }
+});
+
 test('kabsch never reflects: a mirror image keeps det +1 and a non-zero rmsd', () => {
   const r = rng(2);
   const P = new Float64Array(3 * 20).map(() => 10 * r());

@@ -1,4 +1,3 @@
-import { centroid } from './vec';
 
 export interface RigidTransform {
   /** 3x3 rotation, row-major; det = +1 (never a reflection). */
@@ -21,23 +20,37 @@ export function kabsch(P: ArrayLike<number>, Q: ArrayLike<number>, w?: ArrayLike
   const n = P.length / 3;
   if (w && w.length !== n) throw new RangeError(`kabsch: ${w.length} weights for ${n} points`);
   if (n === 0) return { R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0], rmsd: 0 };
-  const pc = centroid(P, w), qc = centroid(Q, w);
-  let Sxx = 0, Sxy = 0, Sxz = 0, Syx = 0, Syy = 0, Syz = 0, Szx = 0, Szy = 0, Szz = 0;
+  let pcx = 0, pcy = 0, pcz = 0, qcx = 0, qcy = 0, qcz = 0, wsum = 0;
   for (let i = 0; i < n; i++) {
     const wi = w ? w[i] : 1;
-    const px = P[3 * i] - pc[0], py = P[3 * i + 1] - pc[1], pz = P[3 * i + 2] - pc[2];
-    const qx = Q[3 * i] - qc[0], qy = Q[3 * i + 1] - qc[1], qz = Q[3 * i + 2] - qc[2];
+    pcx += wi * P[3 * i]; pcy += wi * P[3 * i + 1]; pcz += wi * P[3 * i + 2];
+    qcx += wi * Q[3 * i]; qcy += wi * Q[3 * i + 1]; qcz += wi * Q[3 * i + 2];
+    wsum += wi;
+  }
+  if (wsum > 0) { pcx /= wsum; pcy /= wsum; pcz /= wsum; qcx /= wsum; qcy /= wsum; qcz /= wsum; }
+  const pc = [pcx, pcy, pcz], qc = [qcx, qcy, qcz];
+  let Sxx = 0, Sxy = 0, Sxz = 0, Syx = 0, Syy = 0, Syz = 0, Szx = 0, Szy = 0, Szz = 0, G = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? w[i] : 1;
+    const px = P[3 * i] - pcx, py = P[3 * i + 1] - pcy, pz = P[3 * i + 2] - pcz;
+    const qx = Q[3 * i] - qcx, qy = Q[3 * i + 1] - qcy, qz = Q[3 * i + 2] - qcz;
+    G += wi * (px * px + py * py + pz * pz + qx * qx + qy * qy + qz * qz);
     Sxx += wi * px * qx; Sxy += wi * px * qy; Sxz += wi * px * qz;
     Syx += wi * py * qx; Syy += wi * py * qy; Syz += wi * py * qz;
     Szx += wi * pz * qx; Szy += wi * pz * qy; Szz += wi * pz * qz;
   }
-  const N = [
-    [Sxx + Syy + Szz, Syz - Szy, Szx - Sxz, Sxy - Syx],
-    [Syz - Szy, Sxx - Syy - Szz, Sxy + Syx, Szx + Sxz],
-    [Szx - Sxz, Sxy + Syx, -Sxx + Syy - Szz, Syz + Szy],
-    [Sxy - Syx, Szx + Sxz, Syz + Szy, -Sxx - Syy + Szz],
-  ];
-  const q = largestEigenvector4(N);
+  // Horn's symmetric 4x4 matrix (row-major into the scratch)
+  const A = A4;
+  A[0] = Sxx + Syy + Szz; A[1] = Syz - Szy; A[2] = Szx - Sxz; A[3] = Sxy - Syx;
+  A[5] = Sxx - Syy - Szz; A[6] = Sxy + Syx; A[7] = Szx + Sxz;
+  A[10] = -Sxx + Syy - Szz; A[11] = Syz + Szy;
+  A[15] = -Sxx - Syy + Szz;
+  A[4] = A[1]; A[8] = A[2]; A[12] = A[3]; A[9] = A[6]; A[13] = A[7]; A[14] = A[11];
+  // Fast path (Theobald's QCP idea): Newton on the characteristic polynomial from the upper bound
+  // E0 = (G_P + G_Q)/2, eigenvector from the adjugate; Jacobi when the top eigenvalue is (nearly) degenerate.
+  const detS = Sxx * (Syy * Szz - Syz * Szy) - Sxy * (Syx * Szz - Syz * Szx) + Sxz * (Syx * Szy - Syy * Szx);
+  const sumS2 = Sxx * Sxx + Sxy * Sxy + Sxz * Sxz + Syx * Syx + Syy * Syy + Syz * Syz + Szx * Szx + Szy * Szy + Szz * Szz;
+  const q = topEigenvectorNewton(G / 2, -2 * sumS2, -8 * detS) ?? largestEigenvector4();
   const R = quaternionToMatrix(q);
   const t: [number, number, number] = [
     qc[0] - (R[0] * pc[0] + R[1] * pc[1] + R[2] * pc[2]),
@@ -82,42 +95,108 @@ export function quaternionToMatrix(q: ArrayLike<number>): number[] {
   ];
 }
 
-/** Eigenvector of the largest eigenvalue of a symmetric 4x4 matrix (cyclic Jacobi; always converges). */
-function largestEigenvector4(A0: number[][]): number[] {
-  const A = A0.map((r) => r.slice());
-  const V = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];
-  for (let sweep = 0; sweep < 64; sweep++) {
-    let off = 0, diag = 0;
-    for (let i = 0; i < 4; i++) {
-      diag += Math.abs(A[i][i]);
-      for (let j = i + 1; j < 4; j++) off += Math.abs(A[i][j]);
-    }
-    if (off <= 1e-15 * (diag + 1e-300) || off === 0) break;
-    for (let p = 0; p < 3; p++)
-      for (let r = p + 1; r < 4; r++) {
-        const apr = A[p][r];
-        if (apr === 0) continue;
-        const theta = (A[r][r] - A[p][p]) / (2 * apr);
-        const tt = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(tt * tt + 1), s = tt * c;
-        for (let k = 0; k < 4; k++) {
-          const akp = A[k][p], akr = A[k][r];
-          A[k][p] = c * akp - s * akr;
-          A[k][r] = s * akp + c * akr;
-        }
-        for (let k = 0; k < 4; k++) {
-          const apk = A[p][k], ark = A[r][k];
-          A[p][k] = c * apk - s * ark;
-          A[r][k] = s * apk + c * ark;
-        }
-        for (let k = 0; k < 4; k++) {
-          const vkp = V[k][p], vkr = V[k][r];
-          V[k][p] = c * vkp - s * vkr;
-          V[k][r] = s * vkp + c * vkr;
-        }
+// Scratch for the 4x4 eigenproblem (module-level: kabsch is called millions of times by the template backmapper).
+const A4 = new Float64Array(16);
+const V4 = new Float64Array(16);
+const PAIRS = [0, 1, 0, 2, 0, 3, 1, 2, 1, 3, 2, 3];
+
+/**
+ * Largest eigenpair of the traceless symmetric 4x4 in A4 (not modified), characteristic polynomial
+ * λ⁴ + c2 λ² + c1 λ + det: Newton from e0 ≥ λmax converges monotonically; the eigenvector is the
+ * largest row of adj(A - λI). Returns null when that row is too small (degenerate top eigenvalue).
+ */
+function topEigenvectorNewton(e0: number, c2: number, c1: number): number[] | null {
+  const a = A4;
+  const c0 = det4(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+  let l = e0;
+  for (let it = 0; it < 60; it++) {
+    const l2 = l * l;
+    const f = (l2 + c2) * l2 + c1 * l + c0;
+    const fp = 4 * l2 * l + 2 * c2 * l + c1;
+    if (fp === 0 || !Number.isFinite(fp)) break;
+    const d = f / fp;
+    l -= d;
+    if (Math.abs(d) <= 1e-15 * Math.abs(l)) break;
+  }
+  const m00 = a[0] - l, m11 = a[5] - l, m22 = a[10] - l, m33 = a[15] - l;
+  const m01 = a[1], m02 = a[2], m03 = a[3], m12 = a[6], m13 = a[7], m23 = a[11];
+  // rows of the adjugate (symmetric matrix: cofactor rows), each ∝ the eigenvector
+  const rows = [
+    [
+      det3(m11, m12, m13, m12, m22, m23, m13, m23, m33), -det3(m01, m12, m13, m02, m22, m23, m03, m23, m33),
+      det3(m01, m11, m13, m02, m12, m23, m03, m13, m33), -det3(m01, m11, m12, m02, m12, m22, m03, m13, m23),
+    ],
+    [
+      -det3(m01, m02, m03, m12, m22, m23, m13, m23, m33), det3(m00, m02, m03, m02, m22, m23, m03, m23, m33),
+      -det3(m00, m01, m03, m02, m12, m23, m03, m13, m33), det3(m00, m01, m02, m02, m12, m22, m03, m13, m23),
+    ],
+    [
+      det3(m01, m02, m03, m11, m12, m13, m13, m23, m33), -det3(m00, m02, m03, m01, m12, m13, m03, m23, m33),
+      det3(m00, m01, m03, m01, m11, m13, m03, m13, m33), -det3(m00, m01, m02, m01, m11, m12, m03, m13, m23),
+    ],
+    [
+      -det3(m01, m02, m03, m11, m12, m13, m12, m22, m23), det3(m00, m02, m03, m01, m12, m13, m02, m22, m23),
+      -det3(m00, m01, m03, m01, m11, m13, m02, m12, m23), det3(m00, m01, m02, m01, m11, m12, m02, m12, m22),
+    ],
+  ];
+  let best = rows[0], bn = 0;
+  for (const r of rows) {
+    const nn = r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3];
+    if (nn > bn) { bn = nn; best = r; }
+  }
+  const scale = 2 * e0;
+  if (!(Math.sqrt(bn) > 1e-6 * scale * scale * scale) || !Number.isFinite(bn)) return null;
+  return best;
+}
+
+const det3 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) =>
+  a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+
+function det4(
+  a00: number, a01: number, a02: number, a03: number, a10: number, a11: number, a12: number, a13: number,
+  a20: number, a21: number, a22: number, a23: number, a30: number, a31: number, a32: number, a33: number,
+): number {
+  const s0 = a00 * a11 - a10 * a01, s1 = a00 * a12 - a10 * a02, s2 = a00 * a13 - a10 * a03;
+  const s3 = a01 * a12 - a11 * a02, s4 = a01 * a13 - a11 * a03, s5 = a02 * a13 - a12 * a03;
+  const c5 = a22 * a33 - a32 * a23, c4 = a21 * a33 - a31 * a23, c3 = a21 * a32 - a31 * a22;
+  const c2 = a20 * a33 - a30 * a23, c1 = a20 * a32 - a30 * a22, c0 = a20 * a31 - a30 * a21;
+  return s0 * c5 - s1 * c4 + s2 * c3 + s3 * c2 - s4 * c1 + s5 * c0;
+}
+
+/** Eigenvector of the largest eigenvalue of the symmetric 4x4 matrix in A4 (cyclic Jacobi; always converges). */
+function largestEigenvector4(): number[] {
+  const A = A4, V = V4;
+  V.fill(0);
+  V[0] = V[5] = V[10] = V[15] = 1;
+  for (let sweep = 0; sweep < 50; sweep++) {
+    const off = Math.abs(A[1]) + Math.abs(A[2]) + Math.abs(A[3]) + Math.abs(A[6]) + Math.abs(A[7]) + Math.abs(A[11]);
+    const diag = Math.abs(A[0]) + Math.abs(A[5]) + Math.abs(A[10]) + Math.abs(A[15]);
+    if (off <= 1e-15 * diag || off < 1e-300) break;
+    for (let q = 0; q < 12; q += 2) {
+      const p = PAIRS[q], r = PAIRS[q + 1];
+      const apr = A[4 * p + r];
+      if (apr === 0) continue;
+      const theta = (A[5 * r] - A[5 * p]) / (2 * apr);
+      const tt = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+      const c = 1 / Math.sqrt(tt * tt + 1), s = tt * c;
+      for (let k = 0; k < 4; k++) {
+        const akp = A[4 * k + p], akr = A[4 * k + r];
+        A[4 * k + p] = c * akp - s * akr;
+        A[4 * k + r] = s * akp + c * akr;
       }
+      for (let k = 0; k < 4; k++) {
+        const apk = A[4 * p + k], ark = A[4 * r + k];
+        A[4 * p + k] = c * apk - s * ark;
+        A[4 * r + k] = s * apk + c * ark;
+      }
+      for (let k = 0; k < 4; k++) {
+        const vkp = V[4 * k + p], vkr = V[4 * k + r];
+        V[4 * k + p] = c * vkp - s * vkr;
+        V[4 * k + r] = s * vkp + c * vkr;
+      }
+    }
   }
   let best = 0;
-  for (let i = 1; i < 4; i++) if (A[i][i] > A[best][best]) best = i;
-  return [V[0][best], V[1][best], V[2][best], V[3][best]];
+  for (let i = 1; i < 4; i++) if (A[5 * i] > A[5 * best]) best = i;
+  return [V[best], V[4 + best], V[8 + best], V[12 + best]];
 }

@@ -25,13 +25,14 @@ export class ModelAssembler {
   private het: Uint8Array;
   private line: Int32Array;
   private xyz: Float64Array;
-  private name: string[] = [];
-  private altLoc: string[] = [];
-  private resName: string[] = [];
-  private chainId: string[] = [];
-  private iCode: string[] = [];
-  private element: string[] = [];
-  private segId: string[] = [];
+  // Preallocated and written by index: push() on seven million-element arrays costs ~5x more (GC).
+  private name: string[];
+  private altLoc: string[];
+  private resName: string[];
+  private chainId: string[];
+  private iCode: string[];
+  private element: string[];
+  private segId: string[];
 
   private runStart = 0;
   private runChain = '';
@@ -63,6 +64,19 @@ export class ModelAssembler {
     this.het = new Uint8Array(this.cap);
     this.line = new Int32Array(this.cap);
     this.xyz = new Float64Array(this.cap * 3);
+    this.name = new Array<string>(this.cap);
+    this.altLoc = new Array<string>(this.cap);
+    this.resName = new Array<string>(this.cap);
+    this.chainId = new Array<string>(this.cap);
+    this.iCode = new Array<string>(this.cap);
+    this.element = new Array<string>(this.cap);
+    this.segId = new Array<string>(this.cap);
+  }
+
+  private static growStrings(a: string[], cap: number): string[] {
+    const b = new Array<string>(cap);
+    for (let i = 0; i < a.length; i++) b[i] = a[i];
+    return b;
   }
 
   get atomsInModel(): number {
@@ -86,6 +100,14 @@ export class ModelAssembler {
     this.het = g(this.het);
     this.line = g(this.line);
     this.xyz = g(this.xyz, 3);
+    const gs = ModelAssembler.growStrings;
+    this.name = gs(this.name, cap);
+    this.altLoc = gs(this.altLoc, cap);
+    this.resName = gs(this.resName, cap);
+    this.chainId = gs(this.chainId, cap);
+    this.iCode = gs(this.iCode, cap);
+    this.element = gs(this.element, cap);
+    this.segId = gs(this.segId, cap);
     this.cap = cap;
   }
 
@@ -94,8 +116,30 @@ export class ModelAssembler {
     this.forceNewRun = true;
   }
 
+  private needFresh = false;
+
+  private freshArrays(): void {
+    this.needFresh = false;
+    this.cap = Math.max(16, this.model0 ? this.model0.atoms.count : this.cap);
+    this.xyz = new Float64Array(3 * this.cap);
+    this.serial = new Int32Array(this.cap);
+    this.resSeq = new Int32Array(this.cap);
+    this.occ = new Float32Array(this.cap);
+    this.bfac = new Float32Array(this.cap);
+    this.het = new Uint8Array(this.cap);
+    this.line = new Int32Array(this.cap);
+    this.name = new Array<string>(this.cap);
+    this.altLoc = new Array<string>(this.cap);
+    this.resName = new Array<string>(this.cap);
+    this.chainId = new Array<string>(this.cap);
+    this.iCode = new Array<string>(this.cap);
+    this.element = new Array<string>(this.cap);
+    this.segId = new Array<string>(this.cap);
+  }
+
   beginModel(line: number): void {
     if (this.open && this.n > 0) this.endModel(line);
+    if (this.needFresh) this.freshArrays();
     this.open = true;
     this.modelLine = line;
     this.forceNewRun = true;
@@ -157,11 +201,21 @@ export class ModelAssembler {
           }
         }
       }
+      if (j === this.runStart && altLoc === '' && this.altLoc[j] === '' && !this.sameXyz(j, x, y, z)) {
+        // The atom list of the residue starts over (N, CA, …, N, CA, …): two residues that share a number,
+        // e.g. GRO files, which have no insertion-code column, or waters all numbered alike. Read them as
+        // two residues rather than flagging every atom as a duplicate.
+        if (this.warnings.length < 20) {
+          this.warnings.push({ message: `residue ${resName} ${chainId ? chainId + ' ' : ''}${resSeq}${iCode} starts again at line ${line} (same number as the residue before it; insertion code lost?): read as a separate residue`, file: this.source, line });
+        }
+        this.runStart = this.n;
+        this.runMap = null;
+        j = -1;
+      }
       if (j >= 0) {
         const prevAlt = this.altLoc[j];
         if (prevAlt === altLoc) {
-          const k = 3 * j;
-          if (this.xyz[k] === x && this.xyz[k + 1] === y && this.xyz[k + 2] === z) {
+          if (this.sameXyz(j, x, y, z)) {
             // An exact copy of a line (seen in real deposited files): nothing ambiguous, drop it and warn.
             this.duplicatesDropped++;
             if (this.warnings.length < 20) {
@@ -183,13 +237,13 @@ export class ModelAssembler {
     }
     if (this.n === this.cap) this.grow();
     const i = this.n++;
-    this.name.push(name);
-    this.altLoc.push(altLoc);
-    this.resName.push(resName);
-    this.chainId.push(chainId);
-    this.iCode.push(iCode);
-    this.element.push(element);
-    this.segId.push(segId);
+    this.name[i] = name;
+    this.altLoc[i] = altLoc;
+    this.resName[i] = resName;
+    this.chainId[i] = chainId;
+    this.iCode[i] = iCode;
+    this.element[i] = element;
+    this.segId[i] = segId;
     this.serial[i] = serial;
     this.resSeq[i] = resSeq;
     this.occ[i] = occupancy;
@@ -205,6 +259,11 @@ export class ModelAssembler {
       this.runMap = new Map();
       for (let k = this.runStart; k <= i; k++) this.runMap.set(this.name[k], k);
     }
+  }
+
+  private sameXyz(j: number, x: number, y: number, z: number): boolean {
+    const k = 3 * j;
+    return this.xyz[k] === x && this.xyz[k + 1] === y && this.xyz[k + 2] === z;
   }
 
   private set(
@@ -252,30 +311,29 @@ export class ModelAssembler {
     const modelNo = this.modelCount + 1;
     if (n === 0) throw new InputError(`model ${modelNo} (starting at line ${this.modelLine}) has no atoms`, this.source, line);
     if (!this.model0) {
+      const trim = (a: string[]) => {
+        a.length = n;
+        return a;
+      };
       const atoms: AtomTable = {
         count: n,
         serial: this.serial.slice(0, n),
-        name: this.name,
-        altLoc: this.altLoc,
-        resName: this.resName,
-        chainId: this.chainId,
+        name: trim(this.name),
+        altLoc: trim(this.altLoc),
+        resName: trim(this.resName),
+        chainId: trim(this.chainId),
         resSeq: this.resSeq.slice(0, n),
-        iCode: this.iCode,
-        element: this.element,
+        iCode: trim(this.iCode),
+        element: trim(this.element),
         occupancy: this.occ.slice(0, n),
         bFactor: this.bfac.slice(0, n),
         hetero: this.het.slice(0, n),
-        segId: this.segId,
+        segId: trim(this.segId),
         sourceLine: this.line.slice(0, n),
       };
       this.model0 = { atoms, coords: this.xyz.slice(0, 3 * n) };
-      this.name = [];
-      this.altLoc = [];
-      this.resName = [];
-      this.chainId = [];
-      this.iCode = [];
-      this.element = [];
-      this.segId = [];
+      // The arrays now belong to model 1; a later model gets fresh ones (allocated only if one comes).
+      this.needFresh = true;
     } else {
       const a = this.model0.atoms;
       for (let i = 0; i < Math.min(n, a.count); i++) {
@@ -291,8 +349,6 @@ export class ModelAssembler {
         throw new InputError(`model ${modelNo} (starting at line ${this.modelLine}) has ${n} atoms but model 1 has ${a.count}; every model must have the same atoms`, this.source, line);
       }
       this.extra.push(this.xyz.slice(0, 3 * n));
-      this.name.length = this.altLoc.length = this.resName.length = this.chainId.length = 0;
-      this.iCode.length = this.element.length = this.segId.length = 0;
     }
     this.n = 0;
     this.forceNewRun = true;

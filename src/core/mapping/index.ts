@@ -9,3 +9,4 @@ export {
   validateMappingFolder, type FolderAnalysis, type FolderReport, type LoadOptions, type ValidateOptions,
 } from './load';
 export { massFromName, ONE_LETTER_MASS } from './mass';
+export { completeHierarchy, applyEdits, type HierarchyResult } from './hierarchy';

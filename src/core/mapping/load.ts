@@ -18,6 +18,9 @@ export interface LoadOptions {
   beadTypesFile?: string;
   /** Also throw on warnings (silent mis-mappings). */
   strict?: boolean;
+  /** Run-time options of CGmap/HEroBM that change the decoding (see ParseOptions). */
+  weightBasedOn?: 'mass' | 'same';
+  ignoreHydrogens?: boolean;
 }
 
 export interface FolderReport {
@@ -32,6 +35,8 @@ export interface ValidateOptions extends LoadOptions {
   overrides?: Map<string, string>;
   /** Reused parses keyed by path (valid while the text is identical): keeps re-analysis after one edit cheap. */
   parseCache?: Map<string, ParsedMapping>;
+  /** Skip the content hash (editor analyses do not need it); `set.hash` is then ''. */
+  skipHash?: boolean;
 }
 
 export interface FolderAnalysis {
@@ -88,8 +93,20 @@ export function resolveMappingFolder(idOrFolder: string): { id: string; folder: 
   );
 }
 
-/** Read a `bead_types*.yaml` table: flat `MOLECULE_BEAD: int`. */
-export function parseBeadTypes(text: string, file: string): { table: Map<string, number>; spans: Map<string, SourceSpan>; diagnostics: MappingDiagnostic[] } {
+let lastBeadTypes: { file: string; text: string; result: ReturnType<typeof parseBeadTypesUncached> } | null = null;
+
+/** Read a `bead_types*.yaml` table: flat `MOLECULE_BEAD: int` (memoised on the last file/text). */
+export function parseBeadTypes(text: string, file: string): ReturnType<typeof parseBeadTypesUncached> {
+  if (lastBeadTypes && lastBeadTypes.file === file && lastBeadTypes.text === text) {
+    const r = lastBeadTypes.result;
+    return { table: new Map(r.table), spans: new Map(r.spans), diagnostics: [...r.diagnostics] };
+  }
+  const result = parseBeadTypesUncached(text, file);
+  lastBeadTypes = { file, text, result };
+  return { table: new Map(result.table), spans: new Map(result.spans), diagnostics: [...result.diagnostics] };
+}
+
+function parseBeadTypesUncached(text: string, file: string): { table: Map<string, number>; spans: Map<string, SourceSpan>; diagnostics: MappingDiagnostic[] } {
   const lc = new LineCounter();
   const table = new Map<string, number>();
   const spans = new Map<string, SourceSpan>();
@@ -154,7 +171,7 @@ export function analyzeMappingFolder(folder: string, opts: ValidateOptions = {})
     texts.set(p, t);
     const cached = opts.parseCache?.get(p);
     if (cached && cached.text === t) { parsed.push(cached); continue; }
-    const fresh = parseMappingDocument(t, p, { maxSlots: Number.MAX_SAFE_INTEGER });
+    const fresh = parseMappingDocument(t, p, { maxSlots: Number.MAX_SAFE_INTEGER, weightBasedOn: opts.weightBasedOn, ignoreHydrogens: opts.ignoreHydrogens });
     opts.parseCache?.set(p, fresh);
     parsed.push(fresh);
   }
@@ -162,12 +179,22 @@ export function analyzeMappingFolder(folder: string, opts: ValidateOptions = {})
   // W4 needs the set's R: re-parse only files that have a level above it.
   for (let i = 0; i < parsed.length; i++) {
     const mol = parsed[i].molecule;
-    if (mol && mol.beads.some((b) => b.maxLevel > maxSlots)) parsed[i] = parseMappingDocument(texts.get(mappingFiles[i])!, mappingFiles[i], { maxSlots });
+    if (mol && mol.beads.some((b) => b.maxLevel > maxSlots)) parsed[i] = parseMappingDocument(texts.get(mappingFiles[i])!, mappingFiles[i], { maxSlots, weightBasedOn: opts.weightBasedOn, ignoreHydrogens: opts.ignoreHydrogens });
   }
   for (const p of parsed) {
     // Files that are YAML but not mapping files (README.yaml, a list): E1 already says so; add E8 context.
     if (!p.moleculeName && p.diagnostics.some((d) => d.code === 'E1' && d.message.startsWith('The file is not'))) {
       fd('E8', `\`${basename(p.file)}\` is not a mapping file; CGmap loads every file of the folder and crashes.`, fileSpan(p.file));
+    }
+  }
+
+  // A set that uses rules somewhere cannot backmap a residue whose file has none (HEroBM crashes mapping it).
+  if (parsed.some((p) => p.hasRules)) {
+    for (const p of parsed) {
+      if (p.hasRules || !p.molecule || !p.moleculeToken || !p.molecule.beads.length) continue;
+      for (const b of p.molecule.beads) {
+        fd('E10', `Bead ${b.name} has no atom with a hierarchy rule, while other files of this set use rules; HEroBM crashes while mapping ${p.moleculeName} (ValueError: need at least one array to concatenate).`, b.span ?? fileSpan(p.file));
+      }
     }
   }
 
@@ -261,11 +288,13 @@ export function analyzeMappingFolder(folder: string, opts: ValidateOptions = {})
     }
     const h = createHash('sha256');
     const hashed = [...mappingFiles, ...(beadTypesPath ? [beadTypesPath] : [])];
-    for (const p of hashed.map((x) => [basename(x), x] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-      h.update(p[0]).update('\0').update(normalise(p[1] === beadTypesPath ? tableText : texts.get(p[1])!)).update('\0');
+    if (!opts.skipHash) {
+      for (const p of hashed.map((x) => [basename(x), x] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+        h.update(p[0]).update('\0').update(normalise(p[1] === beadTypesPath ? tableText : texts.get(p[1])!)).update('\0');
+      }
     }
     set = {
-      id: basename(folder), folder, molecules, configurations, beadTypes, numTypes, maxSlots, hash: h.digest('hex'),
+      id: basename(folder), folder, molecules, configurations, beadTypes, numTypes, maxSlots, hash: opts.skipHash ? '' : h.digest('hex'),
       files: hashed,
       diagnostics: [...parsed.flatMap((p) => p.diagnostics), ...folderDiagnostics],
     };

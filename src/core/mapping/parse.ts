@@ -120,6 +120,10 @@ export interface ParsedMapping {
 export interface ParseOptions {
   /** R of the enclosing set (SPEC W4); defaults to this file's own maximum. */
   maxSlots?: number;
+  /** CGmap run-time option `weigth_based_on`: 'same' weighs every atom 1 instead of its mass. */
+  weightBasedOn?: 'mass' | 'same';
+  /** HEroBM `ignore_hydrogens`: entries whose alternatives all start with H lose their rule. */
+  ignoreHydrogens?: boolean;
 }
 
 const RULE_RE = /P(\d+)([A-Z])([A-Z])*/;
@@ -235,7 +239,7 @@ export function parseMappingDocument(text: string, file: string, opts: ParseOpti
 
   let doc;
   try {
-    doc = parseDocument(text, { schema: 'failsafe', keepSourceTokens: true, uniqueKeys: false, lineCounter, prettyErrors: false, strict: false });
+    doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: false, lineCounter, prettyErrors: false, strict: false });
   } catch (e) {
     diag('X1', 0, Math.min(text.length, 1), `YAML cannot be parsed (${(e as Error).message}); PyYAML's safe_load raises and CGmap stops loading the folder.`);
     return result;
@@ -398,27 +402,23 @@ export function parseMappingDocument(text: string, file: string, opts: ParseOpti
   const beadOrder: string[] = [];
   const beadFirst = new Map<string, Token>();
   const beadMembers = new Map<string, { atom: number; m: BeadMembership; entry: MappingEntry; bi: number }[]>();
-  let parsedOk = true;
 
   for (const { raw } of effective) {
     const entry = raw.entry;
-    if (raw.keyStr === null || raw.valueStr === null) { parsedOk = false; continue; }
+    if (raw.keyStr === null || raw.valueStr === null) continue;
     // Key: `.strip().split(',')`, parts NOT stripped.
     const ks = raw.keyStr;
     const lead = ks.length - ks.trimStart().length;
     const stripped = ks.trim();
     const names = splitComma({ text: stripped, start: entry.key.start + lead, end: entry.key.start + lead + stripped.length });
     entry.names = names;
-    let bad = false;
     for (const [i, n] of names.entries()) {
       if (/\s/.test(n.text)) {
-        const fixed = n.text.replace(/\s+/g, '');
         diag('W16', n.start, n.end, `Alternative name \`${n.text}\` contains whitespace; CGmap does not strip comma parts, so \`${n.text}\` never matches an atom.`,
           [{ title: 'Remove whitespace in the name list', edits: [{ start: entry.key.start, end: entry.key.end, newText: ks.replace(/\s*,\s*/g, ',').trim() }], preferred: true }]);
       }
       if (n.text === '') diag('X7', Math.max(n.start - 1, entry.key.start), n.end + 1, 'Empty alternative name (stray comma); it never matches an atom.');
       if (n.text.includes('_')) {
-        bad = true;
         diag('E5', n.start, n.end, `Atom name \`${n.text}\` contains \`_\`; idnames are split on \`_\`, so CGmap crashes while mapping (ValueError: too many values to unpack).`,
           [{ title: `Rename to ${n.text.replace(/_/g, '')}`, edits: [{ start: n.start, end: n.end, newText: n.text.replace(/_/g, '') }] }]);
       }
@@ -431,7 +431,6 @@ export function parseMappingDocument(text: string, file: string, opts: ParseOpti
       if (i === 0) {
         const mass = massFromName(n.text);
         if (Number.isNaN(mass.mass)) {
-          bad = true;
           diag('E4', n.start, n.end, mass.letter === null
             ? `Atom name \`${n.text}\` has no upper-case letter; CGmap takes the element from the first upper-case letter and crashes at load with KeyError: None.`
             : `Atom name \`${n.text}\`: CGmap takes the element from the first upper-case letter \`${mass.letter}\`, which is not a one-letter element symbol; it crashes at load with KeyError '${mass.letter}'.`);
@@ -462,19 +461,16 @@ export function parseMappingDocument(text: string, file: string, opts: ParseOpti
     for (const b of beads) {
       if (b.text === '') { diag('X7', Math.max(b.start - 1, toks[0].start), Math.min(b.end + 1, toks[0].end), 'Empty bead name (stray comma): CGmap creates a bead with an empty name.'); }
       if (b.text.includes('_')) {
-        bad = true;
         diag('E5', b.start, b.end, `Bead name \`${b.text}\` contains \`_\`; idnames are split on \`_\`, so HEroBM crashes while mapping (ValueError).`,
           [{ title: `Rename to ${b.text.replace(/_/g, '')}`, edits: [{ start: b.start, end: b.end, newText: b.text.replace(/_/g, '') }] }]);
       }
       if (seenBead.has(b.text)) {
-        bad = true;
         diag('E6', b.start, b.end, `Bead \`${b.text}\` is listed twice for this atom; CGmap crashes at load with AssertionError (Duplicate mapping).`);
       }
       seenBead.add(b.text);
     }
     for (const f of entry.fields) {
       if (f.parts.length < n) {
-        bad = true;
         diag('E3', f.token.start, f.token.end, `\`${f.token.text}\` has ${f.parts.length} comma part${f.parts.length === 1 ? '' : 's'} but the atom belongs to ${n} beads; CGmap reads part i for bead i and crashes at load with IndexError.`,
           [{ title: `Pad to ${n} parts`, edits: [{ start: f.token.end, end: f.token.end, newText: ','.repeat(n - f.parts.length) }] }]);
       }
@@ -483,7 +479,6 @@ export function parseMappingDocument(text: string, file: string, opts: ParseOpti
         if (p.text !== '') diag('W8', p.start, p.end, `\`${p.text}\` is part ${i + 1} of a field but the atom has only ${n} bead${n === 1 ? '' : 's'}; it is ignored.`);
       }
     }
-    if (bad) parsedOk = false;
 
     // Per-bead settings.
     const membership: BeadMembership[] = [];
@@ -504,11 +499,10 @@ export function parseMappingDocument(text: string, file: string, opts: ParseOpti
         else if (cg.kind === 'weight') {
           if (cg.divZero) {
             diag('E7', p.start, p.end, `Fraction \`${cg.match}\` has denominator 0; CGmap crashes at load with ZeroDivisionError.`);
-            parsedOk = false;
           } else relWeight = cg.weight!;
         }
         const r = decodeRule(s);
-        if (r) { rule = r; rulePart = p; }
+        if (r && !(opts.ignoreHydrogens && names.every((x) => isHydrogenName(x.text)))) { rule = r; rulePart = p; }
         // Diagnose non-canonical spellings.
         const canonical = s === '!' || s === 'CM' || CANONICAL_RULE.test(s) || CANONICAL_FRACTION.test(s) || CANONICAL_DECIMAL.test(s);
         if (canonical) continue;
@@ -583,7 +577,7 @@ export function parseMappingDocument(text: string, file: string, opts: ParseOpti
       const a = atoms[x.atom];
       if (anyCm) return x.m.cm ? x.m.relWeight : 0; // CM overrides mass and '!'
       if (x.m.excluded) return 0;
-      return a.mass * x.m.relWeight;
+      return (opts.weightBasedOn === 'same' ? 1 : a.mass) * x.m.relWeight;
     });
     const sum = raw.reduce((s, w) => s + w, 0);
     const weights = raw.map((w) => w / sum); // NaN when sum is 0, as in CGmap (W12)
@@ -764,7 +758,6 @@ export function parseMappingDocument(text: string, file: string, opts: ParseOpti
     name: result.moleculeName ?? '', file, atoms, beads: compiled, beadIndex, atomIndex,
     span: result.moleculeToken ? spanOf(result.moleculeToken.start, result.moleculeToken.end) : undefined,
   };
-  void parsedOk;
   diagnostics.sort((a, b) => a.span.start - b.span.start || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
   return result;
 }

@@ -87,6 +87,13 @@ function readAtoms(asm: ModelAssembler, lineAt: (k: number) => string, first: nu
   for (let i = 0; i < count; i++) {
     const lineNo = first + i + 1;
     const line = lineAt(first + i);
+    if (i > 0 && BOX_LINE.test(line)) {
+      throw new InputError(
+        `GRO atom line ${i + 1} of ${declared} looks like the box line: the file has fewer atom lines (${i}) than the count on line ${countLineNo}`,
+        source,
+        lineNo,
+      );
+    }
     if (line.length < need) {
       throw new InputError(
         `GRO atom line ${i + 1} of ${declared} is too short (${line.length} characters, ${need} needed for the coordinates); truncated line, or fewer atom lines than the count on line ${countLineNo}?`,
@@ -120,6 +127,8 @@ function readAtoms(asm: ModelAssembler, lineAt: (k: number) => string, first: nu
     asm.addAtom(name, resName, '', resSeq, '', '', x, y, z, 1, 0, 0, guessElement(name, resName), '', i + 1, lineNo);
   }
 }
+
+const BOX_LINE = /^\s*(?:-?\d+\.\d+\s+){2}-?\d+\.\d+(?:\s+-?\d+\.\d+){0,6}\s*$/;
 
 function parseBoxLine(line: string, source: string, lineNo: number): Box | null {
   const parts = line.trim().split(/\s+/);

@@ -113,6 +113,7 @@ export function parseMmcif(text: string, source: string): Structure {
   const tk = new CifTokenizer(text, source);
   let sawData = false;
   let title = '';
+  let blockName = '';
   const cell: (number | undefined)[] = [];
   let cellLine = 0;
   // atom_site loop: column names, then token offsets per value and the line of each row.
@@ -128,7 +129,7 @@ export function parseMmcif(text: string, source: string): Structure {
     if (tk.isKeyword('data_')) {
       if (sawData && cols) break; // first block with atoms only
       sawData = true;
-      if (!title) title = text.slice(tk.start + 5, tk.end);
+      if (!blockName) blockName = text.slice(tk.start + 5, tk.end);
       have = tk.next();
     } else if (tk.isKeyword('loop_')) {
       const ln = tk.tokLine;
@@ -220,14 +221,32 @@ export function parseMmcif(text: string, source: string): Structure {
     const c = text.charCodeAt(starts[v]);
     return c === 46 || c === 63;
   };
+  // Token text, cached per short ASCII value (atom/residue names, chains, symbols repeat): no slice per row.
+  const cache = new Map<number, string>();
+  const tokenText = (v: number): string => {
+    const a = starts[v], len = ends[v] - a;
+    if (len <= 4 && len > 0) {
+      let key = len;
+      for (let k = 0; k < len; k++) {
+        const c = text.charCodeAt(a + k);
+        if (c >= 128) return text.slice(a, a + len);
+        key = key * 128 + c;
+      }
+      key = quotedFlags[v] ? -key : key;
+      let r = cache.get(key);
+      if (r === undefined) cache.set(key, (r = text.slice(a, a + len)));
+      return r;
+    }
+    return text.slice(a, a + len);
+  };
   const str = (row: number, c1: number, c2 = -1): string => {
     if (c1 >= 0) {
       const v = row * nc + c1;
-      if (!missing(v)) return text.slice(starts[v], ends[v]);
+      if (!missing(v)) return tokenText(v);
     }
     if (c2 >= 0) {
       const v = row * nc + c2;
-      if (!missing(v)) return text.slice(starts[v], ends[v]);
+      if (!missing(v)) return tokenText(v);
     }
     return '';
   };
@@ -287,7 +306,7 @@ export function parseMmcif(text: string, source: string): Structure {
     const [a, b, c] = cell as number[];
     if (!(a === 1 && b === 1 && c === 1) && a > 0 && b > 0 && c > 0) box = { a, b, c, alpha: cell[3] ?? 90, beta: cell[4] ?? 90, gamma: cell[5] ?? 90 };
   }
-  return asm.finish(title, box, rowLines[rowLines.length - 1] ?? 1);
+  return asm.finish(title || blockName, box, rowLines[rowLines.length - 1] ?? 1);
 }
 
 /** CIF value quoting: bare when safe, '…' or "…" (a name like O5' needs double quotes). */
@@ -295,7 +314,7 @@ export function cifValue(v: string): string {
   if (v === '') return '.';
   const c = v.charCodeAt(0);
   const needs =
-    /[\s]/.test(v) || c === 95 || c === 35 || c === 36 || c === 39 || c === 34 || c === 59 || c === 91 || c === 93 || v === '.' || v === '?' || /^(data_|loop_|save_|stop_|global_)/i.test(v);
+    /[\s'"]/.test(v) || c === 95 || c === 35 || c === 36 || c === 39 || c === 34 || c === 59 || c === 91 || c === 93 || v === '.' || v === '?' || /^(data_|loop_|save_|stop_|global_)/i.test(v);
   if (!needs) return v;
   if (!v.includes("'")) return `'${v}'`;
   if (!v.includes('"')) return `"${v}"`;

@@ -26,6 +26,12 @@ function trimSlice(s: string, start: number, end: number): string {
   return start >= end ? '' : s.slice(start, end);
 }
 
+/**
+ * The engine's internalized copy of a string: equal names are then the same object, and the duplicate
+ * scan in the assembler compares pointers instead of characters.
+ */
+const intern = (s: string): string => Object.keys({ [s]: 0 })[0];
+
 /** Trimmed 4-column field at `p`, cached by a numeric key of its characters (ASCII only). */
 function cachedField(text: string, p: number, cache: Map<number, string>): string {
   const c0 = text.charCodeAt(p), c1 = text.charCodeAt(p + 1), c2 = text.charCodeAt(p + 2), c3 = text.charCodeAt(p + 3);
@@ -33,7 +39,7 @@ function cachedField(text: string, p: number, cache: Map<number, string>): strin
     const key = c0 | (c1 << 7) | (c2 << 14) | (c3 << 21);
     let v = cache.get(key);
     if (v === undefined) {
-      v = trimSlice(text, p, p + 4);
+      v = intern(trimSlice(text, p, p + 4));
       if (cache.size < 65536) cache.set(key, v);
     }
     return v;
@@ -46,7 +52,8 @@ const COORD_COLS = ['31-38', '39-46', '47-54'];
 export function parsePdb(text: string, source: string): Structure {
   if (!/\S/.test(text)) throw new InputError('file is empty', source, 1);
   assertText(text, source);
-  const asm = new ModelAssembler(source, Math.max(1024, (text.length / 81) | 0));
+  // Capacity from the size (ATOM lines are 79-81 bytes; other records make this an overestimate).
+  const asm = new ModelAssembler(source, Math.min(1 << 21, Math.max(1024, (text.length / 76) | 0)));
   const resUnwrap = new Unwrapper(10000);
   let title = '';
   let box: Box | null = null;

@@ -170,7 +170,7 @@ function torsionRows(s: Structure): TorsionRow[] {
   return backboneTorsions(s).map((t) => ({
     chainId: t.chainId,
     resSeq: t.resSeq,
-    iCode: (t as { iCode?: string }).iCode ?? '',
+    iCode: t.iCode,
     resName: t.resName,
     phi: finiteOrNull(t.phi),
     psi: finiteOrNull(t.psi),
@@ -187,11 +187,12 @@ export function analyseFrame(cg: Structure | undefined, backmapped: Structure | 
   if (bm) out.torsions.backmapped = torsionRows(bm);
   if (reference) out.torsions.reference = torsionRows(reference);
   if (bm && reference) {
-    const c = compareStructures(bm, reference);
+    // Deviation after the Cα fit (what a backmap should be judged on), symmetric side-chain names allowed.
+    const c = compareStructures(bm, reference, { superpose: true, symmetric: true });
     out.perResidue = c.perResidue.map((r) => ({
       chainId: r.chainId,
       resSeq: r.resSeq,
-      iCode: r.iCode ?? '',
+      iCode: r.iCode,
       resName: r.resName,
       rmsd: finiteOrNull(r.rmsd),
       rmsd_bb: finiteOrNull(r.rmsd_bb),
@@ -220,8 +221,8 @@ export function buildComparisonPayload(cg?: Structure, backmapped?: Structure, r
   });
   if (cg) layers.cg = layer(cg, 'CG beads', opts.cgBonds ?? defaultCgBonds(cg));
   if (backmapped) layers.backmapped = layer(backmapped, 'Backmapped');
+  // The reference is one structure: a multi-model reference shows its first model.
   if (reference) layers.reference = layer(reference.models.length > 1 ? frameOf(reference, 0) : reference, 'Reference');
-  if (reference && reference.models.length > 1) layers.reference.models = 1;
   const name = (s?: Structure) => (s ? s.source.split(/[\\/]/).pop() : undefined);
   const title = opts.title ?? [name(backmapped) ?? name(cg), name(reference)].filter(Boolean).join(' vs ');
   return {

@@ -8,7 +8,8 @@ import { residuesOf } from '../../../src/core/structure/builder';
 import { readStructureFile } from '../../../src/core/structure/read';
 import type { Structure } from '../../../src/core/structure/types';
 import { listModels } from '../../../src/core/model/registry';
-import { FIXTURE_SEQUENCE } from '../../../scripts/harness/fixture-data';
+import { FIXTURE_SEQUENCE, TRAJECTORY_FRAMES } from '../../../scripts/harness/fixture-data';
+import { openTrajectory } from '../../../src/core/trajectory';
 import { EXT_ID, waitFor, wsFile, wsRoot } from './util';
 
 interface BackmapResult { output: string; report: string; model: string; provider: string; residues: number; atoms: number; seconds: number }
@@ -110,4 +111,34 @@ describe('backmap', () => {
     });
   }
   if (!models.length) it.skip('backmaps through onnxruntime-node (no model in models/)', () => {});
+});
+
+describe('backmap trajectory', () => {
+  before(async () => {
+    await vscode.extensions.getExtension(EXT_ID)!.activate();
+    await setModel('template');
+  });
+  after(async () => { await setModel(undefined); });
+
+  it('backmaps an XTC with its CG topology to an all-atom XTC plus topology beside it', async () => {
+    const r = await vscode.commands.executeCommand<{ output: string; topology?: string; frames: number; report: string }>(
+      'backmapStudio.backmapTrajectory', wsFile('cg.xtc'), wsFile('cg.pdb'));
+    assert.ok(r, `trajectory backmap failed: ${JSON.stringify(await lastError())}`);
+    assert.equal(path.dirname(r.output), wsRoot());
+    assert.match(path.basename(r.output), /^cg\.backmapped(-\d+)?\.xtc$/);
+    assert.equal(r.frames, TRAJECTORY_FRAMES);
+    assert.ok(r.topology && fs.existsSync(r.topology), 'all-atom topology not written');
+    const top = readStructureFile(r.topology);
+    checkAgainstPeptide(r.topology);
+    const reader = openTrajectory(r.output);
+    let n = 0;
+    const xs: number[] = [];
+    for (let f = reader.next(); f; f = reader.next()) { n++; xs.push(f.coords[0]); }
+    reader.close();
+    assert.equal(reader.natoms, top.atoms.count);
+    assert.equal(n, TRAJECTORY_FRAMES);
+    // the fixture shifts every bead by +0.5 Å in x per frame; the all-atom frames follow
+    assert.ok(Math.abs(xs[1] - xs[0] - 0.5) < 0.05 && Math.abs(xs[2] - xs[1] - 0.5) < 0.05, `x of atom 0 over frames: ${xs}`);
+    assert.ok(fs.readFileSync(r.report, 'utf8').includes('Frames'));
+  });
 });

@@ -13,11 +13,11 @@ export function wsRoot(): string {
 export const wsFile = (...p: string[]) => vscode.Uri.file(path.join(wsRoot(), ...p));
 
 /** Polls `cond` every 100 ms; throws with `what` after `ms`. */
-export async function waitFor<T>(cond: () => T | Promise<T>, ms: number, what: string): Promise<T> {
+export async function waitFor<T>(cond: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await cond();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,0 +1,231 @@
+// Backmapping accuracy on the held-out benchmark, for every shipped model beside the template baseline.
+//   npm run bench:accuracy [-- --limit N] [--routes martini3,martini3-real,ca] [--update-cards] [--device cpu]
+// Routes:
+//   martini3       ../shared/data/splits/benchmark.tsv chains, CG made by our own mapToCg (martini3 set)
+//   martini3-real  benchmark_martini3_paired.tsv: real martinize2 CG (read with assignCg) vs its all-atom input
+//   ca             benchmark.tsv chains mapped to C-alpha beads (ca set)
+// Metrics per structure (src/core/metrics.ts): heavy-atom RMSD BB/SC/ALL without superposition (median and mean
+// over structures; SC also with symmetric name swaps), clash %, bond/angle outliers %, χ1/χ2 agreement.
+// Writes bench/results/accuracy.json; --update-cards stores each model's rows in models/<id>.json "accuracy".
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadMappingSet } from '../src/core/mapping/load';
+import type { MappingSet } from '../src/core/mapping/types';
+import { readStructureFile } from '../src/core/structure/read';
+import type { Structure } from '../src/core/structure/types';
+import { mapToCg } from '../src/core/forward';
+import { assignCg, type CgSystem } from '../src/core/cg';
+import { reconstruct } from '../src/core/reconstruct';
+import { templateVectors } from '../src/core/template';
+import { bondAngleStats, chiAgreement, clashPercent, compareStructures } from '../src/core/metrics';
+import { ModelRunner, type Device } from '../src/core/model/runner';
+import { listModels, resolveModel } from '../src/core/model/registry';
+import { readTsv, sharedDataRoot, repoRoot } from '../src/core/dataset/tsv';
+
+const argv = process.argv.slice(2);
+const arg = (n: string) => {
+  const i = argv.indexOf(`--${n}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const limit = arg('limit') ? Number(arg('limit')) : Infinity;
+const routes = (arg('routes') ?? 'martini3,martini3-real,ca').split(',');
+const device = (arg('device') ?? 'cpu') as Device;
+const updateCards = argv.includes('--update-cards');
+
+interface Case {
+  label: string;
+  system: CgSystem;
+  reference: Structure;
+  chain?: string;
+}
+
+interface PerStructure {
+  label: string;
+  rmsd_bb: number;
+  rmsd_sc: number;
+  rmsd_all: number;
+  rmsd_sc_sym: number;
+  clash: number;
+  bondOutliers: number;
+  angleOutliers: number;
+  chi1: number;
+  chi2: number;
+  matched: number;
+  seconds: number;
+}
+
+const median = (x: number[]) => {
+  const v = x.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const mean = (x: number[]) => {
+  const v = x.filter(Number.isFinite);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+};
+
+function casesFor(route: string, dataRoot: string, set: MappingSet, skipped: string[]): Case[] {
+  const out: Case[] = [];
+  if (route === 'martini3' || route === 'ca') {
+    const { rows } = readTsv(join(dataRoot, 'splits', 'benchmark.tsv'));
+    for (const r of rows) {
+      if (out.length >= limit) break;
+      const chain = String(r.chain) === '_' ? '' : String(r.chain);
+      const label = `${r.path}:${r.chain}`;
+      try {
+        const aa = readStructureFile(join(dataRoot, String(r.path)));
+        const fr = mapToCg(aa, set, { chain });
+        if (!fr.system.beads.length) throw new Error('no beads');
+        out.push({ label, system: fr.system, reference: aa, chain });
+      } catch (e) {
+        skipped.push(`${route} ${label}: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+  } else if (route === 'martini3-real') {
+    const { rows } = readTsv(join(dataRoot, 'splits', 'benchmark_martini3_paired.tsv'));
+    for (const r of rows) {
+      if (out.length >= limit) break;
+      if (!String(r.cg_model).startsWith('martini3')) continue;
+      const label = String(r.cg_path);
+      try {
+        const aa = readStructureFile(join(dataRoot, String(r.aa_path)));
+        const cg = readStructureFile(join(dataRoot, String(r.cg_path)));
+        const { system, unknown } = assignCg(cg, set, { partial: true });
+        if (!system.beads.length) throw new Error('no beads assigned');
+        if (unknown.length) skipped.push(`${route} ${label}: ${unknown.length} CG residues/beads unknown to the set (left out)`);
+        out.push({ label, system, reference: aa });
+      } catch (e) {
+        skipped.push(`${route} ${label}: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  return out;
+}
+
+function evaluate(c: Case, vectors: Float32Array, seconds: number): PerStructure {
+  const model = reconstruct(c.system, vectors);
+  const cmp = compareStructures(model, c.reference, { chain: c.chain });
+  const sym = compareStructures(model, c.reference, { chain: c.chain, symmetric: true });
+  const ba = bondAngleStats(model);
+  const chi = chiAgreement(model, c.reference, { chain: c.chain });
+  return {
+    label: c.label,
+    rmsd_bb: cmp.rmsd_bb,
+    rmsd_sc: cmp.rmsd_sc,
+    rmsd_all: cmp.rmsd_all,
+    rmsd_sc_sym: sym.rmsd_sc,
+    clash: clashPercent(model),
+    bondOutliers: 100 * ba.bonds.outlierFraction,
+    angleOutliers: 100 * ba.angles.outlierFraction,
+    chi1: 100 * chi.chi1.fraction,
+    chi2: 100 * chi.chi2.fraction,
+    matched: cmp.matched,
+    seconds,
+  };
+}
+
+function summarize(rows: PerStructure[]) {
+  const pick = (k: keyof PerStructure) => rows.map((r) => r[k] as number);
+  const mm = (k: keyof PerStructure) => ({ median: median(pick(k)), mean: mean(pick(k)) });
+  return {
+    structures: rows.length,
+    rmsd_bb: mm('rmsd_bb'),
+    rmsd_sc: mm('rmsd_sc'),
+    rmsd_all: mm('rmsd_all'),
+    rmsd_sc_symmetric: mm('rmsd_sc_sym'),
+    clashPercent: mean(pick('clash')),
+    bondOutlierPercent: mean(pick('bondOutliers')),
+    angleOutlierPercent: mean(pick('angleOutliers')),
+    chi1AgreementPercent: mean(pick('chi1')),
+    chi2AgreementPercent: mean(pick('chi2')),
+    secondsTotal: pick('seconds').reduce((a, b) => a + b, 0),
+  };
+}
+
+async function main(): Promise<void> {
+  const dataRoot = sharedDataRoot();
+  if (!dataRoot) {
+    console.log('bench:accuracy skipped: ../shared/data absent');
+    return;
+  }
+  const models = listModels();
+  const results: Record<string, unknown>[] = [];
+  const skipped: string[] = [];
+  const routeMapping: Record<string, string> = { martini3: 'martini3', 'martini3-real': 'martini3', ca: 'ca' };
+  for (const route of routes) {
+    const mappingId = routeMapping[route];
+    if (!mappingId) throw new Error(`unknown route ${route}`);
+    const set = loadMappingSet(mappingId);
+    const t0 = Date.now();
+    const cases = casesFor(route, dataRoot, set, skipped);
+    console.error(`${route}: ${cases.length} structures prepared in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // template baseline
+    const methods: { name: string; run: (s: CgSystem) => Promise<Float32Array>; release?: () => Promise<void> }[] = [
+      { name: 'template', run: async (s) => templateVectors(s) },
+    ];
+    for (const card of models.filter((m) => m.mapping.id === mappingId)) {
+      const runner = await ModelRunner.load(card.id, { device });
+      methods.push({ name: card.id, run: async (s) => (await runner.predict(s)).vectors, release: () => runner.release() });
+    }
+    for (const m of methods) {
+      const rows: PerStructure[] = [];
+      for (const c of cases) {
+        try {
+          const t = performance.now();
+          const v = await m.run(c.system);
+          rows.push(evaluate(c, v, (performance.now() - t) / 1000));
+        } catch (e) {
+          skipped.push(`${route} ${m.name} ${c.label}: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
+      await m.release?.();
+      const s = summarize(rows);
+      results.push({ route, method: m.name, mapping: mappingId, mappingHash: set.hash, ...s, perStructure: rows });
+      console.error(`  ${m.name}: BB ${s.rmsd_bb.median.toFixed(3)} SC ${s.rmsd_sc.median.toFixed(3)} ALL ${s.rmsd_all.median.toFixed(3)} (${rows.length} structures)`);
+    }
+  }
+  const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  const lines = [
+    '| route | method | n | BB median | SC median | ALL median | BB mean | SC mean | ALL mean | SC sym. median | clash % | bond outl. % | angle outl. % | χ1 % | χ2 % |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results) {
+    const x = r as unknown as ReturnType<typeof summarize> & { route: string; method: string };
+    lines.push(
+      `| ${x.route} | ${x.method} | ${x.structures} | ${f(x.rmsd_bb.median)} | ${f(x.rmsd_sc.median)} | ${f(x.rmsd_all.median)} | ${f(x.rmsd_bb.mean)} | ${f(x.rmsd_sc.mean)} | ${f(x.rmsd_all.mean)} | ${f(x.rmsd_sc_symmetric.median)} | ${f(x.clashPercent, 2)} | ${f(x.bondOutlierPercent, 2)} | ${f(x.angleOutlierPercent, 2)} | ${f(x.chi1AgreementPercent, 1)} | ${f(x.chi2AgreementPercent, 1)} |`,
+    );
+  }
+  const table = lines.join('\n');
+  console.log(table);
+  if (skipped.length) console.log(`\nskipped (${skipped.length}):\n` + skipped.map((s) => `- ${s}`).join('\n'));
+  const outDir = join(repoRoot(__dirname), 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const json = { measuredAt: new Date().toISOString(), device, limit: Number.isFinite(limit) ? limit : null, results, skipped, table };
+  writeFileSync(join(outDir, 'accuracy.json'), JSON.stringify(json, null, 1));
+  console.log(`\nwrote ${join(outDir, 'accuracy.json')}`);
+  if (updateCards) {
+    for (const card of models) {
+      const { cardPath } = resolveModel(card.id);
+      const mine = (results as { route: string; method: string }[]).filter((r) => r.method === card.id || (r.method === 'template' && routeMapping[r.route] === card.mapping.id));
+      if (!mine.length) continue;
+      const strip = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'perStructure' && k !== 'mapping' && k !== 'mappingHash'));
+      const j = JSON.parse(readFileSync(cardPath, 'utf8'));
+      j.accuracy = {
+        measuredAt: json.measuredAt,
+        by: 'bench/accuracy.ts',
+        onnxSha256: card.onnx.sha256,
+        note: 'heavy-atom RMSD in Å without superposition; median/mean over held-out structures (benchmark clusters never trained on)',
+        rows: mine.map((r) => strip(r as unknown as Record<string, unknown>)),
+        limit: json.limit,
+      };
+      writeFileSync(cardPath, JSON.stringify(j, null, 2) + '\n');
+      console.log(`updated ${cardPath}`);
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,5 @@
+// Public surface of the comparison view for the rest of the extension.
+export { ComparePanel, INLINE_LIMIT, type ComparisonInput, type FrameSource } from './panel';
+export { buildComparisonPayload, analyseFrame, toLoadMessage, superposeReference, defaultCgBonds, displayText, residuesOnLines, lineOfResidue, type ComparisonPayload, type FrameAnalysis, type LayerText, type PayloadOptions } from './payload';
+export { compareHtml, compareCsp, makeNonce } from './html';
+export { reloadComparison } from './reload';

@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { parseStructure, readStructureFile, structureFormatOf, detectUnitProblem, readWarnings } from '../../src/core/structure/read';
+import { writeStructureFile, nonClobberingPath, formatStructure } from '../../src/core/structure/write';
+import { parsePdb } from '../../src/core/structure/pdb';
+import { parseGro } from '../../src/core/structure/gro';
+import { guessElement } from '../../src/core/structure/elements';
+import * as structureIndex from '../../src/core/structure/index';
+import { assertInputError, tripeptideLines, SHARED_DATA, sharedSkip } from './io-helpers';
+
+const dir = mkdtempSync(join(tmpdir(), 'bm-io-'));
+const pdbText = tripeptideLines().join('\n') + '\nEND\n';
+
+test('format from extension, .gz transparently, content sniffing', () => {
+  assert.equal(structureFormatOf('a.pdb'), 'pdb');
+  assert.equal(structureFormatOf('a.ENT.gz'), 'pdb');
+  assert.equal(structureFormatOf('a.gro.gz'), 'gro');
+  assert.equal(structureFormatOf('a.mmcif'), 'cif');
+  assert.equal(structureFormatOf('a.cif.gz'), 'cif');
+  assert.equal(structureFormatOf('a.xyz'), null);
+  writeFileSync(join(dir, 'p.pdb.gz'), gzipSync(pdbText));
+  assert.equal(readStructureFile(join(dir, 'p.pdb.gz')).atoms.count, 15);
+  // gzip data without the .gz extension is still recognised by its magic bytes
+  writeFileSync(join(dir, 'q.pdb'), gzipSync(pdbText));
+  assert.equal(readStructureFile(join(dir, 'q.pdb')).atoms.count, 15);
+  const s = parsePdb(pdbText, 'x.pdb');
+  for (const fmt of ['pdb', 'gro', 'cif'] as const) {
+    const text = formatStructure(s, fmt);
+    assert.equal(parseStructure(text, 'no-extension').atoms.count, 15, `sniffed ${fmt}`);
+    assert.equal(parseStructure(new TextEncoder().encode(text), 'x', fmt).atoms.count, 15);
+  }
+  assert.ok('parsePdb' in structureIndex && 'readStructureFile' in structureIndex && 'writeStructureFile' in structureIndex && 'detectUnitProblem' in structureIndex);
+});
+
+test('readStructureFile errors: missing, empty, unknown type, binary, corrupt gzip', () => {
+  assertInputError(() => readStructureFile(join(dir, 'missing.pdb')), join(dir, 'missing.pdb'), undefined, /file not found/);
+  writeFileSync(join(dir, 'empty.pdb'), '');
+  assertInputError(() => readStructureFile(join(dir, 'empty.pdb')), join(dir, 'empty.pdb'), 1, /empty/);
+  writeFileSync(join(dir, 'x.txt'), pdbText);
+  assertInputError(() => readStructureFile(join(dir, 'x.txt')), join(dir, 'x.txt'), undefined, /unknown structure file type/);
+  const bin = Buffer.from(pdbText);
+  bin[200] = 0;
+  writeFileSync(join(dir, 'bin.pdb'), bin);
+  assertInputError(() => readStructureFile(join(dir, 'bin.pdb')), join(dir, 'bin.pdb'), 3, /binary data/);
+  const bad = Buffer.from(gzipSync(pdbText)).subarray(0, 40);
+  writeFileSync(join(dir, 'bad.pdb.gz'), bad);
+  assertInputError(() => readStructureFile(join(dir, 'bad.pdb.gz')), join(dir, 'bad.pdb.gz'), undefined, /corrupt gzip/);
+  const latin = Buffer.from(pdbText.replace('ALA', 'AL\u00e9'), 'latin1');
+  writeFileSync(join(dir, 'latin.pdb'), latin);
+  assertInputError(() => readStructureFile(join(dir, 'latin.pdb')), join(dir, 'latin.pdb'), 1, /not valid UTF-8/);
+});
+
+test('writeStructureFile: every format round-trips; refuses existing files unless force, never protected inputs', () => {
+  const s = parsePdb(pdbText, 'in.pdb');
+  for (const name of ['o.pdb', 'o.gro', 'o.cif', 'o.mmcif', 'o.pdb.gz', 'o.gro.gz']) {
+    const p = join(dir, name);
+    writeStructureFile(p, s);
+    const back = readStructureFile(p);
+    assert.equal(back.atoms.count, 15, name);
+    for (let k = 0; k < s.coords.length; k++) assert.ok(Math.abs(back.coords[k] - s.coords[k]) < 1e-6, `${name} coord ${k}`);
+    assert.deepEqual(back.atoms.name, s.atoms.name);
+  }
+  const out = join(dir, 'o.pdb');
+  assertInputError(() => writeStructureFile(out, s), out, undefined, /already exists .*--force/);
+  writeStructureFile(out, s, { force: true });
+  // protected input: refused even with force, also through another spelling of the path and a symlink
+  const input = join(dir, 'input.pdb');
+  writeFileSync(input, pdbText);
+  assertInputError(() => writeStructureFile(input, s, { force: true, protect: [input] }), input, undefined, /refusing to overwrite an input/);
+  assertInputError(() => writeStructureFile(join(dir, '.', 'input.pdb'), s, { force: true, protect: [input] }), join(dir, '.', 'input.pdb'), undefined, /input/);
+  symlinkSync(input, join(dir, 'link.pdb'));
+  assertInputError(() => writeStructureFile(join(dir, 'link.pdb'), s, { force: true, protect: [input] }), join(dir, 'link.pdb'), undefined, /input/);
+  assert.equal(readFileSync(input, 'utf8'), pdbText);
+  assertInputError(() => writeStructureFile(join(dir, 'o.xyz'), s), join(dir, 'o.xyz'), undefined, /unknown output/);
+  assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')), 'no temporary files left behind');
+});
+
+test('nonClobberingPath: x.pdb -> x-1.pdb, x-2.pdb, …', () => {
+  const p = join(dir, 'nc.pdb');
+  assert.equal(nonClobberingPath(p), p);
+  writeFileSync(p, 'x');
+  assert.equal(nonClobberingPath(p), join(dir, 'nc-1.pdb'));
+  writeFileSync(join(dir, 'nc-1.pdb'), 'x');
+  assert.equal(nonClobberingPath(p), join(dir, 'nc-2.pdb'));
+  const g = join(dir, 'nc.pdb.gz');
+  writeFileSync(g, 'x');
+  assert.equal(nonClobberingPath(g), join(dir, 'nc-1.pdb.gz'));
+  assert.ok(!existsSync(join(dir, 'nc-2.pdb')));
+});
+
+test('detectUnitProblem catches nm read as Å and the reverse', () => {
+  const s = parsePdb(pdbText, 'x.pdb');
+  assert.equal(detectUnitProblem(s, 'all-atom'), null);
+  const nm = { ...s, coords: s.coords.map((v) => v / 10) };
+  assert.match(detectUnitProblem(nm, 'all-atom')!, /nanometres/);
+  const big = { ...s, coords: s.coords.map((v) => v * 10) };
+  assert.match(detectUnitProblem(big, 'all-atom')!, /10x too large/);
+  // CG: C-alpha trace 3.8 Å apart
+  const ca = ['CG', '3'];
+  for (let i = 0; i < 20; i++) ca.push(`${String(i + 1).padStart(5)}GLY     CA${String(i + 1).padStart(5)}${(i * 0.38).toFixed(3).padStart(8)}   0.000   0.000`);
+  ca.splice(1, 1, '   20');
+  ca.push('  10 10 10');
+  const cg = parseGro(ca.join('\n'), 'ca.gro');
+  assert.equal(detectUnitProblem(cg, 'cg'), null);
+  assert.match(detectUnitProblem({ ...cg, coords: cg.coords.map((v) => v / 10) }, 'cg')!, /nanometres/);
+  assert.match(detectUnitProblem({ ...cg, coords: cg.coords.map((v) => v * 10) }, 'cg')!, /10x too large/);
+});
+
+test('guessElement', () => {
+  assert.equal(guessElement('CA', 'ALA'), 'C');
+  assert.equal(guessElement('CA', 'CA'), 'CA');
+  assert.equal(guessElement('1HG1', 'ILE'), 'H');
+  assert.equal(guessElement('FE', 'HEM'), 'FE');
+  assert.equal(guessElement('CL1', 'LIG'), 'CL');
+  assert.equal(guessElement('NA', 'NA'), 'NA');
+  assert.equal(guessElement('NZ', 'LYS'), 'N');
+  assert.equal(guessElement('SD', 'MET'), 'S');
+  assert.equal(guessElement('BB', 'ALA'), '');
+});
+
+test('real data: every benchmark structure reads without error', { skip: sharedSkip }, () => {
+  const tsv = readFileSync(join(SHARED_DATA!, 'splits/benchmark.tsv'), 'utf8').trim().split('\n');
+  const col = tsv[0].split('\t').indexOf('path');
+  let n = 0;
+  for (const row of tsv.slice(1)) {
+    const p = join(SHARED_DATA!, row.split('\t')[col]);
+    const s = readStructureFile(p);
+    assert.ok(s.atoms.count > 0, p);
+    assert.equal(detectUnitProblem(s, 'all-atom'), null, p);
+    n++;
+  }
+  assert.ok(n >= 70, `read ${n} benchmark structures`);
+  // one of them has exact duplicate lines: they are dropped with a warning
+  const dup = readStructureFile(join(SHARED_DATA!, 'raw/proteins/mdanalysis/dssp/2xcjA.pdb.gz'));
+  assert.ok(readWarnings(dup).length > 0);
+});
+
+test('real data: aa_reference.pdb and the CG GRO of the 1UBQ simulation', { skip: sharedSkip }, () => {
+  const aa = readStructureFile(join(SHARED_DATA!, 'cgsim/1UBQ/aa_reference.pdb'));
+  assert.ok(aa.atoms.count > 500);
+  assert.equal(detectUnitProblem(aa, 'all-atom'), null);
+  assert.equal(aa.atoms.resName[0], 'MET');
+  const cg = readStructureFile(join(SHARED_DATA!, 'cgsim/1UBQ/topol_protein.gro'));
+  assert.equal(cg.atoms.count, 166);
+  assert.equal(detectUnitProblem(cg, 'cg'), null);
+  assert.equal(cg.atoms.resSeq[165], 76);
+});

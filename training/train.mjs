@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// npm run train -- <model-id> [--budget-min 40] [--device cpu|cuda] [--threads 2] [--no-export] [--rebuild] [extra train.py flags]
+// Builds the dataset with the TypeScript core if missing, trains with /usr/bin/python3 (torch), exports ONNX + card.
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = dirname(dirname(fileURLToPath(import.meta.url)));
+const python = process.env.BACKMAP_PYTHON || '/usr/bin/python3';
+
+// The shipped CPU recipes (see models/<id>.json "training" for what each shipped model actually ran).
+const PRESETS = {
+  'martini3-protein': {
+    mapping: 'martini3',
+    args: ['--features', '48', '--layers', '3', '--cutoff', '7', '--k-max', '20', '--batch-beads', '800', '--budget-min', '65'],
+  },
+  'ca-protein': {
+    mapping: 'ca',
+    args: ['--features', '48', '--layers', '3', '--cutoff', '10', '--k-max', '24', '--batch-beads', '600', '--outward', '0', '--budget-min', '58'],
+  },
+};
+
+const argv = process.argv.slice(2);
+const id = argv.find((a) => !a.startsWith('-'));
+if (!id || !PRESETS[id]) {
+  console.error(`usage: npm run train -- <${Object.keys(PRESETS).join('|')}> [--budget-min N] [--device cuda] [--rebuild] [--no-export]`);
+  process.exit(2);
+}
+const preset = PRESETS[id];
+const rest = argv.filter((a) => a !== id && a !== '--rebuild' && a !== '--no-export');
+const list = process.env.BACKMAP_TRAIN_LIST || join(repo, '..', 'shared', 'data', 'splits', 'train_core_cpu.tsv');
+const data = join(repo, 'training', 'data', `${id}.bmds`);
+
+const run = (cmd, args) => {
+  console.log(`$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: repo });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+if (!existsSync(data) || argv.includes('--rebuild')) {
+  if (!existsSync(list)) {
+    console.error(`training list not found: ${list} (needs ../shared/data)`);
+    process.exit(1);
+  }
+  run(process.execPath, ['--import', 'tsx', 'training/build-dataset.ts', '--list', list, '--mapping', preset.mapping, '--out', data]);
+}
+// Later flags win in argparse, so user flags override the preset.
+run(python, ['training/train.py', '--model-id', id, '--data', data, ...preset.args, ...rest]);
+if (!argv.includes('--no-export')) {
+  const ref = join(repo, 'training', 'data', `${preset.mapping}-demo.bmds`);
+  run(process.execPath, ['--import', 'tsx', 'training/reference-input.ts', '--mapping', preset.mapping, '--out', ref]);
+  run(python, ['training/export.py', '--model-id', id, '--data', data, '--reference-input', ref]);
+}
