@@ -37,6 +37,8 @@ interface Case {
   system: CgSystem;
   reference: Structure;
   chain?: string;
+  /** Match residues by position in the chain (the CG file may be renumbered). */
+  renumber?: boolean;
 }
 
 interface PerStructure {
@@ -93,8 +95,8 @@ function casesFor(route: string, dataRoot: string, set: MappingSet, skipped: str
         const cg = readStructureFile(join(dataRoot, String(r.cg_path)));
         const { system, unknown } = assignCg(cg, set, { partial: true });
         if (!system.beads.length) throw new Error('no beads assigned');
-        if (unknown.length) skipped.push(`${route} ${label}: ${unknown.length} CG residues/beads unknown to the set (left out)`);
-        out.push({ label, system, reference: aa });
+        if (unknown.length) skipped.push(`${route} ${label}: ${unknown.length} CG residues/beads unknown to the set were left out (structure kept)`);
+        out.push({ label, system, reference: aa, renumber: true });
       } catch (e) {
         skipped.push(`${route} ${label}: ${(e as Error).message.split('\n')[0]}`);
       }
@@ -103,8 +105,60 @@ function casesFor(route: string, dataRoot: string, set: MappingSet, skipped: str
   return out;
 }
 
+/**
+ * martinize2 may renumber residues (e.g. chain B restarting at 22 in EN_chain): when a chain's residue-name sequence
+ * matches the reference's at some offset, the model's residues take the reference numbering (positional match).
+ */
+function alignNumbering(model: Structure, ref: Structure): number {
+  const chains = (s: Structure) => {
+    const m = new Map<string, { resSeq: number; iCode: string; resName: string; atoms: number[] }[]>();
+    let last = '';
+    for (let i = 0; i < s.atoms.count; i++) {
+      const ch = s.atoms.chainId[i];
+      const key = `${ch}\u0001${s.atoms.resSeq[i]}\u0001${s.atoms.iCode[i]}`;
+      const list = m.get(ch) ?? [];
+      if (key !== last) list.push({ resSeq: s.atoms.resSeq[i], iCode: s.atoms.iCode[i], resName: s.atoms.resName[i], atoms: [] });
+      list[list.length - 1].atoms.push(i);
+      m.set(ch, list);
+      last = key;
+    }
+    return m;
+  };
+  const norm = (n: string) => (/^(HI|HS)/.test(n) ? 'HIS' : /^CY/.test(n) ? 'CYS' : n);
+  const mc = chains(model);
+  const rc = chains(ref);
+  let renumbered = 0;
+  for (const [ch, mres] of mc) {
+    const rres = rc.get(ch);
+    if (!rres) continue;
+    const same = mres.length === rres.length && mres.every((r, k) => r.resSeq === rres[k].resSeq && r.iCode === rres[k].iCode);
+    if (same) continue;
+    let best = { off: 0, hits: -1 };
+    for (let off = -rres.length + 1; off < rres.length; off++) {
+      let hits = 0;
+      for (let k = 0; k < mres.length; k++) {
+        const r = rres[k + off];
+        if (r && norm(r.resName) === norm(mres[k].resName)) hits++;
+      }
+      if (hits > best.hits) best = { off, hits };
+    }
+    if (best.hits < 0.9 * mres.length) continue;
+    for (let k = 0; k < mres.length; k++) {
+      const r = rres[k + best.off];
+      if (!r) continue;
+      for (const i of mres[k].atoms) {
+        model.atoms.resSeq[i] = r.resSeq;
+        model.atoms.iCode[i] = r.iCode;
+      }
+      renumbered++;
+    }
+  }
+  return renumbered;
+}
+
 function evaluate(c: Case, vectors: Float32Array, seconds: number): PerStructure {
   const model = reconstruct(c.system, vectors);
+  if (c.renumber) alignNumbering(model, c.reference);
   const cmp = compareStructures(model, c.reference, { chain: c.chain });
   const sym = compareStructures(model, c.reference, { chain: c.chain, symmetric: true });
   const ba = bondAngleStats(model);

@@ -67,12 +67,23 @@ export class CompareViewer {
     const canvas = document.createElement('canvas');
     container.appendChild(canvas);
     if (!(await plugin.initViewerAsync(canvas, container))) throw new Error('WebGL is not available in this webview');
+    const renderer = glRenderer(plugin);
+    if (/swiftshader|llvmpipe|softpipe|software/i.test(renderer)) {
+      // Software GL (no GPU, headless CI, some remote desktops): every frame costs CPU, so no temporal
+      // multi-sampling (which redraws the scene several times after each change).
+      plugin.canvas3d?.setProps({ multiSample: { mode: 'off' } });
+    }
     plugin.representation.structure.themes.colorThemeRegistry.add(DeviationColorThemeProvider);
     plugin.representation.structure.themes.colorThemeRegistry.add(BeadColorThemeProvider);
     plugin.representation.structure.themes.colorThemeRegistry.add(ReferenceColorThemeProvider);
     plugin.representation.structure.themes.sizeThemeRegistry.add(BeadSizeThemeProvider);
-    return new CompareViewer(plugin);
+    const v = new CompareViewer(plugin);
+    v.renderer = renderer;
+    return v;
   }
+
+  /** The GL renderer string (e.g. "ANGLE (… SwiftShader …)"), for diagnostics. */
+  renderer = '';
 
   setBackground(rgb: number): void {
     this.plugin.canvas3d?.setProps({ renderer: { backgroundColor: Color(rgb) } });
@@ -283,6 +294,17 @@ export class CompareViewer {
     c.requestDraw();
     await new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r())));
     await this.plugin.canvas3dContext?.webgl.waitForGpuCommandsComplete();
+  }
+}
+
+function glRenderer(plugin: PluginContext): string {
+  try {
+    const gl = plugin.canvas3dContext?.webgl.gl;
+    if (!gl) return '';
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return '';
   }
 }
 

@@ -1,21 +1,24 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { existsSync, readFileSync, statSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, extname, resolve } from 'node:path';
 import { InputError } from '../core/errors';
-import { readStructureFile } from '../core/structure/read';
-import { formatStructure, writeStructureFile } from '../core/structure/write';
-import { loadMappingSet } from '../core/mapping/load';
-import { parseMappingText, validateMappingFolder } from '../core/mapping';
-import type { MappingDiagnostic } from '../core/mapping';
-import { mapToCg } from '../core/forward';
+import { readStructureFile, detectUnitProblem, readWarnings } from '../core/structure/read';
+import { assertWritable, formatStructure, writeStructureFile } from '../core/structure/write';
+import type { Structure } from '../core/structure/types';
+import { loadMappingSet, resolveMappingFolder, validateMappingFolder } from '../core/mapping/load';
+import { parseMappingText } from '../core/mapping/parse';
+import type { MappingDiagnostic } from '../core/mapping/parse';
+import type { MappingSet } from '../core/mapping/types';
+import { mapToCg, type ForwardReport } from '../core/forward';
 import { compareStructures, clashPercent } from '../core/metrics';
 import { listModels } from '../core/model/registry';
 import { buildDataset } from '../core/dataset/build';
-import { backmapStructure, backmapTrajectory } from '../engine/pipeline';
+import { backmapStructure, backmapTrajectory, type BackmapReport, type UnknownResidue } from '../engine/pipeline';
 import { renderReport } from '../engine/report';
 import type { CliIO, CliOptions } from './main';
 import { UsageError } from './main';
 
 type Handler = (args: string[], opts: CliOptions, io: CliIO) => Promise<void>;
+type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
 
 const need = (value: string | undefined, what: string): string => {
   if (!value) throw new UsageError(`missing ${what}`);
@@ -42,123 +45,248 @@ const residueMapOf = (opts: CliOptions): Record<string, string> | undefined => {
   return map;
 };
 
-const intOpt = (value: string | undefined, name: string): number | undefined => {
+const intOpt = (value: string | undefined, name: string, min = 1): number | undefined => {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} expects a positive integer, got '${value}'`);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} expects an integer ≥ ${min}, got '${value}'`);
   return n;
 };
+
+const where = (file: string, line?: number) => (line ? `${file}:${line}` : file);
+
+/**
+ * Reads a structure the user gave and rejects coordinates in the wrong unit (nm in a .pdb, Å in a .gro): they
+ * would give silent garbage downstream. Reader warnings (duplicate lines dropped, …) are printed.
+ */
+function readInput(path: string, kind: 'all-atom' | 'cg', io: CliIO): Structure {
+  const s = readStructureFile(path);
+  for (const w of readWarnings(s)) io.err(`warning: ${where(w.file, w.line)}: ${w.message}\n`);
+  const unit = detectUnitProblem(s, kind);
+  if (unit) throw new InputError(unit, path, s.atoms.sourceLine[0] || 1);
+  return s;
+}
+
+/**
+ * Mapping sets used to map or backmap. Policy (documented in the usage text): a set with warnings (SPEC §3 W*, X2,
+ * X3, X5, X7: HEroBM/CGmap would silently mis-map) is refused with exit 1 naming file:line, because the result
+ * would be wrong without any visible failure; `--allow-warnings` proceeds and prints every warning. Errors
+ * (E*, X1, X8: CGmap would crash) are always refused.
+ */
+function loadSetChecked(idOrFolder: string, opts: CliOptions, io: CliIO): MappingSet {
+  const set = loadMappingSet(idOrFolder, { strict: !opts['allow-warnings'] });
+  if (opts['allow-warnings']) {
+    const report = validateMappingFolder(resolveMappingFolder(idOrFolder).folder);
+    const warnings = [...report.folderDiagnostics, ...report.files.flatMap((f) => f.diagnostics)].filter((d) => d.severity === 'warning');
+    for (const d of warnings) io.err(`warning: ${where(d.span.file, d.span.line)}: ${d.code} ${d.message} (may silently mis-map)\n`);
+  }
+  return set;
+}
+
+function describeForwardReport(r: ForwardReport): string[] {
+  const out: string[] = [];
+  const list = <T extends { file: string; line: number }>(items: T[], what: string, show: (x: T) => string) => {
+    if (!items.length) return;
+    const shown = items.slice(0, 8).map((x) => `${show(x)} (${where(x.file, x.line)})`);
+    out.push(`${items.length} ${what}: ${shown.join('; ')}${items.length > 8 ? '; …' : ''}`);
+  };
+  const res = (x: { resName: string; chainId: string; resSeq: number; iCode: string }) => `${x.resName} ${x.chainId}${x.resSeq}${x.iCode}`;
+  list(r.unknownResidues, 'residue(s) unknown to the mapping, skipped', res);
+  list(r.droppedResidues, 'residue(s) left out (a bead had no atom)', (x) => `${res(x)} beads ${x.beads.join(',')}`);
+  list(r.missingAtoms, 'atom(s) of the mapping missing from the input', (x) => `${res(x)} ${x.atom}`);
+  list(r.unmappedAtoms, 'atom(s) not in the mapping, ignored', (x) => `${res(x)} ${x.atom}`);
+  if (r.duplicateAtoms) out.push(`${r.duplicateAtoms} repeated atom(s) (alternate locations): the first was used`);
+  return out;
+}
 
 const map: Handler = async ([input], opts, io) => {
   const inputPath = need(input, 'the all-atom structure');
   const output = need(opts.output, '-o <cg.pdb>');
-  const set = loadMappingSet(need(opts.mapping, '--mapping <set|folder>'));
-  const aa = readStructureFile(inputPath);
+  const mappingArg = need(opts.mapping, '--mapping <set|folder>');
+  // Refuse before doing any work: the input is never written, an existing output needs --force.
+  assertWritable(output, { force: opts.force, protect: [inputPath] });
+  const set = loadSetChecked(mappingArg, opts, io);
+  const aa = readInput(inputPath, 'all-atom', io);
   const result = mapToCg(aa, set, { chain: opts.chain, residueNameMap: residueMapOf(opts) });
+  if (!result.system.beads.length)
+    throw new InputError(
+      `no residue${opts.chain !== undefined ? ` of chain '${opts.chain}'` : ''} is known to mapping set '${set.id}'`,
+      inputPath,
+      aa.atoms.sourceLine[0] || undefined,
+    );
+  for (const line of describeForwardReport(result.report)) io.err(`warning: ${line}\n`);
   writeStructureFile(output, result.cg, { force: opts.force, protect: [inputPath] });
-  const r = result.report;
-  io.out(
-    `mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads with '${set.id}' → ${output}\n`,
-  );
-  for (const line of describeForwardReport(r)) io.err(`warning: ${line}\n`);
+  io.out(`mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads with '${set.id}' → ${output}\n`);
 };
 
-function describeForwardReport(report: unknown): string[] {
-  // The report lists missing/unmapped atoms and unknown residues; show a bounded summary.
-  const out: string[] = [];
-  const r = report as Record<string, unknown[]>;
-  for (const key of ['unknownResidues', 'missingAtoms', 'unmappedAtoms'] as const) {
-    const items = (r?.[key] ?? []) as unknown[];
-    if (!items.length) continue;
-    const shown = items.slice(0, 10).map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
-    out.push(`${items.length} ${key.replace(/[A-Z]/g, (c) => ' ' + c.toLowerCase())}: ${shown.join('; ')}${items.length > 10 ? '; …' : ''}`);
+/** Model ids the project ships (issue contract); asked for while not installed → template, said loudly. */
+const SHIPPED_MODELS: Record<string, string> = { 'martini3-protein': 'martini3', 'ca-protein': 'ca' };
+
+const TEMPLATE_SAYS = 'template backmapper (no trained model)';
+
+/**
+ * Unknown CG particles (engine runs in partial mode). Policy: whole residues the mapping does not know (water,
+ * ions, ligands, a typo such as XYZ) are skipped with a warning naming file:line, unless `--strict`; an unknown
+ * bead inside a known residue means the input was made with another mapping, so it is an error unless
+ * `--partial` (then skipped with a warning).
+ */
+function checkUnknown(unknown: UnknownResidue[], opts: CliOptions, io: CliIO): void {
+  const beads = unknown.filter((u) => u.bead !== undefined);
+  const residues = unknown.filter((u) => u.bead === undefined);
+  const describe = (u: UnknownResidue) => `${u.bead ? `bead ${u.bead} of ` : ''}${u.resName} ${u.chainId ?? ''}${u.resSeq ?? ''} (${where(u.file, u.line)})`;
+  if (beads.length && !opts.partial) {
+    const f = beads[0];
+    throw new InputError(
+      `${beads.length} bead(s) not in the mapping of their residue: ${beads.slice(0, 5).map(describe).join(', ')}${beads.length > 5 ? ', …' : ''}` +
+        ' (wrong mapping set? use --mapping, or --partial to skip them)',
+      f.file,
+      f.line || undefined,
+    );
   }
-  return out;
+  if (residues.length && opts.strict) {
+    const f = residues[0];
+    throw new InputError(
+      `${residues.length} residue(s) unknown to the mapping: ${residues.slice(0, 5).map(describe).join(', ')}${residues.length > 5 ? ', …' : ''}` +
+        ' (without --strict they are skipped; --residue-map renames residues)',
+      f.file,
+      f.line || undefined,
+    );
+  }
+  if (unknown.length) {
+    io.err(`warning: ${unknown.length} CG particle(s) unknown to the mapping were skipped:\n`);
+    for (const u of unknown.slice(0, 20)) io.err(`warning:   ${where(u.file, u.line)}: ${describe(u)}\n`);
+    if (unknown.length > 20) io.err(`warning:   … ${unknown.length - 20} more\n`);
+  }
+}
+
+function modelArg(opts: CliOptions, io: CliIO): { model: string; mapping?: string } {
+  const want = opts.model ?? 'auto';
+  const shippedSet = SHIPPED_MODELS[want];
+  if (shippedSet && !listModels().some((c) => c.id === want)) {
+    io.err(`warning: model '${want}' is not installed in models/: using the ${TEMPLATE_SAYS}\n`);
+    return { model: 'template', mapping: opts.mapping ?? shippedSet };
+  }
+  return { model: want, mapping: opts.mapping };
+}
+
+function describeChoice(report: BackmapReport): string {
+  return report.modelId === 'template' ? TEMPLATE_SAYS : `model ${report.modelId} on ${report.provider}`;
 }
 
 const backmap: Handler = async ([input], opts, io) => {
   const inputPath = need(input, 'the CG structure');
   const output = need(opts.output, '-o <out>');
-  const device = (opts.device ?? 'auto') as 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+  const device = (opts.device ?? 'auto') as Device;
   if (!['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(device))
     throw new UsageError(`--device must be auto, cpu, webgpu, cuda, dml or coreml (got '${opts.device}')`);
   const refine = opts['no-refine'] ? false : opts.refine ? true : undefined;
+  const inputs = [inputPath, opts.trajectory, opts.reference].filter((p): p is string => !!p);
+  // Every refusal that does not need the computation comes first (no wasted minutes, nothing half-written).
+  if (!opts.trajectory) formatOf(output);
+  assertWritable(output, { force: opts.force, protect: inputs });
+  if (opts.report) {
+    if (resolve(opts.report) === resolve(output)) throw new UsageError('--report and -o name the same file');
+    assertWritable(opts.report, { force: opts.force, protect: inputs });
+  }
+  if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
+  const { model, mapping } = modelArg(opts, io);
+  const mappingSet = mapping ? loadSetChecked(mapping, opts, io) : undefined;
   const common = {
-    model: opts.model ?? 'auto',
-    mapping: opts.mapping,
+    model,
+    mapping: mappingSet?.id,
+    mappingSet,
     device,
     residueNameMap: residueMapOf(opts),
-    chunkSize: intOpt(opts['chunk-size'], 'chunk-size'),
+    chunkSize: intOpt(opts['chunk-size'], 'chunk-size', 0),
+    partial: true,
+    refine,
+    log: (m: string) => io.err(`${m}\n`),
   };
-  const progress = (stage: string, fraction: number) => {
-    if (process.stderr.isTTY) process.stderr.write(`\r${stage} ${(fraction * 100).toFixed(0)}%   `);
+  const progress = (stage: string, fraction: number, detail?: string) => {
+    if (io.tty) io.err(`\r${stage} ${(fraction * 100).toFixed(0)}% ${detail ?? ''}   `);
   };
+  const cg = readInput(inputPath, 'cg', io);
+  const reference = opts.reference ? readInput(opts.reference, 'all-atom', io) : undefined;
   if (opts.trajectory) {
     const result = await backmapTrajectory(
       {
         ...common,
-        topology: inputPath,
+        topology: cg,
         trajectory: opts.trajectory,
         out: output,
+        format: opts.format as 'pdb' | 'xtc' | 'trr' | 'dcd' | undefined,
         force: opts.force,
-        refine: refine === undefined ? undefined : { backbone: refine, clashes: refine },
-      } as Parameters<typeof backmapTrajectory>[0],
+        reference,
+        stride: intOpt(opts.stride, 'stride'),
+        maxFrames: intOpt(opts['max-frames'], 'max-frames'),
+      },
       { progress },
     );
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    io.out(`${summariseTrajectory(result)}\n`);
+    if (io.tty) io.err('\n');
+    checkUnknown(result.report.unknown, opts, io);
+    io.err(`note: ${result.report.modelNote}\n`);
+    if (opts.report) writeTextFile(opts.report, renderReport({ report: result.report }), opts.force, inputs);
+    io.out(
+      `backmapped ${result.frames} frame(s) with the ${describeChoice(result.report)} (${result.framesPerSecond.toFixed(2)} frames/s) → ${result.out}` +
+        `${result.topologyOut ? ` (+ topology ${result.topologyOut})` : ''}\n`,
+    );
     return;
   }
-  const cg = readStructureFile(inputPath);
-  const reference = opts.reference ? readStructureFile(opts.reference) : undefined;
-  const result = await backmapStructure(
-    cg,
-    {
-      ...common,
-      reference,
-      refine: refine === undefined ? undefined : { backbone: refine, clashes: refine },
-    } as Parameters<typeof backmapStructure>[1],
-    { progress },
-  );
-  if (process.stderr.isTTY) process.stderr.write('\n');
-  writeStructureFile(output, result.structure, { force: opts.force, protect: [inputPath, ...(opts.reference ? [opts.reference] : [])] });
-  const report = renderReport(result);
-  if (opts.report) writeFileSafely(opts.report, report, opts.force, [inputPath, output]);
-  io.out(`${summarise(result)} → ${output}\n`);
+  const result = await backmapStructure(cg, { ...common, reference }, { progress });
+  if (io.tty) io.err('\n');
+  // Checked before anything is written: an unknown bead is an error, not a partial result.
+  checkUnknown(result.report.unknown, opts, io);
+  io.err(`note: ${result.report.modelNote}\n`);
+  writeStructureFile(output, result.structure, { force: opts.force, protect: inputs });
+  if (opts.report) writeTextFile(opts.report, renderReport(result), opts.force, [...inputs, output]);
+  const r = result.report;
+  const acc = r.rmsd ? `; vs reference RMSD all ${r.rmsd.all.toFixed(3)} Å, backbone ${r.rmsd.bb.toFixed(3)} Å (${r.rmsd.matched} atoms)` : '';
+  io.out(`backmapped ${r.counts.residues} residues (${r.counts.beads} beads) to ${r.counts.atoms} atoms with the ${describeChoice(r)}${acc} → ${output}\n`);
 };
 
-function summarise(result: Awaited<ReturnType<typeof backmapStructure>>): string {
-  const r = result.report as unknown as Record<string, unknown>;
-  const parts = [
-    `backmapped ${result.structure.atoms.count} atoms`,
-    r.modelId ? `model ${String(r.modelId)}` : undefined,
-    r.provider ? `on ${String(r.provider)}` : undefined,
-  ].filter(Boolean);
-  return parts.join(' ');
-}
-
-function summariseTrajectory(result: unknown): string {
-  const r = result as Record<string, unknown>;
-  return `backmapped ${String(r.frames ?? '?')} frames${r.framesPerSecond ? ` (${Number(r.framesPerSecond).toFixed(1)} frames/s)` : ''}${r.out ? ` → ${String(r.out)}` : ''}`;
-}
-
-function writeFileSafely(path: string, text: string, force: boolean | undefined, protect: string[]): void {
-  if (protect.some((p) => p === path)) throw new InputError('refusing to overwrite an input file', path);
-  if (existsSync(path) && !force) throw new InputError('exists already (use --force to overwrite)', path);
-  writeFileSync(path, text);
+/** Text output (report): same no-clobber rules as structures, written beside and renamed. */
+function writeTextFile(path: string, text: string, force: boolean | undefined, protect: string[]): void {
+  assertWritable(path, { force, protect });
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to clean */
+    }
+    throw new InputError(`cannot write: ${(e as Error).message}`, path);
+  }
 }
 
 const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
-  const model = readStructureFile(need(modelPath, 'the backmapped structure'));
-  const reference = readStructureFile(need(referencePath, 'the reference structure'));
-  const m = compareStructures(model, reference, { chain: opts.chain, symmetric: opts.symmetric, superpose: opts.superpose } as Parameters<typeof compareStructures>[2]);
-  if (!m.matched) throw new InputError(`no atoms match the reference ${referencePath} by chain, residue number and atom name`, modelPath);
+  const model = readInput(need(modelPath, 'the backmapped structure'), 'all-atom', io);
+  const reference = readInput(need(referencePath, 'the reference structure'), 'all-atom', io);
+  const m = compareStructures(model, reference, { chain: opts.chain, symmetric: opts.symmetric, superpose: opts.superpose });
+  if (!m.matched)
+    throw new InputError(
+      `no heavy atom matches the reference ${referencePath} by chain, residue number and atom name${opts.chain !== undefined ? ` (chain '${opts.chain}')` : ''}`,
+      modelPath,
+      model.atoms.sourceLine[0] || undefined,
+    );
   const clash_pct = clashPercent(model);
-  const result = { rmsd_bb: m.rmsd_bb, rmsd_sc: m.rmsd_sc, rmsd_all: m.rmsd_all, clash_pct, matched_atoms: m.matched };
+  const result = {
+    rmsd_bb: m.rmsd_bb,
+    rmsd_sc: m.rmsd_sc,
+    rmsd_all: m.rmsd_all,
+    clash_pct,
+    matched_atoms: m.matched,
+    missing_in_model: m.missingInModel,
+    extra_in_model: m.extraInModel,
+    ...(m.superposition ? { superposition_rmsd_ca: m.superposition.rmsd_ca } : {}),
+  };
   if (opts.json) io.out(`${JSON.stringify({ ...result, per_residue: m.perResidue }, null, 1)}\n`);
   else
     io.out(
-      `matched atoms ${m.matched}\nRMSD backbone ${m.rmsd_bb.toFixed(3)} Å\nRMSD side chain ${m.rmsd_sc.toFixed(3)} Å\nRMSD all ${m.rmsd_all.toFixed(3)} Å\nclashes ${clash_pct.toFixed(2)} % of residues\n`,
+      `matched heavy atoms ${m.matched} (missing in model ${m.missingInModel}, extra ${m.extraInModel})\n` +
+        `RMSD backbone ${m.rmsd_bb.toFixed(3)} Å\nRMSD side chain ${m.rmsd_sc.toFixed(3)} Å\nRMSD all ${m.rmsd_all.toFixed(3)} Å\n` +
+        `clashes ${clash_pct.toFixed(2)} % of residues\n`,
     );
 };
 
@@ -173,25 +301,45 @@ const validate: Handler = async ([target], opts, io) => {
   } else {
     files.push({ file: path, diagnostics: parseMappingText(readFileSync(path, 'utf8'), path).diagnostics });
   }
-  const all = files.flatMap((f) => f.diagnostics.map((d) => ({ ...d, file: d.span?.file ?? f.file })));
-  const errors = all.filter((d) => d.severity === 'error').length;
+  const all = files.flatMap((f) => f.diagnostics.map((d) => ({ ...d, file: d.span?.file || f.file })));
+  const errors = all.filter((d) => d.severity === 'error');
+  const warnings = all.filter((d) => d.severity === 'warning');
   if (opts.json) {
     io.out(
       `${JSON.stringify(
         {
-          errors,
-          warnings: all.filter((d) => d.severity === 'warning').length,
-          diagnostics: all.map((d) => ({ file: d.file, line: d.span?.line, code: d.code, severity: d.severity, message: d.message })),
+          files: files.length,
+          errors: errors.length,
+          warnings: warnings.length,
+          diagnostics: all.map((d) => ({
+            file: d.file,
+            line: d.span?.line,
+            code: d.code,
+            severity: d.severity,
+            message: d.message,
+          })),
         },
         null,
         1,
       )}\n`,
     );
   } else {
-    for (const d of all) io.out(`${d.file}:${d.span?.line ?? 0}: ${d.severity} ${d.code}: ${d.message}\n`);
-    io.out(`${files.length} file(s): ${errors} error(s), ${all.length - errors} other diagnostic(s)\n`);
+    // Errors and warnings in full; informational notes (W10, W13, W14, …) only with --verbose, else counted.
+    const notes = all.filter((d) => d.severity !== 'error' && d.severity !== 'warning');
+    for (const d of opts.verbose ? all : [...errors, ...warnings]) io.out(`${where(d.file, d.span?.line)}: ${d.severity} ${d.code}: ${d.message}\n`);
+    if (notes.length && !opts.verbose) {
+      const byCode = new Map<string, number>();
+      for (const d of notes) byCode.set(d.code, (byCode.get(d.code) ?? 0) + 1);
+      io.out(`notes: ${[...byCode].map(([c, n]) => `${n}× ${c}`).join(', ')} (--verbose lists them)\n`);
+    }
+    io.out(`${files.length} file(s): ${errors.length} error(s), ${warnings.length} warning(s), ${all.length - errors.length - warnings.length} note(s)\n`);
   }
-  if (errors) throw new InputError(`${errors} error(s) in the mapping (see above)`, path);
+  // Exit 1 on errors (CGmap would crash), and on warnings with --strict (silent mis-mapping).
+  const bad = opts.strict ? [...errors, ...warnings] : errors;
+  if (bad.length) {
+    const f = bad[0];
+    throw new InputError(`${f.code} ${f.message} (${errors.length} error(s), ${warnings.length} warning(s) in total)`, f.file, f.span?.line);
+  }
 };
 
 const models: Handler = async (_args, opts, io) => {
@@ -200,21 +348,25 @@ const models: Handler = async (_args, opts, io) => {
     io.out(`${JSON.stringify(cards, null, 1)}\n`);
     return;
   }
-  if (!cards.length) io.out('no trained models found in models/ (the template backmapper is always available)\n');
-  for (const c of cards as unknown as Record<string, unknown>[]) {
+  if (!cards.length) io.out(`no trained models found in models/: backmap uses the ${TEMPLATE_SAYS}\n`);
+  for (const c of cards) {
     const acc = c.accuracy ? ` accuracy ${JSON.stringify(c.accuracy)}` : '';
-    io.out(`${String(c.id)}\tmapping ${String(c.mapping ?? (c as { mappingId?: string }).mappingId)}${acc}\n`);
+    io.out(`${c.id}\tmapping ${c.mapping.id}${c.description ? `\t${c.description}` : ''}${acc}\n`);
   }
   io.out('template\tmodel-free backmapper (any mapping)\n');
 };
 
 const dataset: Handler = async ([list], opts, io) => {
+  const listPath = need(list, 'a list (.tsv with path and chain columns)');
+  const out = need(opts.output, '-o <file>');
+  assertWritable(out, { force: opts.force, protect: [listPath] });
   const summary = await buildDataset({
-    list: need(list, 'a list (.tsv with path and chain columns)'),
+    list: listPath,
     mapping: need(opts.mapping, '--mapping <set>'),
-    out: need(opts.output, '-o <file>'),
+    out,
     dataRoot: opts['data-root'],
     limit: intOpt(opts.limit, 'limit'),
+    log: (m) => io.err(`${m}\n`),
   });
   io.out(`${JSON.stringify(summary)}\n`);
 };

@@ -11,23 +11,33 @@ import { commands } from './commands';
 export const USAGE = `backmap — coarse-grained ⇄ all-atom for molecular modelers (Backmap Studio)
 
 Usage:
-  backmap map <all-atom> --mapping <set|folder> [--chain X] -o <cg.pdb> [--force]
+  backmap map <all-atom> --mapping <set|folder> [--chain X] [--residue-map A=B,…] -o <cg.pdb> [--force]
   backmap backmap <cg> [--model <id|path|template|auto>] [--mapping <set|folder>]
                   [--device auto|cpu|webgpu|cuda|dml|coreml] [--trajectory <xtc|dcd|trr>]
                   [--reference <all-atom>] [--refine|--no-refine] [--report <file.md>] -o <out> [--force]
+                  [--partial] [--strict] [--residue-map A=B,…] [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd]
   backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
-  backmap validate <mapping file|folder> [--json]
+  backmap validate <mapping file|folder> [--strict] [--verbose] [--json]
   backmap models [--json]
-  backmap dataset <list.tsv> --mapping <set> -o <file> [--data-root <dir>] [--limit N]
+  backmap dataset <list.tsv> --mapping <set> -o <file> [--data-root <dir>] [--limit N] [--force]
   backmap --help | --version
 
-Structures: PDB, GRO, mmCIF (optionally .gz). Trajectories: XTC, DCD, TRR (with a topology).
-Outputs are never written over an input; an existing output needs --force.
-Exit codes: 0 success, 1 bad input (message names file and line), 2 internal error.`;
+Structures: PDB, GRO, mmCIF (optionally .gz). Trajectories: XTC, DCD, TRR, with the CG file as topology.
+Models: the trained model for the input's mapping when one is installed in models/ (ids martini3-protein,
+  ca-protein), else the template backmapper (no trained model) — the output says which was used.
+Safety: an output path equal to an input (structure, trajectory, reference) is always refused, even with
+  --force; an existing output needs --force. Coordinates in the wrong unit (nm in a .pdb) are refused.
+Mappings: a set whose files would silently mis-map (validator warnings) is refused by map/backmap unless
+  --allow-warnings (then every warning is printed); errors are always refused.
+Unknown CG particles: whole unknown residues (water, ions) are skipped with a warning (--strict: error);
+  an unknown bead in a known residue is an error (--partial: skipped with a warning).
+Exit codes: 0 success, 1 bad input or usage (message names file and line), 2 internal error.`;
 
 export interface CliIO {
   out(text: string): void;
   err(text: string): void;
+  /** stderr is a terminal: progress lines are shown. */
+  tty?: boolean;
 }
 
 const options = {
@@ -52,6 +62,12 @@ const options = {
   'residue-map': { type: 'string' },
   'chunk-size': { type: 'string' },
   format: { type: 'string' },
+  partial: { type: 'boolean' },
+  strict: { type: 'boolean' },
+  'allow-warnings': { type: 'boolean' },
+  stride: { type: 'string' },
+  'max-frames': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliOptions = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
@@ -70,9 +86,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.out(`${VERSION}\n`);
     return 0;
   }
-  if (opts.help || !command) {
+  if (opts.help) {
     io.out(`${USAGE}\n`);
-    return opts.help ? 0 : 1;
+    return 0;
+  }
+  if (!command) {
+    io.err(`backmap: missing command\n\n${USAGE}\n`);
+    return 1;
   }
   const handler = commands[command];
   if (!handler) {
@@ -83,8 +103,19 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     await handler(positionals.map((p) => resolve(p)), opts, io);
     return 0;
   } catch (e) {
-    if (isInputError(e) || e instanceof UsageError) {
+    if (isInputError(e)) {
       io.err(`backmap ${command}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    if (e instanceof UsageError) {
+      io.err(`backmap ${command}: ${(e as Error).message} (see backmap --help)\n`);
+      return 1;
+    }
+    // File-system refusals (permission denied, disk full, a folder where a file was expected) are the
+    // user's to fix, not bugs: name the path.
+    const sys = e as NodeJS.ErrnoException;
+    if (sys && typeof sys.code === 'string' && typeof sys.path === 'string' && /^E[A-Z]+$/.test(sys.code)) {
+      io.err(`backmap ${command}: ${sys.path}: ${sys.code}: ${sys.message}\n`);
       return 1;
     }
     io.err(`backmap ${command}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
@@ -104,6 +135,7 @@ if (require.main === module) {
   runCli(process.argv.slice(2), {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
+    tty: !!process.stderr.isTTY,
   }).then((code) => {
     process.exitCode = code;
   });

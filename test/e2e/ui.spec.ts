@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildPeptide } from '../../src/core/build/peptide';
 import { parseMappingText } from '../../src/core/mapping/parse';
 import { parsePdb } from '../../src/core/structure/pdb';
+import { listModels } from '../../src/core/model/registry';
 import { residuesOf } from '../../src/core/structure/builder';
 import type { Structure } from '../../src/core/structure/types';
 import { BAD_MAPPING, FIXTURE_SEQUENCE } from '../../scripts/harness/fixture-data';
@@ -111,7 +112,21 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
   step('palette "Backmap Studio: Show backmapping report" opens the report preview', async () => {
     await runCommand(s.page, 'Backmap Studio: Show backmapping report');
     await s.page.locator('.tab', { hasText: 'last-report' }).first().waitFor({ timeout: 30000 });
-    await s.page.waitForTimeout(1500);
+    // The preview is a webview: find the frame that rendered the report's heading.
+    await poll(async () => {
+      for (const f of s.page.frames()) {
+        const h = await f.locator('h1', { hasText: 'Backmapping report' }).count().catch(() => 0);
+        if (h) return true;
+      }
+      return false;
+    }, 30000, 'the rendered report heading');
+    // With a shipped model, the first backmap ran the network through onnxruntime-node loaded from the VSIX.
+    const models = listModels();
+    if (models.length) {
+      const text = (await Promise.all(s.page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+      assert.match(text, /Execution provider:\s*cpu/, 'the report does not show the model running on onnxruntime (cpu)');
+      assert.ok(models.some((m) => text.includes(m.id)), `the report names none of ${models.map((m) => m.id)}`);
+    } else console.log('no model in models/: the UI backmap used the template backmapper (onnxruntime path not exercised here)');
     await s.page.screenshot({ path: shot('report') });
   });
 });

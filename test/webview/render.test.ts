@@ -63,8 +63,11 @@ test('loads three layers and draws them; each toggle changes the pixels', { skip
   assert.ok(sAll.nonBackground > 0.02, `non-background ${sAll.nonBackground}`);
   assert.ok(sAll.distinctColours > 100, `colours ${sAll.distinctColours}`);
   for (const layer of ['cg', 'backmapped', 'reference']) {
+    const T0 = Date.now();
     await page.click(`#layer-${layer}`);
+    const T1 = Date.now();
     await drawn();
+    console.log('# click', T1 - T0, 'drawn', Date.now() - T1);
     const off = await shotViewport(page, `without-${layer}`);
     const d = pixelDiff(all.png, off.png);
     assert.ok(d > 0.002, `hiding ${layer} changed ${d} of the pixels`);
@@ -97,7 +100,7 @@ test('superposition moves the reference onto the backmapped structure', { skip, 
 });
 
 test('plots render points; clicking a bar reveals and highlights the residue', { skip, timeout: 60000 }, async () => {
-  const points = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('svg.plot')].map((s) => [s.getAttribute('class')!.split(' ')[1], Number((s as SVGElement).dataset.points)])));
+  const points = await page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('svg.plot')).map((s) => [s.getAttribute('class')!.split(' ')[1], Number((s as SVGElement).dataset.points)])));
   assert.equal(points['plot-bars'], 40);
   assert.ok(points['plot-rama'] >= 38, `rama ${points['plot-rama']}`);
   assert.ok(points['plot-chi1'] > 20 && points['plot-chi2'] > 10, JSON.stringify(points));

@@ -35,8 +35,12 @@ export function guessElement(atomName: string, resName: string): string {
   return e;
 }
 
+/** Martini bead names (BB, SC1…SC9): never atom names in a standard residue, so they get no element. */
+const BEAD_NAME = /^(BB|SC[0-9])$/;
+
 function guess(name: string, res: string): string {
   if (!name) return '';
+  if (POLYMER.has(res) && BEAD_NAME.test(name)) return '';
   if (name === res && ION_ELEMENTS.has(name)) return name;
   // Ions written with a charge suffix (NA+, CL-) or a number (ZN2).
   const letters = name.replace(/[^A-Z]/g, '');

@@ -259,6 +259,7 @@ export function parseMmcif(text: string, source: string): Structure {
   const asm = new ModelAssembler(source, nrows);
   let curModel = '';
   let lastComp = '';
+  const elementOf = new Map<string, string>();
   for (let r = 0; r < nrows; r++) {
     const line = rowLines[r];
     if (cModel >= 0) {
@@ -277,7 +278,8 @@ export function parseMmcif(text: string, source: string): Structure {
     const chainId = str(r, cAuthAsym, cLabelAsym);
     let resSeq = 0;
     let found = false;
-    for (const c of [cAuthSeq, cLabelSeq]) {
+    for (let q = 0; q < 2; q++) {
+      const c = q === 0 ? cAuthSeq : cLabelSeq;
       if (c < 0 || missing(r * nc + c)) continue;
       const v = r * nc + c;
       resSeq = parseIntField(text, starts[v], ends[v]);
@@ -290,7 +292,11 @@ export function parseMmcif(text: string, source: string): Structure {
     const occ = cOcc >= 0 && !missing(r * nc + cOcc) ? num(r, cOcc, 'occupancy', line) : 1;
     const b = cB >= 0 && !missing(r * nc + cB) ? num(r, cB, 'B_iso_or_equiv', line) : 0;
     const type = str(r, cType);
-    const element = type ? normalizeElement(type) : guessElement(name, resName);
+    let element = type ? elementOf.get(type) : undefined;
+    if (element === undefined) {
+      element = type ? normalizeElement(type) : guessElement(name, resName);
+      if (type) elementOf.set(type, element);
+    }
     const group = str(r, cGroup);
     let serial = r + 1;
     if (cId >= 0) {
@@ -363,28 +369,42 @@ export function formatMmcif(s: Structure, opts: { models?: Float64Array[]; name?
   }
   const w = new ByteWriter(Math.max(1 << 16, 90 * n * models.length + 4096));
   w.str(out.join(''));
-  const pre: string[] = new Array(n);
-  const post: string[] = new Array(n);
   const cache = new Map<string, string>();
   const q = (v: string) => {
     let r = cache.get(v);
     if (r === undefined) cache.set(v, (r = cifValue(v)));
     return r;
   };
-  for (let i = 0; i < n; i++) {
-    const el = a.element[i] || guessElement(a.name[i], a.resName[i]) || '?';
-    const nm = q(a.name[i]);
-    const res = q(a.resName[i]);
-    const ch = q(a.chainId[i] || 'A');
-    pre[i] = `${a.hetero[i] ? 'HETATM' : 'ATOM'} ${i + 1} ${el} ${nm} ${q(a.altLoc[i])} ${res} ${ch} ${entity[i]} ${labelSeq[i]} ${a.iCode[i] ? q(a.iCode[i]) : '?'} `;
-    post[i] = ` ${a.resSeq[i]} ${res} ${ch} ${nm} `;
-  }
+  // Fields written straight into the byte buffer (no per-atom string building).
+  const els: string[] = new Array(n);
+  for (let i = 0; i < n; i++) els[i] = a.element[i] || guessElement(a.name[i], a.resName[i]) || '?';
   for (let m = 0; m < models.length; m++) {
     const xyz = models[m];
     if (xyz.length !== 3 * n) throw new Error(`formatMmcif: model ${m + 1} has ${xyz.length / 3} atoms, expected ${n}`);
     const mn = String(m + 1);
     for (let i = 0; i < n; i++) {
-      w.str(pre[i]);
+      const nm = q(a.name[i]);
+      const res = q(a.resName[i]);
+      const ch = q(a.chainId[i] || 'A');
+      w.str(a.hetero[i] ? 'HETATM ' : 'ATOM ');
+      w.int(i + 1, 0);
+      w.byte(32);
+      w.str(els[i]);
+      w.byte(32);
+      w.str(nm);
+      w.byte(32);
+      w.str(q(a.altLoc[i]));
+      w.byte(32);
+      w.str(res);
+      w.byte(32);
+      w.str(ch);
+      w.byte(32);
+      w.str(entity[i]);
+      w.byte(32);
+      w.str(labelSeq[i]);
+      w.byte(32);
+      w.str(a.iCode[i] ? q(a.iCode[i]) : '?');
+      w.byte(32);
       w.fixed(xyz[3 * i], 3, 0);
       w.byte(32);
       w.fixed(xyz[3 * i + 1], 3, 0);
@@ -394,7 +414,15 @@ export function formatMmcif(s: Structure, opts: { models?: Float64Array[]; name?
       w.fixed(a.occupancy[i], 2, 0);
       w.byte(32);
       w.fixed(a.bFactor[i], 2, 0);
-      w.str(post[i]);
+      w.byte(32);
+      w.int(a.resSeq[i], 0);
+      w.byte(32);
+      w.str(res);
+      w.byte(32);
+      w.str(ch);
+      w.byte(32);
+      w.str(nm);
+      w.byte(32);
       w.str(mn);
       w.byte(10);
     }

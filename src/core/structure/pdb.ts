@@ -214,7 +214,9 @@ export function formatPdb(s: Structure, opts: FormatPdbOptions = {}): string {
   const terAfter = new Uint8Array(n);
   let serial = 0;
   for (let i = 0; i < n; i++) {
-    const el = a.element[i] || guessElement(a.name[i], a.resName[i]);
+    // No guess when writing: an empty element is a CG bead (BB, SC1…), which martinize2 also writes blank;
+    // guessing here turned SC1 into sulfur. Readers guess for atoms that lack the column.
+    const el = a.element[i];
     elements[i] = el.length > 2 ? el.slice(0, 2) : el;
     const key = a.name[i] + '\u0001' + el;
     let nm = nameCache.get(key);

@@ -371,7 +371,8 @@ export function compressCoords(coords: ArrayLike<number>, natoms: number, precis
     let isSmall = 0;
     let t = 3 * i;
     let isSmaller: number;
-    if (smallidx < maxidx && i >= 1 && Math.abs(ip[t] - p0) < larger && Math.abs(ip[t + 1] - p1) < larger && Math.abs(ip[t + 2] - p2) < larger) isSmaller = 1;
+    // (smallidx + 1 < LASTIDX: xdrfile would read past its table there; only reachable with absurd spacing)
+    if (smallidx < maxidx && smallidx + 1 < LASTIDX && i >= 1 && Math.abs(ip[t] - p0) < larger && Math.abs(ip[t + 1] - p1) < larger && Math.abs(ip[t + 2] - p2) < larger) isSmaller = 1;
     else if (smallidx > minidx) isSmaller = -1;
     else isSmaller = 0;
     if (i + 1 < natoms) {

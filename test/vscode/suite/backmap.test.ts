@@ -76,7 +76,7 @@ describe('backmap', () => {
 
   it('opens the comparison webview after backmapping', async () => {
     await backmap('cg.pdb');
-    await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview), 10000, 'the comparison webview tab');
+    await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('backmapStudio.compare')), 10000, 'the comparison webview tab');
   });
 
   it('backmaps a C-alpha CG structure', async () => {

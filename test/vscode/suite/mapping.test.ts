@@ -71,6 +71,6 @@ describe('mapping', () => {
     const expected = mapToCg(readStructureFile(wsFile('aa.pdb').fsPath), loadMappingSet(good));
     assert.equal(r.beads, expected.system.beads.length);
     assert.equal(r.residues, 20);
-    await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview), 10000, 'the comparison webview tab');
+    await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('backmapStudio.compare')), 10000, 'the comparison webview tab');
   });
 });
