@@ -395,7 +395,9 @@ async function applySuperposition(): Promise<void> {
   persist();
 }
 
-async function selectResidues(rs: ResidueKey[], focus: boolean, reveal: boolean): Promise<void> {
+async function selectResidues(residues: ResidueKey[], focus: boolean, reveal: boolean): Promise<void> {
+  // Plot rows carry more than the key; keep the state and the messages to the key itself.
+  const rs = residues.map((r) => ({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode }));
   state.selected = rs;
   viewer?.select(rs, focus);
   plots.mark(new Set(rs.map(residueKeyString)));

@@ -233,6 +233,11 @@ export class CompareViewer {
     if (focus && focusLoci) this.plugin.managers.camera.focusLoci(focusLoci, { extraRadius: 4 });
   }
 
+  /** Atoms currently selected (marked) across the layers. */
+  selectedCount(): number {
+    return this.plugin.managers.structure.selection.elementCount();
+  }
+
   clearHover(): void {
     this.plugin.managers.interactivity.lociHighlights.highlightOnly({ loci: EmptyLoci });
   }

@@ -12,7 +12,8 @@ import { mapToCg, type ForwardReport } from '../core/forward';
 import { compareStructures, clashPercent } from '../core/metrics';
 import { listModels } from '../core/model/registry';
 import { buildDataset } from '../core/dataset/build';
-import { backmapStructure, backmapTrajectory, type BackmapReport, type UnknownResidue } from '../engine/pipeline';
+import { backmapStructure, backmapTrajectory, chooseModel, type BackmapReport, type UnknownResidue } from '../engine/pipeline';
+import { assignCg } from '../core/cg';
 import { renderReport } from '../engine/report';
 import type { CliIO, CliOptions } from './main';
 import { UsageError } from './main';
@@ -181,12 +182,15 @@ const backmap: Handler = async ([input], opts, io) => {
   const refine = opts['no-refine'] ? false : opts.refine ? true : undefined;
   const inputs = [inputPath, opts.trajectory, opts.reference].filter((p): p is string => !!p);
   // Every refusal that does not need the computation comes first (no wasted minutes, nothing half-written).
-  if (!opts.trajectory) formatOf(output);
+  if (!opts.trajectory && !/\.(xtc|trr|dcd)$/i.test(output)) formatOf(output);
   assertWritable(output, { force: opts.force, protect: inputs });
   if (opts.report) {
     if (resolve(opts.report) === resolve(output)) throw new UsageError('--report and -o name the same file');
     assertWritable(opts.report, { force: opts.force, protect: inputs });
   }
+  // Binary trajectory output comes with <out>.topology.pdb: never over an input either.
+  if (/\.(xtc|trr|dcd)$/i.test(output) || (opts.format && opts.format !== 'pdb'))
+    assertWritable(output.replace(/\.[^.]+$/, '') + '.topology.pdb', { force: opts.force, protect: inputs });
   if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
   const { model, mapping } = modelArg(opts, io);
   const mappingSet = mapping ? loadSetChecked(mapping, opts, io) : undefined;
@@ -204,14 +208,21 @@ const backmap: Handler = async ([input], opts, io) => {
   const progress = (stage: string, fraction: number, detail?: string) => {
     if (io.tty) io.err(`\r${stage} ${(fraction * 100).toFixed(0)}% ${detail ?? ''}   `);
   };
+  if (opts.format !== undefined && !['pdb', 'xtc', 'trr', 'dcd'].includes(opts.format))
+    throw new UsageError(`--format must be pdb, xtc, trr or dcd (got '${opts.format}')`);
   const cg = readInput(inputPath, 'cg', io);
   const reference = opts.reference ? readInput(opts.reference, 'all-atom', io) : undefined;
-  if (opts.trajectory) {
+  // Unknown residues/beads are judged before any computation or output (cheap: no model is loaded here).
+  const choice = chooseModel(cg, common);
+  checkUnknown(assignCg(cg, choice.set, { residueNameMap: common.residueNameMap, partial: true }).unknown, opts, io);
+  // A multi-model CG file (frames as MODEL records) is a trajectory of its own: every model is backmapped.
+  if (opts.trajectory || cg.models.length > 1) {
+    if (!opts.trajectory) io.err(`note: ${inputPath} has ${cg.models.length} models: backmapping each as a frame\n`);
     const result = await backmapTrajectory(
       {
         ...common,
         topology: cg,
-        trajectory: opts.trajectory,
+        trajectory: opts.trajectory || undefined,
         out: output,
         format: opts.format as 'pdb' | 'xtc' | 'trr' | 'dcd' | undefined,
         force: opts.force,
@@ -222,9 +233,8 @@ const backmap: Handler = async ([input], opts, io) => {
       { progress },
     );
     if (io.tty) io.err('\n');
-    checkUnknown(result.report.unknown, opts, io);
     io.err(`note: ${result.report.modelNote}\n`);
-    if (opts.report) writeTextFile(opts.report, renderReport({ report: result.report }), opts.force, inputs);
+    if (opts.report) writeTextFile(opts.report, renderReport({ report: result.report }), opts.force, [...inputs, output]);
     io.out(
       `backmapped ${result.frames} frame(s) with the ${describeChoice(result.report)} (${result.framesPerSecond.toFixed(2)} frames/s) → ${result.out}` +
         `${result.topologyOut ? ` (+ topology ${result.topologyOut})` : ''}\n`,
@@ -233,8 +243,6 @@ const backmap: Handler = async ([input], opts, io) => {
   }
   const result = await backmapStructure(cg, { ...common, reference }, { progress });
   if (io.tty) io.err('\n');
-  // Checked before anything is written: an unknown bead is an error, not a partial result.
-  checkUnknown(result.report.unknown, opts, io);
   io.err(`note: ${result.report.modelNote}\n`);
   writeStructureFile(output, result.structure, { force: opts.force, protect: inputs });
   if (opts.report) writeTextFile(opts.report, renderReport(result), opts.force, [...inputs, output]);

@@ -206,7 +206,8 @@ export class EngineClient {
       if (this.disposed) throw new Error('engine client disposed');
       if (cb.signal?.aborted) throw new CancelledError();
       await this.start();
-      const child = this.child!;
+      const child = this.child;
+      if (!child) throw new WorkerCrashError('the inference worker exited before the request could be sent', null, null);
       const id = this.nextId++;
       return new Promise<T>((resolve, reject) => {
         const onAbort = () => {

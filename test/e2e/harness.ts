@@ -1,7 +1,7 @@
 // UI end-to-end plumbing: the packaged linux-x64 VSIX installed into a fresh code-server profile, a fresh fixture
 // workspace, headless Debian Chromium (playwright-core), and small helpers that drive the workbench like a user.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -15,6 +15,8 @@ export interface Session {
   ctx: BrowserContext;
   ws: string;
   url: string;
+  /** Where code-server unpacked the VSIX. */
+  extensionDir: string;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,8 @@ export async function openSession(): Promise<Session> {
   if (fx.status !== 0) throw new Error('fixture generation failed');
   const profile = makeProfile('backmap-e2e-');
   await installVsix(profile, vsix);
+  const extensionDir = readdirSync(profile.exts).filter((d) => d.startsWith('backmap-studio.backmap-studio-')).map((d) => join(profile.exts, d))[0];
+  if (!extensionDir) throw new Error(`the VSIX was not unpacked into ${profile.exts}`);
   const port = await freePort();
   const cs = await startCodeServer(profile, port);
   const ctx = await chromium.launchPersistentContext(join(profile.dir, 'chromium'), {
@@ -48,7 +52,7 @@ export async function openSession(): Promise<Session> {
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`;
   await page.goto(url);
   return {
-    page, ctx, ws, url,
+    page, ctx, ws, url, extensionDir,
     async close() {
       await ctx.close().catch(() => {});
       await cs.stop();

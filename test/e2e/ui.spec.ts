@@ -2,6 +2,7 @@
 // Right-click → Backmap this PDB, the comparison view's pixels, the Problems panel, palette commands.
 // Screenshots: test-results/e2e-*.png.  Run: npm run test:e2e   (E2E_VSIX=path skips packaging; KEEP=1 keeps temp dirs)
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +46,17 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
 
   before(async () => { s = await openSession(); }, { timeout: 300000 });
   after(async () => { await s?.close(); });
+
+  step('the installed VSIX carries only its platform\'s onnxruntime-node, and it loads', async () => {
+    const bin = join(s.extensionDir, 'node_modules', 'onnxruntime-node', 'bin');
+    const platforms = readdirSync(bin).flatMap((napi) => readdirSync(join(bin, napi)).flatMap((os) => readdirSync(join(bin, napi, os)).map((arch) => `${os}/${arch}`)));
+    assert.deepEqual(platforms, ['linux/x64']);
+    assert.deepEqual(readdirSync(join(s.extensionDir, 'node_modules')).sort(), ['onnxruntime-common', 'onnxruntime-node']);
+    // Loading the package loads the native binding and libonnxruntime from the VSIX (no repo node_modules on the path).
+    const r = spawnSync(process.execPath, ['-e', 'const o = require(process.argv[1]); if (typeof o.InferenceSession?.create !== "function") process.exit(5); console.log(require(process.argv[1] + "/package.json").version)', join(s.extensionDir, 'node_modules', 'onnxruntime-node')], { cwd: s.extensionDir, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+  });
 
   step('opens the fixture workspace', async () => {
     await explorerRow(s.page, 'cg.pdb').waitFor({ state: 'visible', timeout: 90000 });

@@ -171,3 +171,21 @@ test('trajectory and map-to-CG requests through the worker', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a worker stuck in a busy loop is killed by cancel()', async () => {
+  const c = new EngineClient({ cwd: tmpdir() });
+  try {
+    const hung = c.debug('hang');
+    void hung.catch(() => undefined);
+    for (let i = 0; i < 200 && !c.pid; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    const pid = c.pid!;
+    c.cancel();
+    await assert.rejects(hung, CancelledError);
+    assert.ok(await waitDead(pid));
+    const next = await c.debug('pid');
+    assert.notEqual(next.pid, pid);
+  } finally {
+    c.dispose();
+  }
+});

@@ -149,3 +149,35 @@ test('real data: aa_reference.pdb and the CG GRO of the 1UBQ simulation', { skip
   assert.equal(detectUnitProblem(cg, 'cg'), null);
   assert.equal(cg.atoms.resSeq[165], 76);
 });
+
+test('fuzz: damaged PDB/GRO/mmCIF text gives a structure or an InputError, never another exception', async () => {
+  const { InputError } = await import('../../src/core/errors');
+  const s = parsePdb(pdbText, 'x.pdb');
+  let seed = 17;
+  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const junk = ' \n.-+0123456789AZaz\'"_;#*\u00e9\u0000';
+  for (const fmt of ['pdb', 'gro', 'cif'] as const) {
+    const text = formatStructure(s, fmt);
+    let errors = 0;
+    for (let trial = 0; trial < 150; trial++) {
+      const chars = text.split('');
+      const edits = 1 + Math.floor(rnd() * 4);
+      for (let k = 0; k < edits; k++) {
+        const pos = Math.floor(rnd() * chars.length);
+        const op = rnd();
+        if (op < 0.4) chars[pos] = junk[Math.floor(rnd() * junk.length)];
+        else if (op < 0.7) chars.splice(pos, 1 + Math.floor(rnd() * 10));
+        else chars.length = pos; // truncation
+      }
+      try {
+        const out = parseStructure(chars.join(''), `fuzz.${fmt}`, fmt);
+        for (const v of out.coords) assert.ok(Number.isFinite(v));
+      } catch (e) {
+        assert.ok(e instanceof InputError, `${fmt} trial ${trial}: ${String(e)}`);
+        assert.equal((e as InstanceType<typeof InputError>).file, `fuzz.${fmt}`);
+        errors++;
+      }
+    }
+    assert.ok(errors > 10, `${fmt}: ${errors} errors`);
+  }
+});

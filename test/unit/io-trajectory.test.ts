@@ -313,3 +313,43 @@ test('real data: 1UBQ Martini XTC (89 frames, 166 atoms), frame 0 matches the GR
   }
   assert.equal(checked, 89);
 });
+
+test('xtc codec: boundary sizes and many random systems round-trip', () => {
+  const r = rng(99);
+  for (const n of [10, 11, 12, 13, 30, 31, 100, 997]) {
+    for (const spread of [0.02, 0.3, 3, 300]) {
+      const c = new Float32Array(3 * n);
+      // random walk with the given step: mixes runs of small differences and large jumps
+      for (let i = 1; i < n; i++) for (let d = 0; d < 3; d++) c[3 * i + d] = c[3 * (i - 1) + d] + (r() - 0.5) * spread * (r() < 0.1 ? 50 : 1);
+      const res = roundTripCodec(c, 1000);
+      // half the precision, plus float32 spacing at the largest coordinate
+      const big = c.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assert.ok(res.maxErr <= 0.0005 + 2 * big * 2 ** -23 + 1e-6, `n=${n} spread=${spread}: ${res.maxErr}`);
+    }
+  }
+});
+
+test('xtc: corrupted compressed bytes give an InputError or a frame, never a crash', () => {
+  const p = join(dir, 'good.xtc');
+  const w = createTrajectoryWriter(p, 300, 'xtc');
+  w.write(frameOf(0, waterBox(100, 5).map((v) => v * 10)));
+  w.close();
+  const good = readFileSync(p);
+  const r = rng(4);
+  let errors = 0;
+  for (let trial = 0; trial < 40; trial++) {
+    const bad = Buffer.from(good);
+    for (let k = 0; k < 4; k++) bad[92 + Math.floor(r() * (bad.length - 92))] = Math.floor(r() * 256);
+    // the header fields too, sometimes
+    if (trial % 5 === 0) bad.writeInt32BE(Math.floor(r() * 2 ** 31), 56 + 28);
+    const tp = join(dir, `corrupt-${trial}.xtc`);
+    writeFileSync(tp, bad);
+    try {
+      for (const f of readFrames(tp)) assert.equal(f.coords.length, 900);
+    } catch (e) {
+      assert.ok(e instanceof InputError, `trial ${trial}: ${String(e)}`);
+      errors++;
+    }
+  }
+  assert.ok(errors > 0);
+});

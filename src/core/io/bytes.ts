@@ -8,6 +8,8 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 export class ByteWriter {
   buf: Uint8Array;
   len = 0;
+  /** Only ASCII written so far: decoded as latin1 (a plain copy) instead of UTF-8. */
+  private ascii = true;
   constructor(capacity = 1 << 16) {
     this.buf = new Uint8Array(capacity);
   }
@@ -29,6 +31,7 @@ export class ByteWriter {
       const c = s.charCodeAt(i);
       if (c < 128) b[p++] = c;
       else {
+        this.ascii = false;
         const enc = new TextEncoder().encode(s.slice(i, i + 1));
         for (const x of enc) b[p++] = x;
       }
@@ -74,15 +77,29 @@ export class ByteWriter {
     const b = this.buf;
     const tmp = this.len + width + 23;
     let p = tmp;
-    for (let d = 0; d < decimals; d++) {
-      b[p--] = 48 + (r % 10);
-      r = Math.floor(r / 10);
+    if (r < 2147483647) {
+      for (let d = 0; d < decimals; d++) {
+        const q = (r / 10) | 0;
+        b[p--] = 48 + r - q * 10;
+        r = q;
+      }
+      if (decimals > 0) b[p--] = 46;
+      do {
+        const q = (r / 10) | 0;
+        b[p--] = 48 + r - q * 10;
+        r = q;
+      } while (r > 0);
+    } else {
+      for (let d = 0; d < decimals; d++) {
+        b[p--] = 48 + (r % 10);
+        r = Math.floor(r / 10);
+      }
+      if (decimals > 0) b[p--] = 46;
+      do {
+        b[p--] = 48 + (r % 10);
+        r = Math.floor(r / 10);
+      } while (r > 0);
     }
-    if (decimals > 0) b[p--] = 46;
-    do {
-      b[p--] = 48 + (r % 10);
-      r = Math.floor(r / 10);
-    } while (r > 0);
     if (neg) b[p--] = 45;
     const n = tmp - p;
     const pad = width - n;
@@ -91,7 +108,20 @@ export class ByteWriter {
     b.copyWithin(o, p + 1, tmp + 1);
     this.len = o + n;
   }
+  /** Base-36 digits of v (upper or lower case letters) right-justified, zero-padded to `width`. */
+  base36(v: number, width: number, lower: boolean): void {
+    this.ensure(width);
+    const b = this.buf;
+    const a = lower ? 87 : 55;
+    for (let p = this.len + width - 1; p >= this.len; p--) {
+      const d = v % 36;
+      b[p] = d < 10 ? 48 + d : a + d;
+      v = (v - d) / 36;
+    }
+    this.len += width;
+  }
+
   toString(): string {
-    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.len).toString('utf8');
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.len).toString(this.ascii ? 'latin1' : 'utf8');
   }
 }

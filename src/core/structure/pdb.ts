@@ -218,9 +218,13 @@ export function formatPdb(s: Structure, opts: FormatPdbOptions = {}): string {
     // guessing here turned SC1 into sulfur. Readers guess for atoms that lack the column.
     const el = a.element[i];
     elements[i] = el.length > 2 ? el.slice(0, 2) : el;
-    const key = a.name[i] + '\u0001' + el;
-    let nm = nameCache.get(key);
-    if (nm === undefined) nameCache.set(key, (nm = pdbAtomName(a.name[i], el)));
+    // The aligned name depends on the element only for two-letter elements: cache by name otherwise.
+    let nm: string | undefined;
+    if (el.length === 2) nm = pdbAtomName(a.name[i], el);
+    else {
+      nm = nameCache.get(a.name[i]);
+      if (nm === undefined) nameCache.set(a.name[i], (nm = pdbAtomName(a.name[i], el)));
+    }
     names[i] = nm;
     serials[i] = ++serial;
     const resSeq = a.resSeq[i];
@@ -282,7 +286,19 @@ function writeChar(w: ByteWriter, c: string): void {
   w.byte(c.length > 0 ? c.charCodeAt(0) : 32);
 }
 
+const HY_POW10 = [1, 10, 100, 1000, 10000, 100000];
+const HY_OFF = [0, 10, 360, 12960, 466560, 16796160]; // 10 * 36^(w-1)
+const HY_SPAN = [0, 26, 936, 33696, 1213056, 43670016]; // 26 * 36^(w-1)
+
+/** Hybrid-36 straight into the buffer (the string encoder is the slow path for 900k atoms). */
 function writeHy36(w: ByteWriter, v: number, width: number): void {
-  if (v >= 0 && v < (width === 5 ? 100000 : 10000)) w.int(v, width);
-  else w.str(hy36encode(width, v));
+  const p10 = HY_POW10[width];
+  if (v < p10 && v > -HY_POW10[width - 1]) {
+    w.int(v, width);
+    return;
+  }
+  const x = v - p10;
+  if (x >= 0 && x < HY_SPAN[width]) w.base36(x + HY_OFF[width], width, false);
+  else if (x >= HY_SPAN[width] && x < 2 * HY_SPAN[width]) w.base36(x - HY_SPAN[width] + HY_OFF[width], width, true);
+  else w.str(hy36encode(width, v)); // throws the range error
 }
