@@ -73,17 +73,21 @@ export class CompareViewer {
       // multi-sampling (which redraws the scene several times after each change).
       plugin.canvas3d?.setProps({ multiSample: { mode: 'off' } });
     }
+    const software = /swiftshader|llvmpipe|softpipe|software/i.test(renderer);
     plugin.representation.structure.themes.colorThemeRegistry.add(DeviationColorThemeProvider);
     plugin.representation.structure.themes.colorThemeRegistry.add(BeadColorThemeProvider);
     plugin.representation.structure.themes.colorThemeRegistry.add(ReferenceColorThemeProvider);
     plugin.representation.structure.themes.sizeThemeRegistry.add(BeadSizeThemeProvider);
     const v = new CompareViewer(plugin);
     v.renderer = renderer;
+    // Camera glides are a dozen full redraws; on software GL jump instead.
+    v.focusMs = software ? 0 : 250;
     return v;
   }
 
   /** The GL renderer string (e.g. "ANGLE (… SwiftShader …)"), for diagnostics. */
   renderer = '';
+  private focusMs = 250;
 
   setBackground(rgb: number): void {
     this.plugin.canvas3d?.setProps({ renderer: { backgroundColor: Color(rgb) } });
@@ -230,7 +234,7 @@ export class CompareViewer {
       sel.select({ loci });
       if (!focusLoci || layer === 'backmapped') focusLoci = loci;
     }
-    if (focus && focusLoci) this.plugin.managers.camera.focusLoci(focusLoci, { extraRadius: 4 });
+    if (focus && focusLoci) this.plugin.managers.camera.focusLoci(focusLoci, { extraRadius: 4, durationMs: this.focusMs });
   }
 
   /** Atoms currently selected (marked) across the layers. */

@@ -11,11 +11,13 @@ import { commands } from './commands';
 export const USAGE = `backmap — coarse-grained ⇄ all-atom for molecular modelers (Backmap Studio)
 
 Usage:
-  backmap map <all-atom> --mapping <set|folder> [--chain X] [--residue-map A=B,…] -o <cg.pdb> [--force]
+  backmap map <all-atom> --mapping <set|folder> [--chain X] [--residue-map A=B,…] [--allow-warnings]
+                  -o <cg.pdb> [--force]
   backmap backmap <cg> [--model <id|path|template|auto>] [--mapping <set|folder>]
                   [--device auto|cpu|webgpu|cuda|dml|coreml] [--trajectory <xtc|dcd|trr>]
                   [--reference <all-atom>] [--refine|--no-refine] [--report <file.md>] -o <out> [--force]
-                  [--partial] [--strict] [--residue-map A=B,…] [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd]
+                  [--partial] [--strict] [--allow-warnings] [--residue-map A=B,…] [--chunk-size N]
+                  [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd]
   backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
   backmap validate <mapping file|folder> [--strict] [--verbose] [--json]
   backmap models [--json]
@@ -27,8 +29,9 @@ Models: the trained model for the input's mapping when one is installed in model
   ca-protein), else the template backmapper (no trained model) — the output says which was used.
 Safety: an output path equal to an input (structure, trajectory, reference) is always refused, even with
   --force; an existing output needs --force. Coordinates in the wrong unit (nm in a .pdb) are refused.
-Mappings: a set whose files would silently mis-map (validator warnings) is refused by map/backmap unless
-  --allow-warnings (then every warning is printed); errors are always refused.
+Mappings: a mapping folder of yours whose files would silently mis-map (validator warnings, see
+  backmap validate) is refused by map/backmap unless --allow-warnings (then every warning is printed);
+  errors (CGmap/HEroBM would crash) are always refused.
 Unknown CG particles: whole unknown residues (water, ions) are skipped with a warning (--strict: error);
   an unknown bead in a known residue is an error (--partial: skipped with a warning).
 Exit codes: 0 success, 1 bad input or usage (message names file and line), 2 internal error.`;

@@ -119,6 +119,8 @@ export class EngineClient {
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
   private disposed = false;
+  private starting = false;
+  private cancelWhileStarting = false;
   /** Workers started so far (tests check that a crash or cancel led to a new one). */
   starts = 0;
 
@@ -205,7 +207,27 @@ export class EngineClient {
     const run = async (): Promise<T> => {
       if (this.disposed) throw new Error('engine client disposed');
       if (cb.signal?.aborted) throw new CancelledError();
-      await this.start();
+      this.starting = true;
+      this.cancelWhileStarting = false;
+      const onEarlyAbort = () => this.cancel();
+      cb.signal?.addEventListener('abort', onEarlyAbort, { once: true });
+      try {
+        await this.start();
+      } catch (e) {
+        // Killed on purpose while starting: that is a cancellation, not a crash.
+        if (this.cancelWhileStarting) {
+          this.cancelWhileStarting = false;
+          throw new CancelledError();
+        }
+        throw e;
+      } finally {
+        this.starting = false;
+        cb.signal?.removeEventListener('abort', onEarlyAbort);
+      }
+      if (this.cancelWhileStarting || cb.signal?.aborted) {
+        this.cancelWhileStarting = false;
+        throw new CancelledError();
+      }
       const child = this.child;
       if (!child) throw new WorkerCrashError('the inference worker exited before the request could be sent', null, null);
       const id = this.nextId++;
@@ -264,10 +286,16 @@ export class EngineClient {
     return this.request<{ pid: number }>({ type: 'debug', action, code }, cb);
   }
 
-  /** Cancels the running request (kills the worker). */
+  /** Cancels the running request (kills the worker), also while its worker is still starting. */
   cancel(): void {
     const p = this.current;
-    if (!p) return;
+    if (!p) {
+      if (this.starting) {
+        this.cancelWhileStarting = true;
+        this.kill();
+      }
+      return;
+    }
     this.current = null;
     this.kill();
     p.reject(new CancelledError());

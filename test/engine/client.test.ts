@@ -172,19 +172,24 @@ test('trajectory and map-to-CG requests through the worker', async () => {
   }
 });
 
-test('a worker stuck in a busy loop is killed by cancel()', async () => {
+test('cancel() kills a worker stuck in a busy loop, and a worker that is still starting', async () => {
   const c = new EngineClient({ cwd: tmpdir() });
   try {
+    // 1. cancel while the worker is still starting
+    const early = c.debug('pid');
+    c.cancel();
+    await assert.rejects(early, CancelledError);
+    // 2. cancel a request whose worker no longer answers
+    const up = await c.debug('pid');
     const hung = c.debug('hang');
     void hung.catch(() => undefined);
-    for (let i = 0; i < 200 && !c.pid; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300));
-    const pid = c.pid!;
+    assert.equal(c.pid, up.pid);
     c.cancel();
     await assert.rejects(hung, CancelledError);
-    assert.ok(await waitDead(pid));
+    assert.ok(await waitDead(up.pid));
     const next = await c.debug('pid');
-    assert.notEqual(next.pid, pid);
+    assert.notEqual(next.pid, up.pid);
   } finally {
     c.dispose();
   }

@@ -143,6 +143,11 @@ test('unknown bead (SC9 on ALA): exit 1 naming file:line; --partial skips it wit
   lines.splice(k, 0, lines[k - 1].replace(' SC1 ', ' SC9 '));
   const f = writeLines('sc9.pdb', lines);
   await expectCase(['backmap', f, '-o', p('o-sc9.pdb')], { code: 1, file: f, line: k + 1, message: /bead SC9 of ALA/, inputs: [f], noOutput: p('o-sc9.pdb') });
+  // As frames of a trajectory (multi-model input): refused before any frame is written.
+  const s9 = readStructureFile(f);
+  const { formatPdb } = await import('../../src/core/structure/pdb');
+  writeFileSync(p('sc9-mm.pdb'), formatPdb(s9, { models: [s9.coords, s9.coords] }));
+  await expectCase(['backmap', p('sc9-mm.pdb'), '-o', p('o-sc9mm.pdb')], { code: 1, file: p('sc9-mm.pdb'), line: /\d+/, message: /bead SC9 of ALA/, inputs: [p('sc9-mm.pdb')], noOutput: p('o-sc9mm.pdb') });
   await expectCase(['backmap', f, '-o', p('o-sc9b.pdb'), '--partial'], { code: 0, file: f, line: k + 1, message: /warning: .*bead SC9 of ALA/, inputs: [f] });
 });
 

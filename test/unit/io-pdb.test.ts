@@ -207,3 +207,17 @@ test('formatPdb: columns, TER per chain, MODEL/ENDMDL, CRYST1, END, element colu
   big.coords[0] = 12345.6;
   assertInputError(() => formatPdb(big), 'mem', undefined, /do not fit PDB columns/);
 });
+
+test('formatPdb writes hybrid-36 in both letter ranges and reads them back', () => {
+  const b = new StructureBuilder();
+  const seqs = [-999, 0, 9999, 10000, 10000 + 26 * 36 ** 3 - 1, 10000 + 26 * 36 ** 3, 2436111];
+  seqs.forEach((r, k) => b.addAtom({ name: 'CA', resName: 'GLY', chainId: 'A', resSeq: r, x: k, y: 0, z: 0 }));
+  const text = formatPdb(b.build('mem'));
+  const cols = text.split('\n').filter((l) => l.startsWith('ATOM')).map((l) => l.slice(22, 26));
+  assert.deepEqual(cols, seqs.map((r) => hy36encode(4, r)));
+  assert.deepEqual(cols.slice(3), ['A000', 'ZZZZ', 'a000', 'zzzz']);
+  assert.deepEqual(Array.from(parsePdb(text, F).atoms.resSeq), seqs);
+  const tooBig = new StructureBuilder();
+  tooBig.addAtom({ name: 'CA', resName: 'GLY', resSeq: 2436112, x: 0, y: 0, z: 0 });
+  assertInputError(() => formatPdb(tooBig.build('mem')), 'mem', undefined, /cannot be written to PDB/);
+});
