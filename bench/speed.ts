@@ -13,7 +13,7 @@
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildPeptide } from '../src/core/build/peptide';
 import { loadMappingSet } from '../src/core/mapping/load';
 import { mapToCg } from '../src/core/forward';
@@ -223,12 +223,13 @@ async function main(): Promise<void> {
     try {
       const io = await import('../src/core/trajectory/index');
       for (const bm of backmappers) {
+        const tag = basename(bm.id).replace(/\.onnx$/, '');
         const set = loadMappingSet(bm.mapping);
         const aa = buildPeptide(SEQ.slice(0, 300), { phi: -63, psi: -42, chainId: 'A' });
         const cg = mapToCg(aa, set).cg;
-        const top = join(dir, `${bm.id}-top.pdb`);
+        const top = join(dir, `${tag}-top.pdb`);
         writeFileSync(top, formatPdb(cg));
-        const xtc = join(dir, `${bm.id}-in.xtc`);
+        const xtc = join(dir, `${tag}-in.xtc`);
         const w = io.createTrajectoryWriter(xtc, cg.atoms.count, 'xtc');
         let seed = 12345;
         const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
@@ -244,7 +245,7 @@ async function main(): Promise<void> {
             ['xtc', false],
             ['pdb', true],
           ] as const) {
-            const out = join(dir, `${bm.id}-${device}-${refine ? 'r' : 'n'}.${outExt}`);
+            const out = join(dir, `${tag}-${device}-${refine ? 'r' : 'n'}.${outExt}`);
             const c0 = process.cpuUsage();
             const r = await backmapTrajectory({ topology: top, trajectory: xtc, out, model: bm.id, mapping: bm.mapping, device, refine, skipMetrics: true, force: true });
             const c1 = process.cpuUsage(c0);

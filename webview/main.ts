@@ -257,7 +257,7 @@ async function loadLayers(layers: Partial<Record<LayerId, LayerData>>, frame: nu
     LAYER_IDS.map(async (id) => {
       const d = layers[id];
       if (!d) return;
-      inputs[id] = { text: await layerText(d), format: d.format, label: d.label ?? LAYER_LABEL[id] };
+      inputs[id] = { text: await layerText(d), format: d.format, label: d.label ?? LAYER_LABEL[id], atoms: d.atoms };
       layerModels[id] = d.models ?? 1;
     }),
   );

@@ -1,5 +1,5 @@
 // Mol* colour/size themes for the comparison: per-residue deviation (backmapped layer) and CG bead type.
-import { Bond, StructureElement, StructureProperties as P } from 'molstar/lib/mol-model/structure';
+import { Bond, StructureElement, StructureProperties as P, Unit, type Model } from 'molstar/lib/mol-model/structure';
 import type { Location } from 'molstar/lib/mol-model/location';
 import type { ColorTypeLocation } from 'molstar/lib/mol-geo/geometry/color-data';
 import type { ColorTheme } from 'molstar/lib/mol-theme/color';
@@ -35,12 +35,26 @@ export const residueKeyOf = (l: StructureElement.Location): string =>
 const DeviationParams = { epoch: PD.Numeric(0, {}, { isHidden: true }) };
 type DeviationParams = typeof DeviationParams;
 
+/** Colour per residue index of a model, built once per theme instance (string keys per residue, not per atom). */
+function residueColours(model: Model): Uint32Array {
+  const h = model.atomicHierarchy;
+  const n = h.residues._rowCount;
+  const out = new Uint32Array(n);
+  const first = h.residueAtomSegments.offsets;
+  for (let ri = 0; ri < n; ri++) {
+    const ci = h.chainAtomSegments.index[first[ri]];
+    const key = `${h.chains.auth_asym_id.value(ci)}|${h.residues.auth_seq_id.value(ri)}|${h.residues.pdbx_PDB_ins_code.value(ri)}`;
+    out[ri] = rgbHex(deviationRgb(themeData.rmsd.get(key), themeData.maxRmsd));
+  }
+  return out;
+}
+
 export const DeviationColorThemeProvider: ColorTheme.Provider<DeviationParams, 'backmap-deviation', ColorTypeLocation> = {
   name: 'backmap-deviation',
   label: 'Backmap deviation',
   category: 'Backmap Studio',
   factory: (_ctx: ThemeDataContext, props: PD.Values<DeviationParams>): ColorTheme<DeviationParams> => {
-    const cache = new Map<string, Color>();
+    const cache = new Map<Model, Uint32Array>();
     return {
       factory: DeviationColorThemeProvider.factory,
       granularity: 'group',
@@ -48,14 +62,11 @@ export const DeviationColorThemeProvider: ColorTheme.Provider<DeviationParams, '
       description: 'Per-residue RMSD of the backmapped structure from the reference.',
       color: (location: Location): Color => {
         const l = atomOf(location);
-        if (!l) return Color(0x969696);
-        const key = residueKeyOf(l);
-        let c = cache.get(key);
-        if (c === undefined) {
-          c = Color(rgbHex(deviationRgb(themeData.rmsd.get(key), themeData.maxRmsd)));
-          cache.set(key, c);
-        }
-        return c;
+        if (!l || !Unit.isAtomic(l.unit)) return Color(0x969696);
+        const model = l.unit.model;
+        let colours = cache.get(model);
+        if (!colours) cache.set(model, (colours = residueColours(model)));
+        return Color(colours[model.atomicHierarchy.residueAtomSegments.index[l.element]]);
       },
     };
   },

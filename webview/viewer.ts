@@ -20,6 +20,17 @@ export interface LayerInput {
   text: string;
   format: 'pdb' | 'cif';
   label: string;
+  /** Atoms per model, when the sender knows it. */
+  atoms?: number;
+}
+
+/** Above this many atoms per model a layer is drawn as lines instead of balls and sticks. */
+export const LARGE_ATOMS = 25000;
+
+/** Atom records in one model, estimated from the text size (PDB lines are ~81 bytes, mmCIF rows ~90). */
+function estimateAtoms(text: string): number {
+  const m = /^ENDMDL/m.exec(text);
+  return Math.round((m ? m.index : text.length) / 81);
 }
 
 export interface PickInfo {
@@ -57,6 +68,8 @@ const ref = (layer: LayerId, part: string): string => `bm-${layer}-${part}`;
 
 export class CompareViewer {
   private loaded = new Set<LayerId>();
+  /** Layers drawn with the light representation (see LARGE_ATOMS). */
+  private large = new Set<LayerId>();
   private epoch = 0;
 
   private constructor(readonly plugin: PluginContext) {}
@@ -123,6 +136,8 @@ export class CompareViewer {
       const input = inputs[id];
       if (!input) continue;
       const o = opts[id];
+      if ((input.atoms ?? estimateAtoms(input.text)) > LARGE_ATOMS) this.large.add(id);
+      else this.large.delete(id);
       const data = b.toRoot().apply(StateTransforms.Data.RawData, { data: input.text, label: input.label }, { ref: ref(id, 'data') });
       const traj =
         input.format === 'pdb'
@@ -145,6 +160,15 @@ export class CompareViewer {
 
   private reprParams(layer: LayerId) {
     const p = this.plugin;
+    if (layer !== 'cg' && this.large.has(layer))
+      // Sticks for 25k+ atoms cost seconds per frame on modest GPUs and software GL; lines keep the
+      // colouring readable at that scale (zoomed in, the eye judges residues, not bond radii).
+      return createStructureRepresentationParams(p, undefined, {
+        type: 'line',
+        typeParams: layer === 'reference' ? { alpha: 0.75 } : {},
+        color: (layer === 'backmapped' ? 'backmap-deviation' : 'backmap-reference') as never,
+        colorParams: (layer === 'backmapped' ? { epoch: this.epoch } : {}) as never,
+      });
     if (layer === 'cg')
       return createStructureRepresentationParams(p, undefined, {
         type: 'ball-and-stick',

@@ -14,6 +14,7 @@ import { listModels } from '../core/model/registry';
 import { buildDataset } from '../core/dataset/build';
 import { backmapStructure, backmapTrajectory, chooseModel, type BackmapReport, type UnknownResidue } from '../engine/pipeline';
 import { assignCg } from '../core/cg';
+import { residuesOf } from '../core/structure/builder';
 import { renderReport } from '../engine/report';
 import type { CliIO, CliOptions } from './main';
 import { UsageError } from './main';
@@ -87,6 +88,21 @@ function loadSetChecked(idOrFolder: string, opts: CliOptions, io: CliIO): Mappin
   return set;
 }
 
+/** Martini bead names (BB, SC1…) on most particles: a CG structure. */
+function looksCg(s: Structure): boolean {
+  let beads = 0;
+  for (let i = 0; i < s.atoms.count; i++) if (/^(BB|SC[0-9])$/.test(s.atoms.name[i])) beads++;
+  return beads > 0.5 * s.atoms.count;
+}
+
+/** Backbone atoms N, C, O and several atoms per residue: an all-atom structure (no CG set names beads so). */
+function looksAllAtom(s: Structure): boolean {
+  const a = s.atoms;
+  let bb = 0;
+  for (let i = 0; i < a.count; i++) if (a.name[i] === 'N' || a.name[i] === 'C' || a.name[i] === 'O') bb++;
+  return bb > 0.15 * a.count && a.count >= 4 * residuesOf(a).length;
+}
+
 function describeForwardReport(r: ForwardReport): string[] {
   const out: string[] = [];
   const list = <T extends { file: string; line: number }>(items: T[], what: string, show: (x: T) => string) => {
@@ -111,6 +127,8 @@ const map: Handler = async ([input], opts, io) => {
   assertWritable(output, { force: opts.force, protect: [inputPath] });
   const set = loadSetChecked(mappingArg, opts, io);
   const aa = readInput(inputPath, 'all-atom', io);
+  if (looksCg(aa))
+    throw new InputError('this is a coarse-grained structure (bead names BB, SC1…): map expects an all-atom structure', inputPath, aa.atoms.sourceLine[0] || undefined);
   const result = mapToCg(aa, set, { chain: opts.chain, residueNameMap: residueMapOf(opts) });
   if (!result.system.beads.length)
     throw new InputError(
@@ -173,6 +191,13 @@ function modelArg(opts: CliOptions, io: CliIO): { model: string; mapping?: strin
   return { model: want, mapping: opts.mapping };
 }
 
+/** Notes on stderr: why this model/mapping, and a device request the template cannot use. */
+function noteChoice(report: BackmapReport, opts: CliOptions, io: CliIO): void {
+  io.err(`note: ${report.modelNote}\n`);
+  if (report.modelId === 'template' && opts.device && opts.device !== 'auto' && opts.device !== 'cpu')
+    io.err(`note: --device ${opts.device} is not used: the template backmapper runs in JavaScript on the CPU\n`);
+}
+
 function describeChoice(report: BackmapReport): string {
   return report.modelId === 'template' ? TEMPLATE_SAYS : `model ${report.modelId} on ${report.provider}`;
 }
@@ -215,6 +240,12 @@ const backmap: Handler = async ([input], opts, io) => {
   if (opts.format !== undefined && !['pdb', 'xtc', 'trr', 'dcd'].includes(opts.format))
     throw new UsageError(`--format must be pdb, xtc, trr or dcd (got '${opts.format}')`);
   const cg = readInput(inputPath, 'cg', io);
+  if (looksAllAtom(cg))
+    throw new InputError(
+      'this looks like an all-atom structure (atoms N, CA, C, O…): backmap expects a coarse-grained one (make it with `backmap map`)',
+      inputPath,
+      cg.atoms.sourceLine[0] || undefined,
+    );
   const reference = opts.reference ? readInput(opts.reference, 'all-atom', io) : undefined;
   // Unknown residues/beads are judged before any computation or output (cheap: no model is loaded here).
   const choice = chooseModel(cg, common);
@@ -237,7 +268,7 @@ const backmap: Handler = async ([input], opts, io) => {
       { progress },
     );
     if (io.tty) io.err('\n');
-    io.err(`note: ${result.report.modelNote}\n`);
+    noteChoice(result.report, opts, io);
     if (opts.report) writeTextFile(opts.report, renderReport({ report: result.report }), opts.force, [...inputs, output]);
     io.out(
       `backmapped ${result.frames} frame(s) with the ${describeChoice(result.report)} (${result.framesPerSecond.toFixed(2)} frames/s) → ${result.out}` +
@@ -247,7 +278,7 @@ const backmap: Handler = async ([input], opts, io) => {
   }
   const result = await backmapStructure(cg, { ...common, reference }, { progress });
   if (io.tty) io.err('\n');
-  io.err(`note: ${result.report.modelNote}\n`);
+  noteChoice(result.report, opts, io);
   writeStructureFile(output, result.structure, { force: opts.force, protect: inputs });
   if (opts.report) writeTextFile(opts.report, renderReport(result), opts.force, [...inputs, output]);
   const r = result.report;
@@ -275,6 +306,10 @@ function writeTextFile(path: string, text: string, force: boolean | undefined, p
 const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
   const model = readInput(need(modelPath, 'the backmapped structure'), 'all-atom', io);
   const reference = readInput(need(referencePath, 'the reference structure'), 'all-atom', io);
+  // Beads are not atoms: an RMSD or clash score over them would be meaningless numbers.
+  for (const [s, path] of [[model, modelPath], [reference, referencePath]] as const)
+    if (looksCg(s))
+      throw new InputError('this is a coarse-grained structure (bead names BB, SC1…): evaluate compares all-atom structures (backmap it first)', path, s.atoms.sourceLine[0] || undefined);
   const m = compareStructures(model, reference, { chain: opts.chain, symmetric: opts.symmetric, superpose: opts.superpose });
   if (!m.matched)
     throw new InputError(

@@ -75,8 +75,11 @@ export interface MapResult {
   written?: string;
 }
 
+type Token = { cancelled: boolean };
+
 type Pending = {
   id: number;
+  token: Token;
   resolve(v: unknown): void;
   reject(e: Error): void;
   cb: RequestCallbacks;
@@ -119,8 +122,8 @@ export class EngineClient {
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
   private disposed = false;
-  private starting = false;
-  private cancelWhileStarting = false;
+  private starting: Token | null = null;
+  private tokens: Token[] = [];
   /** Workers started so far (tests check that a crash or cancel led to a new one). */
   starts = 0;
 
@@ -204,43 +207,35 @@ export class EngineClient {
 
   /** Sends one request and waits for its result; requests run one after another. */
   private request<T>(body: RequestBody, cb: RequestCallbacks = {}): Promise<T> {
+    // One token per request, in queue order; cancel() marks the oldest unfinished one.
+    const token: Token = { cancelled: false };
+    this.tokens.push(token);
     const run = async (): Promise<T> => {
       if (this.disposed) throw new Error('engine client disposed');
-      if (cb.signal?.aborted) throw new CancelledError();
-      this.starting = true;
-      this.cancelWhileStarting = false;
-      const onEarlyAbort = () => this.cancel();
+      if (cb.signal?.aborted || token.cancelled) throw new CancelledError();
+      this.starting = token;
+      const onEarlyAbort = () => this.cancel(token);
       cb.signal?.addEventListener('abort', onEarlyAbort, { once: true });
       try {
         await this.start();
       } catch (e) {
         // Killed on purpose while starting: that is a cancellation, not a crash.
-        if (this.cancelWhileStarting) {
-          this.cancelWhileStarting = false;
-          throw new CancelledError();
-        }
+        if (token.cancelled) throw new CancelledError();
         throw e;
       } finally {
-        this.starting = false;
+        this.starting = null;
         cb.signal?.removeEventListener('abort', onEarlyAbort);
       }
-      if (this.cancelWhileStarting || cb.signal?.aborted) {
-        this.cancelWhileStarting = false;
-        throw new CancelledError();
-      }
+      if (token.cancelled || cb.signal?.aborted) throw new CancelledError();
       const child = this.child;
       if (!child) throw new WorkerCrashError('the inference worker exited before the request could be sent', null, null);
       const id = this.nextId++;
       return new Promise<T>((resolve, reject) => {
-        const onAbort = () => {
-          if (this.current?.id !== id) return;
-          this.current = null;
-          this.kill();
-          reject(new CancelledError());
-        };
+        const onAbort = () => this.cancel(token);
         this.current = {
           id,
           cb,
+          token,
           resolve: (v) => {
             cb.signal?.removeEventListener('abort', onAbort);
             resolve(v as T);
@@ -259,7 +254,10 @@ export class EngineClient {
         });
       });
     };
-    const result = this.queue.then(run, run);
+    const result = this.queue.then(run, run).finally(() => {
+      const k = this.tokens.indexOf(token);
+      if (k >= 0) this.tokens.splice(k, 1);
+    });
     this.queue = result.catch(() => {});
     return result;
   }
@@ -286,19 +284,19 @@ export class EngineClient {
     return this.request<{ pid: number }>({ type: 'debug', action, code }, cb);
   }
 
-  /** Cancels the running request (kills the worker), also while its worker is still starting. */
-  cancel(): void {
+  /**
+   * Cancels a request (default: the oldest unfinished one): a running one kills the worker; one whose worker
+   * is starting kills that start; a queued one is dropped when its turn comes. It rejects with CancelledError.
+   */
+  cancel(token: Token | undefined = this.tokens[0]): void {
+    if (!token || token.cancelled) return;
+    token.cancelled = true;
     const p = this.current;
-    if (!p) {
-      if (this.starting) {
-        this.cancelWhileStarting = true;
-        this.kill();
-      }
-      return;
-    }
-    this.current = null;
-    this.kill();
-    p.reject(new CancelledError());
+    if (p && p.token === token) {
+      this.current = null;
+      this.kill();
+      p.reject(new CancelledError());
+    } else if (this.starting === token) this.kill();
   }
 
   private kill(): void {
@@ -311,7 +309,7 @@ export class EngineClient {
   /** Stops the worker; later requests are refused. */
   dispose(): void {
     this.disposed = true;
-    this.cancel();
+    for (const t of [...this.tokens]) this.cancel(t);
     this.kill();
   }
 }

@@ -243,8 +243,9 @@ test('unknown file types, missing files, an all-atom file given as CG, a CG file
   await expectCase(['backmap', p('cg.pdb'), '-o', p('o.xyz')], { code: 1, message: /output format/, noOutput: p('o.xyz') });
   await expectCase(['backmap', p('nope.pdb'), '-o', p('o-n.pdb')], { code: 1, file: p('nope.pdb'), message: /file not found/ });
   await expectCase(['map', p('pep.pdb'), '--mapping', 'nosuchset', '-o', p('o-ns.pdb')], { code: 1, message: /no mapping set 'nosuchset'/ });
-  await expectCase(['backmap', DEMO, '-o', p('o-aa.pdb')], { code: 1, file: DEMO, line: /\d+/, message: /not in the mapping of their residue/, inputs: [DEMO], noOutput: p('o-aa.pdb') });
-  await expectCase(['map', p('cg.pdb'), '--mapping', 'martini3', '-o', p('o-cgcg.pdb')], { code: 1, file: p('cg.pdb'), message: /no residue .*known|left out/, inputs: [p('cg.pdb')], noOutput: p('o-cgcg.pdb') });
+  await expectCase(['backmap', DEMO, '-o', p('o-aa.pdb')], { code: 1, file: DEMO, line: /\d+/, message: /all-atom structure.*backmap map/, inputs: [DEMO], noOutput: p('o-aa.pdb') });
+  await expectCase(['map', p('cg.pdb'), '--mapping', 'martini3', '-o', p('o-cgcg.pdb')], { code: 1, file: p('cg.pdb'), line: /\d+/, message: /coarse-grained structure/, inputs: [p('cg.pdb')], noOutput: p('o-cgcg.pdb') });
+  await expectCase(['evaluate', p('cg.pdb'), p('pep.pdb')], { code: 1, file: p('cg.pdb'), line: /\d+/, message: /coarse-grained structure/ });
 });
 
 test('trajectory with a different particle count than the topology, and a truncated XTC', async () => {

@@ -175,7 +175,7 @@ test('GRO input, mmCIF output, gzip input', async () => {
   // A CG file is not an all-atom model: nothing matches, and that is said (not NaN garbage).
   const nm = await cli('evaluate', p('g-cg.gro'), DEMO, '--json');
   assert.equal(nm.code, 1);
-  assert.match(nm.err, /g-cg\.gro:\d+: no heavy atom matches the reference/);
+  assert.match(nm.err, /g-cg\.gro:\d+: this is a coarse-grained structure/);
   const m2 = await cli('map', DEMO, '--mapping', 'martini3', '-o', p('z-cg.pdb'));
   assert.equal(m2.code, 0);
   writeFileSync(p('z-cg.pdb.gz'), gzipSync(readFileSync(p('z-cg.pdb'))));

@@ -1,9 +1,11 @@
 // Shared helpers for the io-* tests (not a test file itself).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InputError } from '../../src/core/errors';
 
-export const SHARED = '/work/shared';
+/** ../shared beside the checkout (BACKMAP_SHARED overrides it, e.g. to test the skip path). */
+export const SHARED = process.env.BACKMAP_SHARED ?? resolve(process.cwd(), '../shared');
 export const SHARED_DATA = existsSync(`${SHARED}/data`) ? `${SHARED}/data` : null;
 export const sharedSkip = SHARED_DATA ? false : '../shared absent: skipped the test on real data';
 

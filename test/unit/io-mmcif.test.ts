@@ -95,6 +95,13 @@ test('parseMmcif errors name the file and the line', () => {
   assertInputError(() => parseMmcif('data_x\nloop_\n_atom_site.id\n_atom_site.label_atom_id\n1 N\n', F), F, 2, /Cartn_x/);
 });
 
+test('parseMmcif: data names are case-insensitive, comments and text fields are skipped', () => {
+  const text = header.replace('_atom_site.Cartn_x', '_ATOM_SITE.CARTN_X').replace('loop_', '# a comment\n_pdbx.note\n;multi\nline text\n;\nLOOP_') + rows.join('\n');
+  const s = parseMmcif(text, F);
+  assert.equal(s.atoms.count, 5);
+  assert.equal(s.coords[3], 2.46);
+});
+
 test('cifValue quotes what needs quoting', () => {
   assert.equal(cifValue('CA'), 'CA');
   assert.equal(cifValue("O5'"), `"O5'"`);

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +13,7 @@ import * as structureIndex from '../../src/core/structure/index';
 import { assertInputError, tripeptideLines, SHARED_DATA, sharedSkip } from './io-helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'bm-io-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const pdbText = tripeptideLines().join('\n') + '\nEND\n';
 
 test('format from extension, .gz transparently, content sniffing', () => {

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTrajectory, createTrajectoryWriter, countFrames, readFrames, compressCoords, decompressCoords, sizeofints, type Frame } from '../../src/core/trajectory/index';
@@ -8,7 +8,8 @@ import { readStructureFile } from '../../src/core/structure/read';
 import { InputError } from '../../src/core/errors';
 import { assertInputError, SHARED_DATA, sharedSkip } from './io-helpers';
 
-const dir = mkdtempSync(join(tmpdir(), 'bm-traj-'));
+const dir = mkdtempSync(join(tmpdir(), 'bm-iotraj-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number) {

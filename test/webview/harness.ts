@@ -74,11 +74,6 @@ window.acquireVsCodeApi = () => ({
   getState: () => JSON.parse(sessionStorage.getItem('vscodeState') || 'null') || undefined,
   setState: (s) => sessionStorage.setItem('vscodeState', JSON.stringify(s)),
 });
-window.__gl = { programs: 0, ms: 0 };
-for (const C of [WebGL2RenderingContext, WebGLRenderingContext]) for (const f of ['linkProgram', 'getProgramParameter', 'compileShader', 'getShaderParameter']) {
-  const orig = C.prototype[f];
-  C.prototype[f] = function (...a) { const t = performance.now(); const r = orig.apply(this, a); window.__gl.ms += performance.now() - t; if (f === 'linkProgram') window.__gl.programs++; return r; };
-}
 window.addEventListener('securitypolicyviolation', (e) => (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI));
 </script>
 `;

@@ -98,7 +98,20 @@ class CifTokenizer {
   /** Unquoted token starting with the given (lower-case) keyword, case-insensitively. */
   isKeyword(kw: string): boolean {
     if (this.quoted || this.end - this.start < kw.length) return false;
-    return this.text.slice(this.start, this.start + kw.length).toLowerCase() === kw;
+    for (let i = 0; i < kw.length; i++) {
+      const c = this.text.charCodeAt(this.start + i);
+      if ((c >= 65 && c <= 90 ? c | 32 : c) !== kw.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+  /** A token that ends a loop's values: a data name or a reserved word (loop_, data_, save_, stop_). */
+  get endsLoop(): boolean {
+    if (this.quoted) return false;
+    const c0 = this.text.charCodeAt(this.start);
+    if (c0 === 95) return true; // _name
+    const c = c0 | 32;
+    if (c !== 108 && c !== 100 && c !== 115) return false; // l, d, s (any case)
+    return this.isKeyword('loop_') || this.isKeyword('data_') || this.isKeyword('save_') || this.isKeyword('stop_');
   }
   get isName(): boolean {
     return !this.quoted && this.text.charCodeAt(this.start) === 95;
@@ -149,7 +162,7 @@ export function parseMmcif(text: string, source: string): Structure {
         ends = new Int32Array(cap);
         quotedFlags = new Uint8Array(cap);
         const nc = cols.length;
-        while (have && !(tk.isName || tk.isKeyword('loop_') || tk.isKeyword('data_') || tk.isKeyword('save_') || tk.isKeyword('stop_'))) {
+        while (have && !tk.endsLoop) {
           if (nvals === cap) {
             cap *= 2;
             const s2 = new Int32Array(cap), e2 = new Int32Array(cap), q2 = new Uint8Array(cap);
@@ -171,7 +184,7 @@ export function parseMmcif(text: string, source: string): Structure {
           throw new InputError(`atom_site loop (line ${ln}) ends with an incomplete row: ${nvals % nc} of ${nc} values`, source, rowLines[rowLines.length - 1]);
         }
       } else {
-        while (have && !(tk.isName || tk.isKeyword('loop_') || tk.isKeyword('data_') || tk.isKeyword('save_') || tk.isKeyword('stop_'))) have = tk.next();
+        while (have && !tk.endsLoop) have = tk.next();
       }
     } else if (tk.isName) {
       const key = tk.value.toLowerCase();
@@ -199,7 +212,9 @@ export function parseMmcif(text: string, source: string): Structure {
   if (!cols) throw new InputError('no atom_site loop: the file has no coordinates', source, 1);
 
   const nc = cols.length;
-  const col = (name: string): number => cols!.indexOf(name);
+  // CIF data names are case-insensitive (_atom_site.Cartn_x and _atom_site.cartn_x are the same item).
+  const lower = cols.map((c) => c.toLowerCase());
+  const col = (name: string): number => lower.indexOf(name.toLowerCase());
   const cx = col('Cartn_x'), cy = col('Cartn_y'), cz = col('Cartn_z');
   const cAuthAtom = col('auth_atom_id'), cLabelAtom = col('label_atom_id');
   const cAuthComp = col('auth_comp_id'), cLabelComp = col('label_comp_id');
