@@ -246,7 +246,7 @@ function renderSummary(m: { summary?: LoadMessage['summary'] }): void {
   if (m.summary) lastSummary = m.summary;
   const s = lastSummary;
   const parts: string[] = [];
-  if (s) parts.push(`RMSD bb ${fmt(s.rmsd_bb, 2)} · sc ${fmt(s.rmsd_sc, 2)} · all ${fmt(s.rmsd_all, 2)} Å (${s.matched} residues)`);
+  if (s) parts.push(`RMSD bb ${fmt(s.rmsd_bb, 2)} · sc ${fmt(s.rmsd_sc, 2)} · all ${fmt(s.rmsd_all, 2)} Å (${s.matched} atoms matched)`);
   if (superposition?.rmsd !== undefined) parts.push(`Cα fit ${superposition.rmsd.toFixed(2)} Å`);
   summaryEl.textContent = parts.join(' · ');
 }

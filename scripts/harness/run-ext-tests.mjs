@@ -32,10 +32,11 @@ const host = `127.0.0.1:${port}`;
 const cs = await startCodeServer(profile, port, { BACKMAP_TEST_RESULTS: resultsFile, BACKMAP_TEST_WORKSPACE: ws, MOCHA_GREP: grep ?? '' });
 console.log(`code-server (pid ${cs.pid}) up after ${cs.startupMs} ms on ${host}`);
 
-const ctx = await chromium.launchPersistentContext(join(profile.dir, 'chromium'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 let exitCode = 1;
 let outcome = 'timeout';
+let ctx;
 try {
+  ctx = await chromium.launchPersistentContext(join(profile.dir, 'chromium'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   const done = new Promise((resolve) => {
     void page.exposeFunction('codeAutomationExit', (code) => { exitCode = code; outcome = 'exit'; resolve(); });
@@ -53,7 +54,7 @@ try {
   const timeout = new Promise((r) => setTimeout(r, +(process.env.TEST_TIMEOUT_MS || 600000)));
   await Promise.race([done, timeout]);
 } finally {
-  await ctx.close().catch(() => {});
+  await ctx?.close().catch(() => {});
   await cs.stop();
 }
 

@@ -11,3 +11,8 @@ export * from './cg';
 export * from './reconstruct';
 export * from './template';
 export * from './metrics';
+export * from './model/contract';
+export * from './model/registry';
+export * from './model/runner';
+export * from './dataset/format';
+export * from './dataset/build';

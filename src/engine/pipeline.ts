@@ -585,6 +585,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
   hooks.progress?.('model', 0);
   const bm = await openBackmapper(choice, opts);
   timings.model = now() - t;
+  hooks.progress?.('model', 1);
   try {
     checkAbort(hooks.signal);
     const refine = refineSettings(opts.refine, false);

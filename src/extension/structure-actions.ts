@@ -35,7 +35,7 @@ export interface BackmapCommandResult {
 }
 
 function summary(r: BackmapReport): string {
-  const bits = [`${r.counts.residues} residues, ${r.counts.atoms} atoms`, `${r.modelId} on ${r.provider}`];
+  const bits = [`${r.counts.residues} residues, ${r.counts.atoms} atoms`, r.modelId === 'template' ? 'template backmapper' : `${r.modelId} on ${r.provider}`];
   if (Number.isFinite(r.clashPercent)) bits.push(`clashes ${r.clashPercent.toFixed(1)} %`);
   return bits.join(' · ');
 }

@@ -64,6 +64,7 @@ export interface LayerTransform {
 }
 
 export interface ComparisonSummary {
+  /** Heavy-atom RMSDs (Å) after the Cα fit; `matched` counts matched heavy atoms. */
   rmsd_bb: number | null;
   rmsd_sc: number | null;
   rmsd_all: number | null;

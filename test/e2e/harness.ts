@@ -17,6 +17,8 @@ export interface Session {
   url: string;
   /** Where code-server unpacked the VSIX. */
   extensionDir: string;
+  /** The extension's global storage in this profile (the stored report: last-report.md). */
+  globalStorage: string;
   close(): Promise<void>;
 }
 
@@ -40,9 +42,15 @@ export async function openSession(): Promise<Session> {
   if (!extensionDir) throw new Error(`the VSIX was not unpacked into ${profile.exts}`);
   const port = await freePort();
   const cs = await startCodeServer(profile, port);
-  const ctx = await chromium.launchPersistentContext(join(profile.dir, 'chromium'), {
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 },
-  });
+  let ctx: BrowserContext;
+  try {
+    ctx = await chromium.launchPersistentContext(join(profile.dir, 'chromium'), {
+      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 },
+    });
+  } catch (e) {
+    await cs.stop(); // never leave a code-server behind
+    throw e;
+  }
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   page.setDefaultTimeout(30000);
   // The workbench console (when-clause parse errors, webview failures) goes to test-results/e2e-console.log.
@@ -52,7 +60,7 @@ export async function openSession(): Promise<Session> {
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`;
   await page.goto(url);
   return {
-    page, ctx, ws, url, extensionDir,
+    page, ctx, ws, url, extensionDir, globalStorage: join(profile.udd, 'User', 'globalStorage', 'backmap-studio.backmap-studio'),
     async close() {
       await ctx.close().catch(() => {});
       await cs.stop();

@@ -142,9 +142,10 @@ test('map → backmap → evaluate on an ideal peptide, C-alpha mapping and Mart
 
 test('--model template is always available; an unknown model id is bad input', async () => {
   await cli('map', DEMO, '--mapping', 'martini3', '-o', p('m-cg.pdb'));
-  const ok = await cli('backmap', p('m-cg.pdb'), '--model', 'template', '-o', p('m-aa.pdb'));
+  const ok = await cli('backmap', p('m-cg.pdb'), '--model', 'template', '--device', 'cuda', '-o', p('m-aa.pdb'));
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.out, /template backmapper \(no trained model\)/);
+  assert.match(ok.err, /--device cuda is not used/);
   const bad = await cli('backmap', p('m-cg.pdb'), '--model', 'no-such-model', '-o', p('m-aa2.pdb'));
   assert.equal(bad.code, 1);
   assert.match(bad.err, /unknown model 'no-such-model'/);

@@ -48,7 +48,7 @@ export interface TestServer {
 /**
  * Serves the bundle and `/index.html`: the panel's HTML with the fake VS Code API injected before the
  * bundle (same nonce, so the strict CSP is exercised as in VS Code). The fake keeps posted messages in
- * `window.__posted` and the state in sessionStorage (it survives `page.reload()`, like `vscode.setState`).
+ * `window.__posted`, CSP violations and the state in sessionStorage (it survives `page.reload()`, like `vscode.setState`).
  */
 export async function startServer(bundleDir: string): Promise<TestServer> {
   const files = new Map<string, string | Buffer>();
@@ -74,7 +74,8 @@ window.acquireVsCodeApi = () => ({
   getState: () => JSON.parse(sessionStorage.getItem('vscodeState') || 'null') || undefined,
   setState: (s) => sessionStorage.setItem('vscodeState', JSON.stringify(s)),
 });
-window.addEventListener('securitypolicyviolation', (e) => (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI));
+// Violations are kept in sessionStorage so they survive page.reload() like the state does.
+window.addEventListener('securitypolicyviolation', (e) => sessionStorage.setItem('csp', JSON.stringify([...JSON.parse(sessionStorage.getItem('csp') || '[]'), e.violatedDirective + ' ' + e.blockedURI])));
 </script>
 `;
   const html = compareHtml({ cspSource: origin, nonce, scriptUri: `${origin}/webview.js`, styleUri: `${origin}/webview.css`, title: 'test' });
@@ -169,7 +170,8 @@ export async function shotViewport(page: Page, name: string): Promise<{ png: PNG
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${name}.png`);
   await page.waitForTimeout(150);
-  await page.locator('#viewport').screenshot({ path: file });
+  // Software GL on a busy machine can take many seconds per frame.
+  await page.locator('#viewport').screenshot({ path: file, timeout: 90000 });
   return { png: PNG.sync.read(readFileSync(file)), file };
 }
 

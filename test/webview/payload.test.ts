@@ -117,8 +117,8 @@ test('HTML: strict CSP with a nonce', () => {
   const csp = compareCsp({ cspSource: 'https://x.vscode-cdn.net', nonce: 'abc123' });
   assert.ok(html.includes(csp));
   assert.match(csp, /default-src 'none'/);
-  assert.match(csp, /script-src 'nonce-abc123' 'unsafe-eval'(;|$)/);
-  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.match(csp, /script-src 'nonce-abc123'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
   assert.match(html, /<script nonce="abc123" src="https:\/\/x\/webview.js">/);
   assert.ok(html.includes('&#60;b&#62;t&#60;/b&#62;'));
   assert.equal((html.match(/<script/g) ?? []).length, 1);

@@ -21,14 +21,16 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.ch
 
 /**
  * Strict CSP: nothing loads but our own bundle (by nonce) and stylesheet; `fetch` only to webview
- * resources (large structures). `'unsafe-eval'` is required by the pinned Mol* 5.11: it compiles
- * parts of its GL shader templates and task scheduler with `new Function` (mol-util/string.ts,
- * mol-task/util/scheduler.ts) and fails to render without it.
+ * resources (large structures); no inline styles or scripts. No `'unsafe-eval'`: the prebuilt Mol*
+ * Viewer app needs it (see ../shared/vscode-harness/RECIPE.md), but this lean PluginContext bundle
+ * reaches neither of Mol* 5.11's two `new Function` sites (mol-util/string `interpolate`, used only by
+ * its servers; the setImmediate shim in mol-task/util/scheduler, only for string callbacks), and the
+ * headless render test runs every interaction under this policy with no violation reported.
  */
 export function compareCsp(o: Pick<CompareHtmlOptions, 'cspSource' | 'nonce'>): string {
   return [
     "default-src 'none'",
-    `script-src 'nonce-${o.nonce}' 'unsafe-eval'`,
+    `script-src 'nonce-${o.nonce}'`,
     `style-src ${o.cspSource}`,
     `img-src ${o.cspSource} data: blob:`,
     `font-src ${o.cspSource} data:`,

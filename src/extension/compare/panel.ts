@@ -42,6 +42,9 @@ export interface FrameSource {
 /** Layers bigger than this go through a file and `asWebviewUri` + fetch instead of the message channel. */
 export const INLINE_LIMIT = 1 << 20;
 
+const showLoadError = (e: unknown) =>
+  void vscode.window.showErrorMessage(`Backmap Studio: cannot show the comparison: ${e instanceof Error ? e.message : String(e)}`);
+
 type RenderedInfo = Extract<WebviewToExtension, { type: 'rendered' }>;
 
 export class ComparePanel implements vscode.Disposable {
@@ -70,12 +73,12 @@ export class ComparePanel implements vscode.Disposable {
     const cur = ComparePanel.current;
     if (cur) {
       cur.panel.reveal(column, true);
-      void cur.load(input);
+      cur.load(input).catch(showLoadError);
       return cur;
     }
     const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, input.title ?? 'Backmap comparison', { viewColumn: column, preserveFocus: true }, ComparePanel.options(context));
     const p = new ComparePanel(context, panel);
-    void p.load(input);
+    p.load(input).catch(showLoadError);
     return p;
   }
 
