@@ -13,6 +13,6 @@ export * from './template';
 export * from './metrics';
 export * from './model/contract';
 export * from './model/registry';
-export * from './model/runner';
+export { ModelRunner, type Device, type ProviderAttempt, type Prediction, type LoadOptions as ModelLoadOptions } from './model/runner';
 export * from './dataset/format';
 export * from './dataset/build';

@@ -92,7 +92,7 @@ export function staticAvailability(device: ConcreteDevice): { possible: boolean;
       if (!dir || !existsSync(lib))
         return {
           possible: false,
-          reason: `CUDA provider library not installed (${lib || 'libonnxruntime_providers_cuda'} missing; reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL_CUDA=v12 on a machine with CUDA 12)`,
+          reason: `CUDA provider library not installed (${lib || 'libonnxruntime_providers_cuda'} missing; opt in with 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js' on a machine with CUDA 12, see README "GPU")`,
         };
       return { possible: true, reason: '' };
     }

@@ -63,7 +63,7 @@ function precheck(provider: string): string | null {
     }
     const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
     const dir = bin ? join(bin, 'bin', 'napi-v6', process.platform, process.arch) : '';
-    if (!bin || !existsSync(join(dir, lib))) return `CUDA provider library ${lib} not installed (reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL_CUDA=v12)`;
+    if (!bin || !existsSync(join(dir, lib))) return `CUDA provider library ${lib} not installed (opt in with 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js', see README "GPU")`;
   }
   return null;
 }
