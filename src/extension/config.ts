@@ -27,7 +27,8 @@ export function readSettings(scope?: vscode.Uri): Settings {
     residueNameMap: c.get<Record<string, string>>('residueNameMap', {}) ?? {},
     refineBackbone: c.get<boolean>('refine.backbone', true),
     refineClashes: c.get<boolean>('refine.clashes', true),
-    chunkSize: Math.max(1, Math.floor(c.get<number>('chunkSize', 100000))),
+    // 0 = the whole system in one pass (the engine's convention); negative values are treated as 0.
+    chunkSize: Math.max(0, Math.floor(c.get<number>('chunkSize', 20000))),
     referenceStructure: c.get<string>('mapping.referenceStructure', ''),
   };
 }

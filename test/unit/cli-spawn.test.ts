@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { cli, DEMO, existsSync, noCrash, ROOT, sha, tempDir } from './cli-helpers';
@@ -21,6 +21,7 @@ const bundle = () => join(bundleDir, 'cli.js');
 before(async () => {
   const esbuild = await import('esbuild');
   // Inside the repository (out/ is ignored), like dist/: the resolvers walk up to package.json + mappings/.
+  mkdirSync(join(ROOT, 'out'), { recursive: true }); // out/ is git-ignored: absent on a fresh clone
   bundleDir = mkdtempSync(join(ROOT, 'out', 'cli-bundle-'));
   await esbuild.build({
     bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode', 'onnxruntime-node'], logLevel: 'warning',
