@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, relative, resolve, sep } from 'node:path';
 import { InputError } from '../core/errors';
 import { readStructureFile, detectUnitProblem, readWarnings } from '../core/structure/read';
-import { assertWritable, formatStructure, writeStructureFile } from '../core/structure/write';
+import { assertWritable, writeFileAtomic, writeStructureFile } from '../core/structure/write';
 import type { Structure } from '../core/structure/types';
 import { bundledMappingsRoot, loadMappingSet, resolveMappingFolder, validateMappingFolder } from '../core/mapping/load';
 import { parseMappingText } from '../core/mapping/parse';
@@ -289,18 +289,7 @@ const backmap: Handler = async ([input], opts, io) => {
 /** Text output (report): same no-clobber rules as structures, written beside and renamed. */
 function writeTextFile(path: string, text: string, force: boolean | undefined, protect: string[]): void {
   assertWritable(path, { force, protect });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to clean */
-    }
-    throw new InputError(`cannot write: ${(e as Error).message}`, path);
-  }
+  writeFileAtomic(path, text);
 }
 
 const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
@@ -419,4 +408,3 @@ const dataset: Handler = async ([list], opts, io) => {
 };
 
 export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset };
-export { formatOf, formatStructure };

@@ -60,8 +60,11 @@ export function writeStructureFile(path: string, s: Structure, opts: WriteOption
   if (!fmt) throw new InputError('unknown output structure type: use .pdb, .gro, .cif or .mmcif (optionally .gz)', path);
   assertWritable(path, opts);
   const text = formatStructure(s, fmt, { models: opts.models });
-  const data = path.toLowerCase().endsWith('.gz') ? gzipSync(Buffer.from(text)) : text;
-  // Write beside the target and rename, so a failure never leaves a half-written output.
+  writeFileAtomic(path, path.toLowerCase().endsWith('.gz') ? gzipSync(Buffer.from(text)) : text);
+}
+
+/** Writes beside the target and renames, so a failure never leaves a half-written output. No overwrite checks: call `assertWritable` first. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   try {
     writeFileSync(tmp, data);
