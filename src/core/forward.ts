@@ -55,6 +55,9 @@ export interface MapToCgOptions {
 
 /** `1HB` → `HB1`, `2HD1` → `HD12` (CGmap moves leading digits to the end). */
 export function normalizeAtomName(name: string): string {
+  // Hot path (every atom): most names start with a letter, so skip the regex for them.
+  const c = name.charCodeAt(0);
+  if (!(c >= 48 && c <= 57)) return name;
   const m = /^(\d+)(.+)$/.exec(name);
   return m ? m[2] + m[1] : name;
 }
@@ -214,6 +217,32 @@ function matchWithConfigurations(
   return best;
 }
 
+type TypedCtor = Float64ArrayConstructor | Int32ArrayConstructor;
+
+/** A push-only typed buffer that doubles when full; `length` may be set lower to roll back. */
+class Grow<C extends TypedCtor> {
+  a: InstanceType<C>;
+  length = 0;
+  constructor(
+    private readonly ctor: C,
+    capacity: number,
+  ) {
+    this.a = new ctor(capacity) as InstanceType<C>;
+  }
+  push(v: number): void {
+    if (this.length === this.a.length) {
+      const b = new this.ctor(this.a.length * 2) as InstanceType<C>;
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length++] = v;
+  }
+  /** A right-sized copy of the content. */
+  take(): InstanceType<C> {
+    return this.a.slice(0, this.length) as InstanceType<C>;
+  }
+}
+
 export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {}): ForwardResult {
   const A = aa.atoms;
   const file = aa.source;
@@ -221,11 +250,15 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
   const report: ForwardReport = { missingAtoms: [], unmappedAtoms: [], unknownResidues: [], droppedResidues: [], duplicateAtoms: 0 };
   const beads: CgBead[] = [];
   const residues: CgResidue[] = [];
-  const coords: number[] = [];
-  const slotList: number[] = [];
-  const offsets: number[] = [0];
-  const mAtoms: number[] = [];
-  const mWeights: number[] = [];
+  // Typed growable buffers: a 1M-bead system would otherwise build multi-million-entry JS arrays (GC-bound).
+  // Initial sizes from typical protein mappings (about 3 atoms per bead); the buffers grow when needed.
+  const beadGuess = Math.max(16, Math.ceil(A.count / 3));
+  const coordsOut = new Grow(Float64Array, 3 * beadGuess);
+  const slotList = new Grow(Int32Array, beadGuess * R);
+  const offsets = new Grow(Int32Array, beadGuess + 1);
+  offsets.push(0);
+  const mAtoms = new Grow(Int32Array, Math.max(16, A.count));
+  const mWeights = new Grow(Float64Array, Math.max(16, A.count));
   const X = aa.coords;
   const inChain = opts.chain !== undefined ? chainAtomFilter(aa, opts.chain) : null;
 
@@ -246,17 +279,20 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
         throw new InputError(`atom ${A.name[i]} of ${r.resName} ${r.chainId}${r.resSeq} has non-finite coordinates`, file, A.sourceLine[i] || undefined);
     }
     // Bead positions over the atoms present; a bead with no weighted atom present drops the residue.
-    const pos: number[] = [];
+    // The weight rows go straight into the mapping matrix and are rolled back if the residue is dropped.
+    const nb = mol.beads.length;
+    const pos = new Float64Array(3 * nb);
     const empty: string[] = [];
-    const rows: { atoms: number[]; w: number[] }[] = [];
-    for (let bk = 0; bk < mol.beads.length; bk++) {
+    const matrixStart = mAtoms.length;
+    const rowEnd = new Int32Array(nb);
+    for (let bk = 0; bk < nb; bk++) {
       const b = mol.beads[bk];
       const bw = weightsOf(bk);
       let wsum = 0;
       let x = 0;
       let y = 0;
       let z = 0;
-      const row = { atoms: [] as number[], w: [] as number[] };
+      const rowStart = mAtoms.length;
       for (let m = 0; m < b.members.length; m++) {
         const i = atomOf[b.members[m]];
         const w = bw[m];
@@ -265,13 +301,15 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
         x += w * X[3 * i];
         y += w * X[3 * i + 1];
         z += w * X[3 * i + 2];
-        row.atoms.push(i);
-        row.w.push(w);
+        mAtoms.push(i);
+        mWeights.push(w);
       }
       if (!(wsum > 0)) empty.push(b.name);
-      pos.push(x / wsum, y / wsum, z / wsum);
-      row.w = row.w.map((w) => w / wsum);
-      rows.push(row);
+      pos[3 * bk] = x / wsum;
+      pos[3 * bk + 1] = y / wsum;
+      pos[3 * bk + 2] = z / wsum;
+      for (let j = rowStart; j < mWeights.length; j++) mWeights.a[j] /= wsum;
+      rowEnd[bk] = mAtoms.length;
     }
     const seenMissing = new Set<number>();
     for (const b of mol.beads)
@@ -281,28 +319,31 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
           report.missingAtoms.push({ ...ref, atom: mol.atoms[s.atom].names[0] });
         }
     if (empty.length) {
+      mAtoms.length = matrixStart;
+      mWeights.length = matrixStart;
       report.droppedResidues.push({ ...ref, beads: empty });
       continue;
     }
     const ri = residues.length;
     const list: number[] = [];
-    mol.beads.forEach((b, k) => {
+    for (let k = 0; k < nb; k++) {
+      const b = mol.beads[k];
       const bi = beads.length;
       list.push(bi);
       beads.push({ residue: ri, molecule: mol, bead: k, typeId: b.typeId, source: bi });
-      coords.push(pos[3 * k], pos[3 * k + 1], pos[3 * k + 2]);
+      coordsOut.push(pos[3 * k]);
+      coordsOut.push(pos[3 * k + 1]);
+      coordsOut.push(pos[3 * k + 2]);
       for (let j = 0; j < R; j++) slotList.push(j < b.slots.length ? atomOf[b.slots[j].atom] : -1);
-      mAtoms.push(...rows[k].atoms);
-      mWeights.push(...rows[k].w);
-      offsets.push(mAtoms.length);
-    });
+      offsets.push(rowEnd[k]);
+    }
     residues.push({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName, molecule: mol, beads: list, chainIndex: 0 });
   }
   if (!residues.length) {
     const what = opts.chain !== undefined ? ` in chain '${opts.chain}'` : '';
     throw new InputError(`no residue${what} is known to mapping set '${set.id}'`, file);
   }
-  const system: CgSystem = { set, beads, residues, coords: Float64Array.from(coords), box: aa.box };
+  const system: CgSystem = { set, beads, residues, coords: coordsOut.take(), box: aa.box };
   assignChainIndices(system, opts.breakDistance);
 
   const sb = new StructureBuilder(beads.length);
@@ -324,8 +365,8 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
   return {
     system,
     cg,
-    slotAtoms: Int32Array.from(slotList),
-    matrix: { offsets: Int32Array.from(offsets), atoms: Int32Array.from(mAtoms), weights: Float64Array.from(mWeights) },
+    slotAtoms: slotList.take(),
+    matrix: { offsets: offsets.take(), atoms: mAtoms.take(), weights: mWeights.take() },
     report,
   };
 }
