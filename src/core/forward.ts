@@ -8,6 +8,7 @@ import type { MappingSet, MoleculeMapping } from './mapping/types';
 import { StructureBuilder, residuesOf } from './structure/builder';
 import type { Structure } from './structure/types';
 import { assignChainIndices, resolveMolecule, type CgBead, type CgResidue, type CgSystem } from './cg';
+import { growTyped } from './structure/typed';
 
 export interface ResidueRef {
   chainId: string;
@@ -230,11 +231,7 @@ class Grow<C extends TypedCtor> {
     this.a = new ctor(capacity) as InstanceType<C>;
   }
   push(v: number): void {
-    if (this.length === this.a.length) {
-      const b = new this.ctor(this.a.length * 2) as InstanceType<C>;
-      b.set(this.a);
-      this.a = b;
-    }
+    if (this.length === this.a.length) this.a = growTyped(this.a, this.a.length * 2);
     this.a[this.length++] = v;
   }
   /** A right-sized copy of the content. */

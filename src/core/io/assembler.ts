@@ -9,6 +9,7 @@
  */
 import { InputError, type InputWarning } from '../errors';
 import type { AtomTable, Box, Structure } from '../structure/types';
+import { growTyped, type NumericArray } from '../structure/typed';
 
 export const MAX_ABS_COORD = 1e5; // Å; anything larger is garbage (or nm/pm confusion beyond repair)
 
@@ -88,11 +89,7 @@ export class ModelAssembler {
 
   private grow(): void {
     const cap = this.cap * 2;
-    const g = <T extends Int32Array | Float32Array | Uint8Array | Float64Array>(a: T, k = 1): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap * k);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends NumericArray>(a: T, k = 1): T => growTyped(a, cap * k);
     this.serial = g(this.serial);
     this.resSeq = g(this.resSeq);
     this.occ = g(this.occ);

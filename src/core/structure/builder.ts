@@ -1,4 +1,5 @@
 import type { AtomTable, Residue, Structure, Box } from './types';
+import { growTyped, type NumericArray } from './typed';
 
 export interface AtomInit {
   name: string;
@@ -55,11 +56,7 @@ export class StructureBuilder {
 
   private grow(): void {
     const cap = this.cap * 2;
-    const g = <T extends Int32Array | Float32Array | Uint8Array | Float64Array>(a: T, k = 1): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap * k);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends NumericArray>(a: T, k = 1): T => growTyped(a, cap * k);
     this.serial = g(this.serial);
     this.resSeq = g(this.resSeq);
     this.occupancy = g(this.occupancy);
