@@ -3,7 +3,7 @@
 // Builds the dataset with the TypeScript core if missing, trains with /usr/bin/python3 (torch), exports ONNX + card.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -13,11 +13,14 @@ const python = process.env.BACKMAP_PYTHON || '/usr/bin/python3';
 const PRESETS = {
   'martini3-protein': {
     mapping: 'martini3',
+    list: 'train_core_cpu.tsv',
     args: ['--features', '48', '--layers', '3', '--cutoff', '7', '--k-max', '20', '--batch-beads', '800', '--budget-min', '65'],
   },
   'ca-protein': {
     mapping: 'ca',
-    args: ['--features', '48', '--layers', '3', '--cutoff', '10', '--k-max', '24', '--batch-beads', '600', '--outward', '0', '--budget-min', '58'],
+    // The core list (38k beads) overfits the C-alpha model; the full cluster-disjoint pool does not.
+    list: 'train_pool_complete.tsv',
+    args: ['--features', '48', '--layers', '3', '--cutoff', '10', '--k-max', '24', '--batch-beads', '600', '--outward', '0', '--threads', '2', '--budget-min', '21'],
   },
 };
 
@@ -29,8 +32,9 @@ if (!id || !PRESETS[id]) {
 }
 const preset = PRESETS[id];
 const rest = argv.filter((a) => a !== id && a !== '--rebuild' && a !== '--no-export');
-const list = process.env.BACKMAP_TRAIN_LIST || join(repo, '..', 'shared', 'data', 'splits', 'train_core_cpu.tsv');
-const data = join(repo, 'training', 'data', `${id}.bmds`);
+const list = process.env.BACKMAP_TRAIN_LIST || join(repo, '..', 'shared', 'data', 'splits', preset.list);
+// One dataset file per model and list, so a changed list never reuses a stale dataset.
+const data = join(repo, 'training', 'data', `${id}.${basename(list, '.tsv')}.bmds`);
 
 const run = (cmd, args) => {
   console.log(`$ ${cmd} ${args.join(' ')}`);
