@@ -7,22 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startServer, ROOT } from './lsp-client';
+import { rng } from '../helpers/rng';
 
 const EDITS = Number(process.env.BMS_FUZZ_EDITS ?? 3000);
 const SHARED = join(ROOT, '..', 'shared', 'mapping-format', 'mappings');
 const CHARS = ':,!P_ 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"#\'-';
 
-/** mulberry32 */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function corpus(): { name: string; text: string }[] {
   const out: { name: string; text: string }[] = [];

@@ -7,20 +7,11 @@ import { openTrajectory, createTrajectoryWriter, countFrames, readFrames, compre
 import { readStructureFile } from '../../src/core/structure/read';
 import { InputError } from '../../src/core/errors';
 import { assertInputError, SHARED_DATA, sharedSkip } from './io-helpers';
+import { rng } from '../helpers/rng';
 
 const dir = mkdtempSync(join(tmpdir(), 'bm-iotraj-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Water-like system: O with two H at 0.1 nm (exercises the run-length and swap paths), in nm. */
 function waterBox(nmol: number, seed: number): Float32Array {

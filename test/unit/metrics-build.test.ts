@@ -7,6 +7,7 @@ import { residuesOf } from '../../src/core/structure/builder';
 import { dihedralAt, distanceAt, angleAt, angleDiff } from '../../src/core/geometry/dihedral';
 import { InputError } from '../../src/core/errors';
 import type { Structure, Residue } from '../../src/core/structure/types';
+import { rng } from '../helpers/rng';
 
 const ALL20 = 'ACDEFGHIKLMNPQRSTVWY';
 const near = (a: number, b: number, tol: number, msg: string) => assert.ok(Math.abs(a - b) <= tol, `${msg}: ${a} vs ${b}`);
@@ -15,15 +16,6 @@ function atomIndex(s: Structure, r: Residue): Map<string, number> {
   const m = new Map<string, number>();
   for (let i = r.start; i < r.end; i++) m.set(s.atoms.name[i], i);
   return m;
-}
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 test('buildPeptide: atoms, names, elements, OXT only on the last residue', () => {

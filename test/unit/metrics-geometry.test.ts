@@ -5,18 +5,8 @@ import { dihedral, angle, distance, angleDiff } from '../../src/core/geometry/di
 import { cellListNeighbors, bruteForceNeighbors } from '../../src/core/geometry/neighbors';
 import { rotationAbout } from '../../src/core/geometry/vec';
 import { InputError } from '../../src/core/errors';
+import { rng } from '../helpers/rng';
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const det3 = (R: number[]) =>
   R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);
 
