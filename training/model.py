@@ -48,7 +48,8 @@ class Interaction(nn.Module):
         # s [N,F], v [N,3,F], rbf [N,K,B], fcut [N,K,1] (cosine cutoff x mask: pads contribute exactly 0), unit [N,K,3]
         f = self.f
         x = gather_rows(self.phi(s), nbr) * ((self.w(rbf) + self.res(res_offset)) * fcut)  # [N,K,3F]
-        ds, dvv, dvs = x[..., :f], x[..., f:2 * f], x[..., 2 * f:]
+        # split (not slicing): its backward concatenates instead of zero-filling three [N,K,3F] gradients
+        ds, dvv, dvs = torch.split(x, f, dim=-1)
         vj = gather_rows(v, nbr)  # [N,K,3,F]
         dv = dvv.unsqueeze(2) * vj + dvs.unsqueeze(2) * unit.unsqueeze(3)
         return s + ds.sum(1), v + dv.sum(1)
@@ -68,7 +69,7 @@ class Update(nn.Module):
         vv = self.V(v)
         vn = torch.sqrt((vv * vv).sum(1) + EPS)
         a = self.mlp(torch.cat([s, vn], dim=-1))
-        avv, asv, ass, acr = a[:, :f], a[:, f:2 * f], a[:, 2 * f:3 * f], a[:, 3 * f:]
+        avv, asv, ass, acr = torch.split(a, f, dim=-1)
         v = v + avv.unsqueeze(1) * uv + acr.unsqueeze(1) * cross3(uv, vv)
         s = s + asv * (uv * vv).sum(1) + ass
         return s, v
@@ -87,7 +88,8 @@ class GatedOut(nn.Module):
         w2 = self.W2(v)
         n2 = torch.sqrt((w2 * w2).sum(1) + EPS)
         a = self.mlp(torch.cat([s, n2], dim=-1))
-        return a[:, : self.f], a[:, self.f:].unsqueeze(1) * w1
+        a_s, a_v = torch.split(a, self.f, dim=-1)
+        return a_s, a_v.unsqueeze(1) * w1
 
 
 class BackmapNet(nn.Module):

@@ -13,8 +13,9 @@ const python = process.env.BACKMAP_PYTHON || '/usr/bin/python3';
 const PRESETS = {
   'martini3-protein': {
     mapping: 'martini3',
-    list: 'train_core_cpu.tsv',
-    args: ['--features', '48', '--layers', '3', '--cutoff', '7', '--k-max', '20', '--batch-beads', '800', '--budget-min', '65'],
+    // The full cluster-disjoint pool (1,840 chains): the core list left the side chains data-limited.
+    list: 'train_pool_complete.tsv',
+    args: ['--features', '64', '--layers', '3', '--cutoff', '8', '--k-max', '28', '--batch-beads', '800', '--noise', '0.08', '--outward', '0.15', '--procs', '2', '--threads', '1', '--eval-every-min', '20', '--budget-min', '90'],
   },
   'ca-protein': {
     mapping: 'ca',
