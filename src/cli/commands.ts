@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, relative, resolve, sep } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { InputError } from '../core/errors';
 import { readStructureFile, detectUnitProblem, readWarnings } from '../core/structure/read';
 import { assertWritable, writeFileAtomic, writeStructureFile } from '../core/structure/write';
 import type { Structure } from '../core/structure/types';
-import { bundledMappingsRoot, loadMappingSet, resolveMappingFolder, validateMappingFolder } from '../core/mapping/load';
+import { loadMappingSet, resolveMappingFolder, validateMappingFolder } from '../core/mapping/load';
 import { parseMappingText } from '../core/mapping/parse';
 import type { MappingDiagnostic } from '../core/mapping/parse';
 import type { MappingSet } from '../core/mapping/types';
@@ -76,8 +76,7 @@ function readInput(path: string, kind: 'all-atom' | 'cg', io: CliIO): Structure 
  */
 function loadSetChecked(idOrFolder: string, opts: CliOptions, io: CliIO): MappingSet {
   // The bundled sets are validated by the project's tests (0 warnings); the policy is for the user's folders.
-  const { folder } = resolveMappingFolder(idOrFolder);
-  const bundled = relative(bundledMappingsRoot(), folder).split(sep).length === 1 && !relative(bundledMappingsRoot(), folder).startsWith('..');
+  const { folder, bundled } = resolveMappingFolder(idOrFolder);
   if (bundled) return loadMappingSet(idOrFolder);
   const set = loadMappingSet(idOrFolder, { strict: !opts['allow-warnings'] });
   if (opts['allow-warnings']) {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LineCounter, Pair, Scalar, isMap, isScalar, parseDocument } from 'yaml';
 import { InputError } from '../errors';
 import type { Structure } from '../structure/types';
@@ -77,15 +77,22 @@ export function listBundledMappingSets(): string[] {
     .sort();
 }
 
-/** Resolve a bundled id (`martini3`, `ca`) or a folder path. */
-export function resolveMappingFolder(idOrFolder: string): { id: string; folder: string } {
+/**
+ * Resolve a bundled id (`martini3`, `ca`) or a folder path. `bundled`: the folder is a set directly under the
+ * bundled mappings root, however it was named (its files are validated by the project's tests).
+ */
+export function resolveMappingFolder(idOrFolder: string): { id: string; folder: string; bundled: boolean } {
+  const root = bundledMappingsRoot();
   const looksLikePath = isAbsolute(idOrFolder) || /[\\/]/.test(idOrFolder) || idOrFolder.startsWith('.');
   if (!looksLikePath) {
-    const cand = join(bundledMappingsRoot(), idOrFolder);
-    if (existsSync(cand) && statSync(cand).isDirectory()) return { id: idOrFolder, folder: cand };
+    const cand = join(root, idOrFolder);
+    if (existsSync(cand) && statSync(cand).isDirectory()) return { id: idOrFolder, folder: cand, bundled: true };
   }
   const folder = resolve(idOrFolder);
-  if (existsSync(folder) && statSync(folder).isDirectory()) return { id: basename(folder), folder };
+  if (existsSync(folder) && statSync(folder).isDirectory()) {
+    const rel = relative(root, folder);
+    return { id: basename(folder), folder, bundled: !rel.startsWith('..') && rel.split(sep).length === 1 };
+  }
   const known = listBundledMappingSets();
   throw new InputError(
     `no mapping set '${idOrFolder}': not a bundled set (${known.length ? known.join(', ') : 'none found'}) nor a folder`,
