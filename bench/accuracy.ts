@@ -6,6 +6,7 @@
 //   ca             benchmark.tsv chains mapped to C-alpha beads (ca set)
 // Metrics per structure (src/core/metrics.ts): heavy-atom RMSD BB/SC/ALL without superposition (median and mean
 // over structures; SC also with symmetric name swaps), clash %, bond/angle outliers %, χ1/χ2 agreement.
+// Also a side-chain table by residue type for each model (where the remaining error is).
 // Writes bench/results/accuracy.json; --update-cards stores each model's rows in models/<id>.json "accuracy".
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +55,8 @@ interface PerStructure {
   chi2: number;
   matched: number;
   seconds: number;
+  /** Side-chain squared deviation summed per residue type, with its atom and residue counts. */
+  scByType: Record<string, { sq: number; atoms: number; residues: number }>;
 }
 
 const median = (x: number[]) => {
@@ -163,6 +166,14 @@ function evaluate(c: Case, vectors: Float32Array, seconds: number): PerStructure
   const sym = compareStructures(model, c.reference, { chain: c.chain, symmetric: true });
   const ba = bondAngleStats(model);
   const chi = chiAgreement(model, c.reference, { chain: c.chain });
+  const scByType: PerStructure['scByType'] = {};
+  for (const r of cmp.perResidue) {
+    if (!r.matched_sc) continue;
+    const t = (scByType[r.resName] ??= { sq: 0, atoms: 0, residues: 0 });
+    t.sq += r.rmsd_sc * r.rmsd_sc * r.matched_sc;
+    t.atoms += r.matched_sc;
+    t.residues++;
+  }
   return {
     label: c.label,
     rmsd_bb: cmp.rmsd_bb,
@@ -176,6 +187,7 @@ function evaluate(c: Case, vectors: Float32Array, seconds: number): PerStructure
     chi2: 100 * chi.chi2.fraction,
     matched: cmp.matched,
     seconds,
+    scByType,
   };
 }
 
@@ -194,7 +206,26 @@ function summarize(rows: PerStructure[]) {
     chi1AgreementPercent: mean(pick('chi1')),
     chi2AgreementPercent: mean(pick('chi2')),
     secondsTotal: pick('seconds').reduce((a, b) => a + b, 0),
+    sidechainByType: sidechainByType(rows),
   };
+}
+
+/** Side-chain RMSD per residue type pooled over all structures, and each type's share of the total squared error. */
+function sidechainByType(rows: PerStructure[]): Record<string, { rmsd: number; residues: number; errorShare: number }> {
+  const acc: Record<string, { sq: number; atoms: number; residues: number }> = {};
+  let total = 0;
+  for (const r of rows)
+    for (const [k, v] of Object.entries(r.scByType)) {
+      const a = (acc[k] ??= { sq: 0, atoms: 0, residues: 0 });
+      a.sq += v.sq;
+      a.atoms += v.atoms;
+      a.residues += v.residues;
+      total += v.sq;
+    }
+  const out: Record<string, { rmsd: number; residues: number; errorShare: number }> = {};
+  for (const [k, a] of Object.entries(acc).sort((x, y) => y[1].sq - x[1].sq))
+    out[k] = { rmsd: Math.sqrt(a.sq / a.atoms), residues: a.residues, errorShare: total ? a.sq / total : NaN };
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -252,6 +283,16 @@ async function main(): Promise<void> {
   }
   const table = lines.join('\n');
   console.log(table);
+  // Side chains by residue type, for the models (types holding at least 1 % of the squared error, largest first).
+  for (const r of results) {
+    const x = r as unknown as ReturnType<typeof summarize> & { route: string; method: string };
+    if (x.method === 'template') continue;
+    const types = Object.entries(x.sidechainByType).filter(([, v]) => v.errorShare >= 0.01);
+    if (!types.length) continue;
+    console.log(`\nside chains by residue type, ${x.route} / ${x.method} (pooled RMSD Å; share of squared error):`);
+    console.log(`| ${types.map(([k]) => k).join(' | ')} |\n|${types.map(() => '---').join('|')}|`);
+    console.log(`| ${types.map(([, v]) => `${f(v.rmsd, 2)} (${f(100 * v.errorShare, 0)} %)`).join(' | ')} |`);
+  }
   if (skipped.length) console.log(`\nskipped (${skipped.length}):\n` + skipped.map((s) => `- ${s}`).join('\n'));
   const outDir = join(repoRoot(__dirname), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
@@ -263,7 +304,7 @@ async function main(): Promise<void> {
       const { cardPath } = resolveModel(card.id);
       const mine = (results as { route: string; method: string }[]).filter((r) => r.method === card.id || (r.method === 'template' && routeMapping[r.route] === card.mapping.id));
       if (!mine.length) continue;
-      const strip = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'perStructure' && k !== 'mapping' && k !== 'mappingHash'));
+      const strip = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'perStructure' && k !== 'sidechainByType' && k !== 'mapping' && k !== 'mappingHash'));
       const j = JSON.parse(readFileSync(cardPath, 'utf8'));
       j.accuracy = {
         measuredAt: json.measuredAt,

@@ -50,6 +50,7 @@ def main():
     args = ap.parse_args()
     ckpt_path = args.checkpoint or os.path.join(here, 'runs', args.model_id, 'checkpoint.pt')
     ck = torch.load(ckpt_path, map_location='cpu')
+    stages = ck.get('stages') or [{'wall_s': ck.get('wall_s'), 'epochs': ck.get('epochs'), 'steps': ck.get('steps')}]
     cfg = ck['config']
     meta = ck['meta']
     model = BackmapNet(cfg['num_types'], cfg['R'], features=cfg['features'], layers=cfg['layers'], cutoff=cfg['cutoff'])
@@ -162,9 +163,13 @@ def main():
             'trainChains': ck.get('train_chains'),
             'trainBeads': ck.get('train_beads'),
             'valChains': len(ck.get('val_ids') or []),
-            'epochs': ck.get('epochs'),
-            'steps': ck.get('steps'),
-            'wallMinutes': round(float(ck.get('wall_s', 0)) / 60, 1),
+            # A warm-started model lists every stage; epochs, steps and minutes are summed over them.
+            'epochs': sum(int(st.get('epochs') or 0) for st in stages),
+            'steps': sum(int(st.get('steps') or 0) for st in stages),
+            'wallMinutes': round(sum(float(st.get('wall_s') or 0) for st in stages) / 60, 1),
+            **({'stages': [{'wallMinutes': round(float(st.get('wall_s') or 0) / 60, 1), 'epochs': st.get('epochs'),
+                            'steps': st.get('steps'), 'lr': (st.get('args') or {}).get('lr'),
+                            'hardware': st.get('hardware')} for st in stages]} if len(stages) > 1 else {}),
             'hardware': ck.get('hardware'),
             'cpu': cpu_name(),
             'torch': torch.__version__,

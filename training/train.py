@@ -108,6 +108,9 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--seed', type=int, default=1234)
+    ap.add_argument('--init', default=None,
+                    help='warm start: continue from this checkpoint (same dataset and architecture) with a fresh '
+                         'learning-rate schedule; the card then records every stage and their summed time')
     ap.add_argument('--procs', type=int, default=1,
                     help='data-parallel training processes (gloo); --threads is per process. On this 2-core CPU two '
                          '1-thread processes train 1.75x faster than one 2-thread process.')
@@ -148,6 +151,18 @@ def train_worker(rank, args):
     cfg = dict(num_types=ds.num_types, R=ds.R, features=args.features, layers=args.layers, cutoff=args.cutoff,
                k_max=args.k_max)
     model = BackmapNet(ds.num_types, ds.R, features=args.features, layers=args.layers, cutoff=args.cutoff).to(args.device)
+    prior_stages = []
+    if args.init:
+        init = torch.load(args.init, map_location='cpu')
+        differ = {k: (init['config'].get(k), v) for k, v in cfg.items() if init['config'].get(k) != v}
+        if differ:
+            raise SystemExit(f'--init {args.init}: architecture differs from this run: {differ}')
+        if init.get('val_ids') != val_ids:
+            raise SystemExit(f'--init {args.init}: trained on another dataset or split (validation chains differ)')
+        model.load_state_dict(init['state_dict'])
+        prior_stages = init.get('stages') or [{'wall_s': init.get('wall_s'), 'epochs': init.get('epochs'),
+                                               'steps': init.get('steps'), 'hardware': init.get('hardware'),
+                                               'args': init.get('args'), 'val': init.get('val')}]
     n_params = sum(p.numel() for p in model.parameters())
     net = torch.nn.parallel.DistributedDataParallel(model) if procs > 1 else model
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
@@ -164,10 +179,12 @@ def train_worker(rank, args):
     log = print if main_rank else (lambda *a, **k: None)
     log(f'{args.model_id}: {len(train_ids)} train / {len(val_ids)} val chains, {train_beads} train beads, R={ds.R}, '
         f'{ds.num_types} types, {n_params} parameters, budget {args.budget_min} min, device {args.device}, '
-        f'{procs} process(es) x {args.threads} thread(s)', flush=True)
+        f'{procs} process(es) x {args.threads} thread(s)' + (f', warm start from {args.init} ({len(prior_stages)} earlier stage(s))' if args.init else ''), flush=True)
 
     def save(tag_metrics, path):
-        torch.save({'state_dict': model.state_dict(), 'config': cfg, 'meta': {k: v for k, v in ds.meta.items() if k != 'chains'},
+        stage = {'wall_s': time.time() - t0, 'epochs': epoch, 'steps': step, 'args': vars(args), 'val': tag_metrics,
+                 'hardware': f'{platform.processor() or platform.machine()}, {procs} process(es) x {args.threads} torch threads, {args.device}'}
+        torch.save({'stages': prior_stages + [stage], 'state_dict': model.state_dict(), 'config': cfg, 'meta': {k: v for k, v in ds.meta.items() if k != 'chains'},
                     'train_ids': train_ids, 'val_ids': val_ids, 'epochs': epoch, 'steps': step,
                     'wall_s': time.time() - t0, 'val': tag_metrics, 'args': vars(args),
                     'train_chains': len(train_ids), 'train_beads': train_beads, 'n_params': n_params,

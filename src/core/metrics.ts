@@ -92,8 +92,9 @@ export interface ResidueRmsd {
   resSeq: number;
   iCode: string;
   resName: string;
-  /** Matched heavy atoms of this residue. */
+  /** Matched heavy atoms of this residue, and of them the side-chain ones. */
   matched: number;
+  matched_sc: number;
   rmsd: number;
   rmsd_bb: number;
   rmsd_sc: number;
@@ -191,7 +192,7 @@ export function compareStructures(model: Structure, reference: Structure, opts: 
     }
     sAll += rs; nAll += rn; sBb += rbs; nBb += rbn; sSc += rss; nSc += rsn;
     perResidue.push({
-      chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName, matched: rn,
+      chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName, matched: rn, matched_sc: rsn,
       rmsd: rn ? Math.sqrt(rs / rn) : NaN,
       rmsd_bb: rbn ? Math.sqrt(rbs / rbn) : NaN,
       rmsd_sc: rsn ? Math.sqrt(rss / rsn) : NaN,

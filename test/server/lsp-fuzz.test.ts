@@ -13,7 +13,6 @@ const EDITS = Number(process.env.BMS_FUZZ_EDITS ?? 3000);
 const SHARED = join(ROOT, '..', 'shared', 'mapping-format', 'mappings');
 const CHARS = ':,!P_ 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"#\'-';
 
-
 function corpus(): { name: string; text: string }[] {
   const out: { name: string; text: string }[] = [];
   const pick = (dir: string, files: string[]) => { for (const f of files) if (existsSync(join(dir, f))) out.push({ name: f, text: readFileSync(join(dir, f), 'utf8') }); };

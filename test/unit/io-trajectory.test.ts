@@ -12,7 +12,6 @@ import { rng } from '../helpers/rng';
 const dir = mkdtempSync(join(tmpdir(), 'bm-iotraj-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-
 /** Water-like system: O with two H at 0.1 nm (exercises the run-length and swap paths), in nm. */
 function waterBox(nmol: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -69,6 +69,8 @@ test('compareStructures: per-residue rows, hydrogens ignored, missing/extra atom
   close(lys.rmsd_sc, 3 / Math.sqrt(5), 1e-12, 'LYS sc');
   close(lys.rmsd_bb, 0, 0);
   close(lys.rmsd, 3 / Math.sqrt(9), 1e-12, 'LYS all');
+  assert.equal(lys.matched_sc, 5, 'LYS side chain: CB CG CD CE NZ');
+  assert.equal(r.perResidue.reduce((a, x) => a + x.matched_sc, 0), r.matched_sc, 'per-residue side-chain counts add up');
   for (const x of r.perResidue) if (x.resSeq !== 2) assert.equal(x.rmsd, 0);
   close(r.rmsd_all, 3 / Math.sqrt(ref.atoms.count), 1e-12);
   // hydrogens with garbage coordinates and a missing atom

@@ -171,8 +171,7 @@ test('no CSP violation or page error through all of the above', { skip }, async 
   assert.deepEqual(browser.logs.filter((l) => l.startsWith('pageerror')), []);
 });
 
-/** The load-time target (3 s for 100k atoms) is a benchmark figure, printed here; the test checks the load works. */
-
+// The load-time target (3 s for 100k atoms) is a benchmark figure, printed here; the test checks the load works.
 // Last, in its own page, so no other render competes with the measurement.
 test('100k atoms open in the comparison view (time printed)', { skip, timeout: 180000 }, async () => {
   const s = makeLarge(100000);
