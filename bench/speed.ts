@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/speed.ts [--sizes 1000,10000,100000,1000000] [--frames 1000] [--skip-structures]
  *                                    [--skip-trajectory] [--models template,martini3-protein] [--json out.json]
+ *                                    [--chunk-size N]   (core beads per inference chunk; default: the engine's)
  *
  * Inputs are synthetic but realistic: ideal-geometry helices (buildPeptide) mapped to CG (mapToCg), tiled in
  * space as separate chains; trajectory frames are perturbed copies written with the io writer.
@@ -102,7 +103,8 @@ async function one(): Promise<void> {
     let t = performance.now();
     const input = readStructureFile(cgPath);
     const parse = performance.now() - t;
-    const out = await backmapStructure(input, { model, mapping, device, refine, skipMetrics: true, parseMs: parse });
+    const chunkSize = opt('chunk-size') ? Number(opt('chunk-size')) : undefined;
+    const out = await backmapStructure(input, { model, mapping, device, refine, skipMetrics: true, parseMs: parse, chunkSize });
     t = performance.now();
     writeStructureFile(join(dir, 'aa.pdb'), out.structure, { force: true });
     const write = performance.now() - t;
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
       for (const device of bm.id === 'template' ? (['cpu'] as ConcreteDevice[]) : devices)
         for (const size of sizes)
           for (const refine of size <= refineMax ? ['off', 'on'] : ['off']) {
-          const r = await runChild(['--one', String(size), '--model', bm.id, '--device', device, '--mapping', bm.mapping, '--refine', refine], 4096);
+          const r = await runChild(['--one', String(size), '--model', bm.id, '--device', device, '--mapping', bm.mapping, '--refine', refine, ...(opt('chunk-size') ? ['--chunk-size', opt('chunk-size')!] : [])], 4096);
           if ('error' in r && !('beads' in r)) {
             print(`| ${bm.id} | ${device} | ${refine} | ${size} | – | – | failed: ${r.error.replace(/\|/g, '/')} |`);
             continue;

@@ -169,6 +169,7 @@ def main():
             'wallMinutes': round(sum(float(st.get('wall_s') or 0) for st in stages) / 60, 1),
             **({'stages': [{'wallMinutes': round(float(st.get('wall_s') or 0) / 60, 1), 'epochs': st.get('epochs'),
                             'steps': st.get('steps'), 'lr': (st.get('args') or {}).get('lr'),
+                            'seed': (st.get('args') or {}).get('seed'),
                             'hardware': st.get('hardware')} for st in stages]} if len(stages) > 1 else {}),
             'hardware': ck.get('hardware'),
             'cpu': cpu_name(),

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// npm run train -- <model-id> [--budget-min 40] [--device cpu|cuda] [--threads 2] [--no-export] [--rebuild] [extra train.py flags]
+// npm run train -- <model-id> [--budget-min 40] [--device cpu|cuda] [--threads 2] [--no-export] [--rebuild] [--one-stage]
+//                  [extra train.py flags]
 // Builds the dataset with the TypeScript core if missing, trains with /usr/bin/python3 (torch), exports ONNX + card.
+// A preset with `continue` stages trains them one after another, each warm-started (--init) from the previous
+// checkpoint; the user's extra flags apply to every stage, --one-stage runs only the first.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
@@ -16,6 +19,8 @@ const PRESETS = {
     // The full cluster-disjoint pool (1,840 chains): the core list left the side chains data-limited.
     list: 'train_pool_complete.tsv',
     args: ['--features', '64', '--layers', '3', '--cutoff', '8', '--k-max', '28', '--batch-beads', '800', '--noise', '0.08', '--outward', '0.15', '--procs', '2', '--threads', '1', '--eval-every-min', '20', '--budget-min', '90'],
+    // The shipped model is this run continued (--init) with a fresh schedule at half the peak rate: 90 + 108 min.
+    continue: [['--lr', '1e-3', '--seed', '1235', '--budget-min', '108']],
   },
   'ca-protein': {
     mapping: 'ca',
@@ -32,7 +37,7 @@ if (!id || !PRESETS[id]) {
   process.exit(2);
 }
 const preset = PRESETS[id];
-const rest = argv.filter((a) => a !== id && a !== '--rebuild' && a !== '--no-export');
+const rest = argv.filter((a) => a !== id && a !== '--rebuild' && a !== '--no-export' && a !== '--one-stage');
 const list = process.env.BACKMAP_TRAIN_LIST || join(repo, '..', 'shared', 'data', 'splits', preset.list);
 // One dataset file per model and list, so a changed list never reuses a stale dataset.
 const data = join(repo, 'training', 'data', `${id}.${basename(list, '.tsv')}.bmds`);
@@ -51,9 +56,17 @@ if (!existsSync(data) || argv.includes('--rebuild')) {
   run(process.execPath, ['--import', 'tsx', 'training/build-dataset.ts', '--list', list, '--mapping', preset.mapping, '--out', data]);
 }
 // Later flags win in argparse, so user flags override the preset.
-run(python, ['training/train.py', '--model-id', id, '--data', data, ...preset.args, ...rest]);
+const stages = [[], ...(argv.includes('--one-stage') ? [] : (preset.continue ?? []))];
+const runs = join(repo, 'training', 'runs', id);
+let checkpoint = null;
+stages.forEach((stageArgs, k) => {
+  const outDir = stages.length > 1 ? join(runs, `stage${k + 1}`) : runs;
+  const init = checkpoint ? ['--init', checkpoint] : [];
+  run(python, ['training/train.py', '--model-id', id, '--data', data, '--out-dir', outDir, ...preset.args, ...stageArgs, ...init, ...rest]);
+  checkpoint = join(outDir, 'checkpoint.pt');
+});
 if (!argv.includes('--no-export')) {
   const ref = join(repo, 'training', 'data', `${preset.mapping}-demo.bmds`);
   run(process.execPath, ['--import', 'tsx', 'training/reference-input.ts', '--mapping', preset.mapping, '--out', ref]);
-  run(python, ['training/export.py', '--model-id', id, '--data', data, '--reference-input', ref]);
+  run(python, ['training/export.py', '--model-id', id, '--data', data, '--checkpoint', checkpoint, '--reference-input', ref]);
 }
