@@ -33,7 +33,7 @@ const PRESETS = {
 const argv = process.argv.slice(2);
 const id = argv.find((a) => !a.startsWith('-'));
 if (!id || !PRESETS[id]) {
-  console.error(`usage: npm run train -- <${Object.keys(PRESETS).join('|')}> [--budget-min N] [--device cuda] [--rebuild] [--no-export]`);
+  console.error(`usage: npm run train -- <${Object.keys(PRESETS).join('|')}> [--budget-min N] [--device cuda] [--rebuild] [--no-export] [--one-stage]`);
   process.exit(2);
 }
 const preset = PRESETS[id];
