@@ -21,6 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import Dataset, write_bmds  # noqa: E402
 from model import NUM_RES_OFFSETS, BackmapNet  # noqa: E402
+from train import checkpoint_stages  # noqa: E402
 
 def cpu_name():
     try:
@@ -50,7 +51,7 @@ def main():
     args = ap.parse_args()
     ckpt_path = args.checkpoint or os.path.join(here, 'runs', args.model_id, 'checkpoint.pt')
     ck = torch.load(ckpt_path, map_location='cpu')
-    stages = ck.get('stages') or [{'wall_s': ck.get('wall_s'), 'epochs': ck.get('epochs'), 'steps': ck.get('steps')}]
+    stages = checkpoint_stages(ck)
     cfg = ck['config']
     meta = ck['meta']
     model = BackmapNet(cfg['num_types'], cfg['R'], features=cfg['features'], layers=cfg['layers'], cutoff=cfg['cutoff'])

@@ -22,6 +22,14 @@ from dataset import Dataset, batches  # noqa: E402
 from model import BackmapNet, reconstruct  # noqa: E402
 
 
+STAGE_KEYS = ('wall_s', 'epochs', 'steps', 'hardware', 'args', 'val')
+
+
+def checkpoint_stages(ck):
+    """The training stages behind a checkpoint (--init chains them); one saved before stages existed is one stage."""
+    return ck.get('stages') or [{k: ck.get(k) for k in STAGE_KEYS}]
+
+
 def angle_of(p, tri):
     a = p[tri[:, 0]] - p[tri[:, 1]]
     b = p[tri[:, 2]] - p[tri[:, 1]]
@@ -160,9 +168,7 @@ def train_worker(rank, args):
         if init.get('val_ids') != val_ids:
             raise SystemExit(f'--init {args.init}: trained on another dataset or split (validation chains differ)')
         model.load_state_dict(init['state_dict'])
-        prior_stages = init.get('stages') or [{'wall_s': init.get('wall_s'), 'epochs': init.get('epochs'),
-                                               'steps': init.get('steps'), 'hardware': init.get('hardware'),
-                                               'args': init.get('args'), 'val': init.get('val')}]
+        prior_stages = checkpoint_stages(init)
     n_params = sum(p.numel() for p in model.parameters())
     net = torch.nn.parallel.DistributedDataParallel(model) if procs > 1 else model
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
@@ -182,13 +188,13 @@ def train_worker(rank, args):
         f'{procs} process(es) x {args.threads} thread(s)' + (f', warm start from {args.init} ({len(prior_stages)} earlier stage(s))' if args.init else ''), flush=True)
 
     def save(tag_metrics, path):
+        # This stage's fields also stand at the top level (what export.py and older checkpoints read).
         stage = {'wall_s': time.time() - t0, 'epochs': epoch, 'steps': step, 'args': vars(args), 'val': tag_metrics,
                  'hardware': f'{platform.processor() or platform.machine()}, {procs} process(es) x {args.threads} torch threads, {args.device}'}
-        torch.save({'stages': prior_stages + [stage], 'state_dict': model.state_dict(), 'config': cfg, 'meta': {k: v for k, v in ds.meta.items() if k != 'chains'},
-                    'train_ids': train_ids, 'val_ids': val_ids, 'epochs': epoch, 'steps': step,
-                    'wall_s': time.time() - t0, 'val': tag_metrics, 'args': vars(args),
+        torch.save({**stage, 'stages': prior_stages + [stage], 'state_dict': model.state_dict(), 'config': cfg,
+                    'meta': {k: v for k, v in ds.meta.items() if k != 'chains'},
+                    'train_ids': train_ids, 'val_ids': val_ids,
                     'train_chains': len(train_ids), 'train_beads': train_beads, 'n_params': n_params,
-                    'hardware': f'{platform.processor() or platform.machine()}, {procs} process(es) x {args.threads} torch threads, {args.device}',
                     'dataset': os.path.basename(args.data)}, path)
 
     done = False
