@@ -93,6 +93,11 @@ def main():
     inputs = (b['pos'], b['bead_type'], b['nbr'], b['nbr_mask'], b['res_offset'])
     with torch.no_grad():
         vec, tors = model(*inputs)
+        # The ONNX graph is the memory-lean form of the interactions; it must give what training computed.
+        lean_vec, lean_tors = model.set_lean()(*inputs)
+    gap = max((lean_vec - vec).abs().max().item(), (lean_tors - tors).abs().max().item())
+    if gap > 1e-5:
+        raise SystemExit(f'memory-lean forward differs from the training forward by {gap:.2e} on the reference chain')
 
     os.makedirs(args.models_dir, exist_ok=True)
     onnx_path = os.path.join(args.models_dir, f'{args.model_id}.onnx')

@@ -24,13 +24,22 @@ export interface ChunkPlanOptions {
   coreBeads: number;
   /** Spatial halo in Å (≥ receptive field). */
   halo: number;
+  /**
+   * Maximum beads in a whole chunk (core + halo): a core whose chunk is larger is bisected again. The model's
+   * memory grows with the beads it sees at once, and the halo share depends on the density, so this is the
+   * bound that holds memory. Cores are not split below `maxBeads / 8` beads, where the halo dominates.
+   */
+  maxBeads?: number;
 }
 
-/** Recursive bisection of beads (by coordinates) into cores of ≤ coreBeads. */
-export function planCores(coords: Float64Array | Float32Array, coreBeads: number): Int32Array[] {
+/** Recursive bisection of beads (by coordinates; all of them, or the `subset`) into cores of ≤ coreBeads. */
+export function planCores(coords: Float64Array | Float32Array, coreBeads: number, subset?: Int32Array): Int32Array[] {
   const n = coords.length / 3;
-  const all = new Int32Array(n);
-  for (let i = 0; i < n; i++) all[i] = i;
+  let all = subset;
+  if (!all) {
+    all = new Int32Array(n);
+    for (let i = 0; i < n; i++) all[i] = i;
+  }
   const out: Int32Array[] = [];
   const stack: Int32Array[] = [all];
   while (stack.length) {
@@ -70,11 +79,10 @@ export function planChunks(
   const n = coords.length / 3;
   if (n === 0) return [];
   const cores = planCores(coords, Math.max(1, opts.coreBeads));
-  if (cores.length === 1) return [{ core: cores[0], beads: cores[0] }];
+  if (cores.length === 1 && (!opts.maxBeads || n <= opts.maxBeads)) return [{ core: cores[0], beads: cores[0] }];
   const halo = opts.halo;
-  const chunks: Chunk[] = [];
   const mark = new Uint8Array(n);
-  for (const core of cores) {
+  const chunkOf = (core: Int32Array): Chunk => {
     const lo = [Infinity, Infinity, Infinity];
     const hi = [-Infinity, -Infinity, -Infinity];
     for (const i of core)
@@ -117,7 +125,20 @@ export function planChunks(
     for (let i = 0; i < n; i++) count += mark[i];
     const beads = new Int32Array(count);
     for (let i = 0, k = 0; i < n; i++) if (mark[i]) beads[k++] = i;
-    chunks.push({ core, beads });
+    return { core, beads };
+  };
+  const chunks: Chunk[] = [];
+  const minCore = Math.max(1, Math.floor((opts.maxBeads ?? 0) / 8));
+  // Depth-first, so the chunks come out in the cores' spatial order.
+  const stack = cores.reverse();
+  while (stack.length) {
+    const core = stack.pop()!;
+    const chunk = chunkOf(core);
+    if (opts.maxBeads && chunk.beads.length > opts.maxBeads && core.length > minCore) {
+      stack.push(...planCores(coords, Math.ceil(core.length / 2), core).reverse());
+      continue;
+    }
+    chunks.push(chunk);
   }
   return chunks;
 }

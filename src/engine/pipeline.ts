@@ -355,7 +355,7 @@ export async function releaseCachedSessions(): Promise<void> {
 const openBackmapper = (choice: ModelChoice, opts: BackmapOptions) =>
   (opts.cacheSession ? cachedBackmapper : loadBackmapper)(choice, opts.device ?? 'auto', { strict: opts.strictDevice, log: opts.log });
 
-/** Vectors (and torsions) for the whole system, chunked when it exceeds `chunkSize` beads. */
+/** Vectors (and torsions) for the whole system, in chunks of at most `chunkSize` beads (halo included) when it is larger. */
 export async function inferVectors(
   bm: Backmapper,
   system: CgSystem,
@@ -419,6 +419,8 @@ export async function inferVectors(
   const isModel = !!bm.runner;
   const chunks = planChunks(system.coords, {
     coreBeads: chunkSize,
+    // The model's memory follows the beads it sees at once, halo included.
+    maxBeads: chunkSize,
     halo: isModel ? receptiveField(bm.choice.card ?? { id: '' }) : TEMPLATE_SPATIAL_REACH,
     residueOf,
     chainOf,

@@ -63,6 +63,35 @@ test('planChunks: every bead owned by exactly one core; halos hold every bead wi
   assert.deepEqual(planCores(cg.coords, 50).map((c) => Array.from(c)), planCores(cg.coords, 50).map((c) => Array.from(c)));
 });
 
+test('planChunks with maxBeads: cores are bisected until core + halo fits, ownership unchanged', () => {
+  const cg = multiChainCg('martini3');
+  const n = cg.atoms.count;
+  const halo = 9;
+  const loose = planChunks(cg.coords, { coreBeads: 120, halo });
+  const maxBeads = 120;
+  assert.ok(loose.some((ch) => ch.beads.length > maxBeads), 'the unbounded plan must exceed the bound for this test to mean anything');
+  const bounded = planChunks(cg.coords, { coreBeads: 120, halo, maxBeads });
+  assert.ok(bounded.length > loose.length);
+  const owner = new Int32Array(n).fill(-1);
+  bounded.forEach((ch, k) => {
+    // either within the bound, or a core already at the smallest size the planner splits to
+    assert.ok(ch.beads.length <= maxBeads || ch.core.length <= maxBeads / 8, `chunk ${k}: ${ch.beads.length} beads, core ${ch.core.length}`);
+    for (const i of ch.core) {
+      assert.equal(owner[i], -1, `bead ${i} owned twice`);
+      owner[i] = k;
+    }
+    const inChunk = new Set(ch.beads);
+    for (const i of ch.core)
+      for (let j = 0; j < n; j++) {
+        const d = Math.hypot(cg.coords[3 * i] - cg.coords[3 * j], cg.coords[3 * i + 1] - cg.coords[3 * j + 1], cg.coords[3 * i + 2] - cg.coords[3 * j + 2]);
+        if (d <= halo) assert.ok(inChunk.has(j), `bead ${j} missing from chunk ${k}`);
+      }
+  });
+  assert.ok(owner.every((o) => o >= 0));
+  // a system that fits runs in one pass
+  assert.equal(planChunks(cg.coords, { coreBeads: n, halo, maxBeads: n }).length, 1);
+});
+
 test('template backmapper: chunked output is identical to unchunked', async () => {
   for (const mapping of ['martini3', 'ca']) {
     const cg = multiChainCg(mapping);
