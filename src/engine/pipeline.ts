@@ -504,8 +504,12 @@ async function backmapSystem(
   chunkSize: number,
   timings: Record<string, number>,
   hooks: Hooks,
+  afterInference?: () => Promise<void>,
 ): Promise<{ structure: Structure; torsions: Float32Array | null; chunks: number; refine: RefineReport }> {
   const inf = await inferVectors(bm, system, chunkSize, hooks, timings);
+  // A one-off backmap closes its session here: onnxruntime's arena is then freed before the all-atom structure is
+  // built, so the peak is the larger of the two phases, not their sum.
+  await afterInference?.();
   checkAbort(hooks.signal);
   let t = now();
   hooks.progress?.('rebuild', 0);
@@ -591,7 +595,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
   try {
     checkAbort(hooks.signal);
     const refine = refineSettings(opts.refine, false);
-    const res = await backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK, timings, hooks);
+    const res = await backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK, timings, hooks, () => bm.release());
     const report = emptyReport(input, choice, bm, unknown, refine);
     report.timings = timings;
     report.counts = { beads: system.beads.length, residues: system.residues.length, atoms: res.structure.atoms.count, inputParticles: input.atoms.count, chunks: res.chunks };
