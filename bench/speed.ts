@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/speed.ts [--sizes 1000,10000,100000,1000000] [--frames 1000] [--skip-structures]
  *                                    [--skip-trajectory] [--models template,martini3-protein] [--json out.json]
- *                                    [--chunk-size N]   (core beads per inference chunk; default: the engine's)
+ *                                    [--chunk-size N]   (most beads per inference chunk, halo included; default: the engine's)
  *
  * Inputs are synthetic but realistic: ideal-geometry helices (buildPeptide) mapped to CG (mapToCg), tiled in
  * space as separate chains; trajectory frames are perturbed copies written with the io writer.

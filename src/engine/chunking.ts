@@ -8,6 +8,9 @@
  * halo ≥ the model's receptive field (layers × cutoff), each core bead sees exactly the neighbourhood it has
  * in the whole system, so chunked and unchunked outputs agree (to float32 summation order).
  *
+ * With `maxBeads`, a core whose chunk (core + halo) is larger is bisected again, so the beads the model sees at once
+ * stay bounded whatever the density.
+ *
  * Memory: the model runs on core + halo beads only; the outputs (N × R × 3 float32) are the only O(N) buffers.
  */
 import type { CgSystem } from '../core/cg';
