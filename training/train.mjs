@@ -19,11 +19,12 @@ const PRESETS = {
     // The full cluster-disjoint pool (1,840 chains): the core list left the side chains data-limited.
     list: 'train_pool_complete.tsv',
     args: ['--features', '64', '--layers', '3', '--cutoff', '8', '--k-max', '28', '--batch-beads', '800', '--noise', '0.08', '--outward', '0.15', '--procs', '2', '--threads', '1', '--eval-every-min', '20', '--budget-min', '90'],
-    // The shipped model is this run continued twice (--init), each with a fresh schedule at a lower peak rate:
-    // 90 + 108 + 128 min.
+    // The shipped model is this run continued three times (--init), each with a fresh schedule at a lower peak rate:
+    // 90 + 108 + 128 + 112 min.
     continue: [
       ['--lr', '1e-3', '--seed', '1235', '--budget-min', '108'],
       ['--lr', '7e-4', '--seed', '1236', '--budget-min', '128'],
+      ['--lr', '3e-4', '--seed', '1237', '--budget-min', '112'],
     ],
   },
   'ca-protein': {
