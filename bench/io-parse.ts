@@ -6,7 +6,11 @@ import { StructureBuilder } from '../src/core/structure/builder';
 import { parsePdb, formatPdb } from '../src/core/structure/pdb';
 import { parseGro, formatGro } from '../src/core/structure/gro';
 import { parseMmcif, formatMmcif } from '../src/core/structure/mmcif';
+import { writeStructureFile } from '../src/core/structure/write';
 import { compressCoords, decompressCoords } from '../src/core/trajectory/xtc-codec';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const natoms = Number(process.argv[2] ?? 1_000_000);
 const names = ['N', 'CA', 'C', 'O', 'CB', 'CG', 'CD', 'NE', 'CZ', 'NH1'];
@@ -35,6 +39,10 @@ time('formatGro', () => (gro = formatGro(s)));
 time('parseGro', () => parseGro(gro, 'bench.gro'));
 time('formatMmcif', () => (cif = formatMmcif(s)));
 time('parseMmcif', () => parseMmcif(cif, 'bench.cif'));
+// Files are written streamed through a fixed 4 MB buffer (no string): the same records, to disk.
+const dir = mkdtempSync(join(tmpdir(), 'bm-io-bench-'));
+for (const ext of ['pdb', 'gro', 'cif']) time(`write .${ext}`, () => writeStructureFile(join(dir, `out.${ext}`), s, { force: true }));
+rmSync(dir, { recursive: true, force: true });
 console.log(`natoms ${natoms}; sizes: pdb ${(pdb.length / 1e6).toFixed(1)} MB, gro ${(gro.length / 1e6).toFixed(1)} MB, cif ${(cif.length / 1e6).toFixed(1)} MB`);
 
 // XTC codec on a water-like system of the same size (nm, precision 1000).

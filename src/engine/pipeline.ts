@@ -3,7 +3,7 @@
  * the model-free template, spatially chunked) → reconstruct → refine → report. Used in-process by the CLI and
  * tests and inside the inference worker (src/engine/worker.ts) by the extension.
  */
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/errors';
 import type { MappingSet } from '../core/mapping/types';
@@ -18,8 +18,9 @@ import { ModelRunner } from '../core/model/runner';
 import { listModels, modelsRoot, resolveModel } from '../core/model/registry';
 import { bondAngleStats, clashReport, compareStructures, ramachandranOutliers, type BondAngleStats, type ClashReport, type RamaResult } from '../core/metrics';
 import { readStructureFile } from '../core/structure/read';
-import { formatPdb } from '../core/structure/pdb';
-import { writeStructureFile } from '../core/structure/write';
+import { writePdb } from '../core/structure/pdb';
+import { AtomicFileStream, writeStructureFile } from '../core/structure/write';
+import { ByteWriter } from '../core/io/bytes';
 import type { BackmapSettings, Device, RefineSettings } from '../shared/worker-protocol';
 import { planChunks, subSystem } from './chunking';
 import { refineStructure, type RefineReport } from './refine';
@@ -731,7 +732,8 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   let frames = 0;
   let firstReport: BackmapReport | null = null;
   let topologyOut: string | undefined;
-  let pdbFd = -1;
+  // Multi-model PDB output: streamed through a fixed buffer into a file renamed into place at the end.
+  let pdbOut: { file: AtomicFileStream; w: ByteWriter } | null = null;
   let writer: { write(frame: Frame): void; close(): void; abort?(): void } | null = null;
   let failed = true;
   const stride0 = Math.max(1, opts.stride ?? 1);
@@ -771,12 +773,14 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
       }
       t = now();
       if (format === 'pdb') {
-        if (pdbFd < 0) pdbFd = openSync(opts.out, 'w');
-        // One model per call (no MODEL records, no header without title/box): wrap it ourselves.
-        let text = formatPdb(res.structure, { models: [res.structure.coords], title: '' });
-        if (text.startsWith('CRYST1')) text = text.slice(text.indexOf('\n') + 1);
-        if (text.endsWith('END\n')) text = text.slice(0, -4);
-        writeSync(pdbFd, `MODEL     ${String(frames + 1).padStart(4, ' ')}\n${text}ENDMDL\n`);
+        if (!pdbOut) {
+          const file = new AtomicFileStream(opts.out);
+          pdbOut = { file, w: new ByteWriter(1 << 22, file.sink) };
+        }
+        const w = pdbOut.w;
+        w.str(`MODEL     ${String(frames + 1).padStart(4, ' ')}\n`);
+        writePdb(w, res.structure, { models: [res.structure.coords], frameOnly: true });
+        w.str('ENDMDL\n');
       } else {
         if (!writer) {
           writer = io!.createTrajectoryWriter(opts.out, res.structure.atoms.count, format, { force: opts.force, protect });
@@ -792,13 +796,15 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
       hooks.progress?.('frames', fraction, `frame ${frames}${Number.isFinite(total) ? ` of ${total}` : ''}`);
       await yieldToLoop();
     }
+    if (pdbOut) {
+      pdbOut.w.str('END\n');
+      pdbOut.w.flush();
+      pdbOut.file.commit();
+    }
     failed = false;
   } finally {
-    if (pdbFd >= 0) {
-      writeSync(pdbFd, 'END\n');
-      closeSync(pdbFd);
-    }
-    // A failed or cancelled run leaves no half-written binary trajectory behind.
+    // A failed or cancelled run leaves no half-written PDB or binary trajectory behind.
+    if (pdbOut && failed) pdbOut.file.abort();
     if (writer) {
       if (failed && writer.abort) writer.abort();
       else writer.close();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildPeptide } from '../../src/core/build/peptide';
@@ -88,6 +88,37 @@ test('a trajectory whose particle count differs from the topology is an InputErr
       return true;
     });
     assert.equal(existsSync(out), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a PDB trajectory output that fails at a later frame is removed, and an existing file it would replace is kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bm-trj-'));
+  try {
+    const top = join(dir, 'cg.pdb');
+    writeFileSync(top, formatPdb(cg));
+    const dcd = join(dir, 'nan.dcd');
+    const w = createTrajectoryWriter(dcd, cg.atoms.count, 'dcd');
+    for (let f = 0; f < 3; f++) {
+      const c = Float32Array.from(cg.coords);
+      if (f === 2) c[7] = NaN; // frames 1 and 2 are written before frame 3 fails
+      w.write({ index: f, time: f, step: f, coords: c, box: null });
+    }
+    w.close();
+    for (const existing of [false, true]) {
+      const out = join(dir, 'out.pdb');
+      if (existing) writeFileSync(out, 'KEEP ME\n');
+      await assert.rejects(backmapTrajectory({ topology: top, trajectory: dcd, out, model: 'template', refine: false, force: existing }), (e: unknown) => {
+        assert.ok(e instanceof InputError);
+        assert.equal(e.file, dcd);
+        assert.match(e.message, /frame 3: particle 3 has non-finite coordinates/);
+        return true;
+      });
+      if (existing) assert.equal(readFileSync(out, 'utf8'), 'KEEP ME\n');
+      else assert.equal(existsSync(out), false);
+      assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left behind');
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants as bufferConstants } from 'node:buffer';
 import { parseStructure, readStructureFile, structureFormatOf, detectUnitProblem, readWarnings } from '../../src/core/structure/read';
-import { writeStructureFile, nonClobberingPath, formatStructure } from '../../src/core/structure/write';
+import { writeStructureFile, nonClobberingPath, formatStructure, writeStructure } from '../../src/core/structure/write';
+import { ByteWriter } from '../../src/core/io/bytes';
+import { buildPeptide } from '../../src/core/build/peptide';
 import { parsePdb } from '../../src/core/structure/pdb';
 import { parseGro } from '../../src/core/structure/gro';
 import { guessElement } from '../../src/core/structure/elements';
@@ -78,6 +81,57 @@ test('writeStructureFile: every format round-trips; refuses existing files unles
   assert.equal(readFileSync(input, 'utf8'), pdbText);
   assertInputError(() => writeStructureFile(join(dir, 'o.xyz'), s), join(dir, 'o.xyz'), undefined, /unknown output/);
   assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')), 'no temporary files left behind');
+});
+
+test('streamed writers: byte-identical to the string formatters through a tiny buffer, and on disk (plain and .gz)', () => {
+  const base = buildPeptide('MKTAYIAKQRQISFVKSHFSRQLEERLG', { chainId: 'A' });
+  // Non-ASCII title (UTF-8 path, an astral character too), two models (MODEL/ENDMDL and GRO frames), a box (CRYST1/_cell).
+  const s = { ...base, title: 'Ångström test – two models 🧬', box: { a: 40, b: 41, c: 42, alpha: 90, beta: 90, gamma: 90 } };
+  const shifted = base.coords.map((v) => v + 1.5);
+  const models = [base.coords, Float64Array.from(shifted)];
+  for (const [fmt, ext] of [['pdb', 'pdb'], ['gro', 'gro'], ['cif', 'cif']] as const) {
+    const text = formatStructure(s, fmt, { models });
+    assert.ok(text.includes('Ångström test – two models 🧬'), `${fmt}: the title survives as UTF-8`);
+    const chunks: Buffer[] = [];
+    // 64 bytes: shorter than one record, so the sink is hit mid-record all the time.
+    const w = new ByteWriter(64, (c) => chunks.push(Buffer.from(c)));
+    writeStructure(w, s, fmt, { models });
+    w.flush();
+    assert.ok(chunks.length > 20, `${fmt}: ${chunks.length} chunks`);
+    // The buffer grows only to the largest single reservation (a record, a slice of a long string), not with the output.
+    assert.ok(chunks.every((c) => c.length <= 1024), `${fmt}: chunks stay bounded (largest ${Math.max(...chunks.map((c) => c.length))})`);
+    assert.equal(Buffer.concat(chunks).toString('utf8'), text, fmt);
+    const p = join(dir, `stream.${ext}`);
+    writeStructureFile(p, s, { models });
+    assert.equal(readFileSync(p, 'utf8'), text, `${fmt} on disk`);
+    writeStructureFile(`${p}.gz`, s, { models });
+    assert.equal(gunzipSync(readFileSync(`${p}.gz`)).toString('utf8'), text, `${fmt}.gz on disk`);
+  }
+  assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')), 'no temporary files left behind');
+});
+
+test('a write that fails midway leaves no partial file and keeps the file it would have replaced', () => {
+  const s = parsePdb(pdbText, 'in.pdb');
+  const bad = { ...s, coords: Float64Array.from(s.coords) };
+  bad.coords[bad.coords.length - 1] = 12345.6; // the last atom does not fit the PDB columns
+  const fresh = join(dir, 'fails.pdb');
+  assertInputError(() => writeStructureFile(fresh, bad, { models: [bad.coords] }), 'in.pdb', undefined, /atom 15 .*do not fit PDB columns.*mmCIF/);
+  assert.equal(existsSync(fresh), false);
+  const kept = join(dir, 'kept.pdb');
+  writeFileSync(kept, pdbText);
+  assertInputError(() => writeStructureFile(kept, bad, { force: true, models: [bad.coords] }), 'in.pdb', undefined, /do not fit/);
+  assert.equal(readFileSync(kept, 'utf8'), pdbText, 'the existing file is untouched');
+  assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')), 'no temporary files left behind');
+});
+
+test('past the JavaScript string limit: formatting to text and reading are clear errors (files are written streamed)', () => {
+  const w = new ByteWriter(16);
+  w.len = bufferConstants.MAX_STRING_LENGTH + 1; // only the length is checked before decoding
+  assert.throws(() => w.toString(), /longer than a JavaScript string can hold .*write it to a file instead/);
+  assert.throws(() => new ByteWriter(16, () => {}).toString(), /went to the sink/);
+  // Reading: a file past the limit is an InputError naming it (zero-filled, so the allocation stays untouched).
+  const huge = new Uint8Array(bufferConstants.MAX_STRING_LENGTH + 1);
+  assertInputError(() => parseStructure(huge, 'huge.pdb'), 'huge.pdb', undefined, /\d+ bytes of text are more than the structure readers hold .*about 512 MB/);
 });
 
 test('nonClobberingPath: x.pdb -> x-1.pdb, x-2.pdb, …', () => {

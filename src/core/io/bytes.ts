@@ -1,29 +1,58 @@
 /**
- * Output buffer for the text writers: fixed-column records are written byte by byte into a growable
- * Uint8Array (no per-atom string concatenation, so formatting 1M atoms does not churn the GC), then
- * decoded once. Text is ASCII; other characters are written as UTF-8.
+ * Output buffer for the text writers: fixed-column records are written byte by byte into a Uint8Array
+ * (no per-atom string concatenation, so formatting 1M atoms does not churn the GC). Text is ASCII; other
+ * characters are written as UTF-8. Two uses:
+ * - no sink: the buffer grows and is decoded once (`toString`) or handed over whole (`bytes`);
+ * - with a sink: a full buffer is handed to the sink and reused, so a file of any size is written in
+ *   bounded memory (V8 strings stop at ~512 MB, ~6.5M PDB atoms).
  */
+import { constants as bufferConstants } from 'node:buffer';
+
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+const utf8 = new TextEncoder();
+const MB = (n: number) => `${(n / 1048576).toFixed(0)} MB`;
+
+/** Receives each filled chunk; the view is reused afterwards, so the sink must consume it before returning. */
+export type ByteSink = (chunk: Uint8Array) => void;
 
 export class ByteWriter {
   buf: Uint8Array;
   len = 0;
   /** Only ASCII written so far: decoded as latin1 (a plain copy) instead of UTF-8. */
   private ascii = true;
-  constructor(capacity = 1 << 16) {
-    this.buf = new Uint8Array(capacity);
+  constructor(
+    capacity = 1 << 16,
+    private readonly sink?: ByteSink,
+  ) {
+    this.buf = new Uint8Array(Math.min(capacity, 1 << 30));
   }
   ensure(extra: number): void {
     if (this.len + extra <= this.buf.length) return;
+    if (this.sink) {
+      this.flush();
+      if (extra <= this.buf.length) return;
+    }
+    const max = bufferConstants.MAX_LENGTH;
+    if (this.len + extra > max) throw new RangeError(`output larger than ${MB(max)} cannot be held in memory: write it uncompressed to a file`);
     let cap = this.buf.length * 2;
     while (cap < this.len + extra) cap *= 2;
-    const b = new Uint8Array(cap);
+    const b = new Uint8Array(Math.min(cap, max));
     b.set(this.buf.subarray(0, this.len));
     this.buf = b;
   }
   /** Writes a string (callers ensure room for ASCII; non-ASCII falls back to an encoder). */
   str(s: string): void {
     const n = s.length;
+    if (n > 256) {
+      // In slices (never splitting a surrogate pair), so a long string does not grow a sink-backed buffer.
+      for (let i = 0; i < n; ) {
+        let end = Math.min(n, i + 256);
+        if (end < n && (s.charCodeAt(end - 1) & 0xfc00) === 0xd800) end--;
+        this.str(s.slice(i, end));
+        i = end;
+      }
+      return;
+    }
     this.ensure(n * 3);
     const b = this.buf;
     let p = this.len;
@@ -32,7 +61,10 @@ export class ByteWriter {
       if (c < 128) b[p++] = c;
       else {
         this.ascii = false;
-        const enc = new TextEncoder().encode(s.slice(i, i + 1));
+        // Whole code points: a surrogate pair is one 4-byte character, not two replacement characters.
+        const cp = s.codePointAt(i)!;
+        if (cp > 0xffff) i++;
+        const enc = utf8.encode(String.fromCodePoint(cp));
         for (const x of enc) b[p++] = x;
       }
     }
@@ -121,7 +153,22 @@ export class ByteWriter {
     this.len += width;
   }
 
+  /** Hands what is buffered to the sink (no-op without one). */
+  flush(): void {
+    if (!this.sink || this.len === 0) return;
+    this.sink(this.buf.subarray(0, this.len));
+    this.len = 0;
+  }
+  /** The bytes written so far (a view, not a copy). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
   toString(): string {
+    if (this.sink) throw new Error('ByteWriter.toString: the text went to the sink');
+    // latin1 gives one character per byte; UTF-8 at most one per byte, so this bound is safe for both.
+    if (this.ascii && this.len > bufferConstants.MAX_STRING_LENGTH) {
+      throw new RangeError(`formatted text of ${MB(this.len)} is longer than a JavaScript string can hold (${MB(bufferConstants.MAX_STRING_LENGTH)}): write it to a file instead`);
+    }
     return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.len).toString(this.ascii ? 'latin1' : 'utf8');
   }
 }

@@ -4,7 +4,7 @@ export { parsePdb, formatPdb, type FormatPdbOptions } from './pdb';
 export { parseGro, formatGro } from './gro';
 export { parseMmcif, formatMmcif, cifValue } from './mmcif';
 export { parseStructure, readStructureFile, structureFormatOf, sniffStructureFormat, decodeStructureBytes, type StructureFormat } from './read';
-export { formatStructure, writeStructureFile, writeFileAtomic, nonClobberingPath, assertWritable, type WriteOptions } from './write';
+export { formatStructure, writeStructure, writeStructureFile, writeFileAtomic, writeFileStreamed, AtomicFileStream, nonClobberingPath, assertWritable, type WriteOptions } from './write';
 export { guessElement, normalizeElement } from './elements';
 export { detectUnitProblem } from '../io/units';
 export { readWarnings } from '../io/assembler';

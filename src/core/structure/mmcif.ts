@@ -342,7 +342,20 @@ export function cifValue(v: string): string {
   return `\n;${v}\n;\n`;
 }
 
-export function formatMmcif(s: Structure, opts: { models?: Float64Array[]; name?: string } = {}): string {
+export interface FormatMmcifOptions {
+  models?: Float64Array[];
+  /** data_ block name (default: the title). */
+  name?: string;
+}
+
+export function formatMmcif(s: Structure, opts: FormatMmcifOptions = {}): string {
+  const w = new ByteWriter(Math.max(1 << 16, 90 * s.atoms.count * (opts.models ?? s.models).length + 4096));
+  writeMmcif(w, s, opts);
+  return w.toString();
+}
+
+/** mmCIF data block into `w` (a writer with a sink streams it to a file). */
+export function writeMmcif(w: ByteWriter, s: Structure, opts: FormatMmcifOptions = {}): void {
   const a = s.atoms;
   const n = a.count;
   const models = opts.models ?? s.models;
@@ -382,7 +395,6 @@ export function formatMmcif(s: Structure, opts: { models?: Float64Array[]; name?
       entity[i] = String(chainEntity.get(ch));
     }
   }
-  const w = new ByteWriter(Math.max(1 << 16, 90 * n * models.length + 4096));
   w.str(out.join(''));
   const cache = new Map<string, string>();
   const q = (v: string) => {
@@ -443,5 +455,4 @@ export function formatMmcif(s: Structure, opts: { models?: Float64Array[]; name?
     }
   }
   w.str('#\n');
-  return w.toString();
 }

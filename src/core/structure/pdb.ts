@@ -193,16 +193,24 @@ export interface FormatPdbOptions {
   models?: Float64Array[];
   /** Title written as a TITLE record (default: s.title). */
   title?: string;
+  /** Only the ATOM/HETATM/TER records (no TITLE, CRYST1 or END): a frame the caller wraps in MODEL/ENDMDL. */
+  frameOnly?: boolean;
 }
 
 export function formatPdb(s: Structure, opts: FormatPdbOptions = {}): string {
+  const w = new ByteWriter(Math.max(1 << 16, 82 * s.atoms.count * (opts.models ?? s.models).length + 4096));
+  writePdb(w, s, opts);
+  return w.toString();
+}
+
+/** PDB records into `w` (a writer with a sink streams them to a file). */
+export function writePdb(w: ByteWriter, s: Structure, opts: FormatPdbOptions = {}): void {
   const a = s.atoms;
   const n = a.count;
   const models = opts.models ?? s.models;
-  const w = new ByteWriter(Math.max(1 << 16, 82 * n * models.length + 4096));
-  const title = opts.title ?? s.title;
+  const title = opts.frameOnly ? '' : (opts.title ?? s.title);
   if (title) w.str(`TITLE     ${title.replace(/[\r\n]+/g, ' ').slice(0, 70)}\n`);
-  if (s.box) {
+  if (s.box && !opts.frameOnly) {
     const b = s.box;
     w.str(`CRYST1${fmtFixed(b.a, 3, 9)}${fmtFixed(b.b, 3, 9)}${fmtFixed(b.c, 3, 9)}${fmtFixed(b.alpha, 2, 7)}${fmtFixed(b.beta, 2, 7)}${fmtFixed(b.gamma, 2, 7)} P 1           1\n`);
   }
@@ -278,8 +286,7 @@ export function formatPdb(s: Structure, opts: FormatPdbOptions = {}): string {
     }
     if (multi) w.str('ENDMDL\n');
   }
-  w.str('END\n');
-  return w.toString();
+  if (!opts.frameOnly) w.str('END\n');
 }
 
 function writeChar(w: ByteWriter, c: string): void {

@@ -14,6 +14,7 @@
  * Mol* still reads our output in the comparison webview.
  */
 import { readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors';
 import type { Structure } from './types';
@@ -53,6 +54,10 @@ export function decodeStructureBytes(data: Uint8Array, source: string): string {
     } catch (e) {
       throw new InputError(`corrupt gzip data: ${(e as Error).message}`, source);
     }
+  }
+  // The parsers read one string, and V8 strings stop at ~512 MB: say so instead of failing inside the decoder.
+  if (bytes.length > bufferConstants.MAX_STRING_LENGTH) {
+    throw new InputError(`${bytes.length} bytes of text are more than the structure readers hold (${bufferConstants.MAX_STRING_LENGTH} bytes, about 512 MB or 6.5 million PDB atoms): split the system into smaller files`, source);
   }
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
 }

@@ -1,12 +1,13 @@
 /** Structure writers and the no-clobber rules: never overwrite an input, never overwrite silently. */
-import { existsSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, realpathSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InputError } from '../errors';
 import type { Structure } from './types';
-import { formatPdb } from './pdb';
-import { formatGro } from './gro';
-import { formatMmcif } from './mmcif';
+import { ByteWriter, type ByteSink } from '../io/bytes';
+import { formatPdb, writePdb } from './pdb';
+import { formatGro, writeGro } from './gro';
+import { formatMmcif, writeMmcif } from './mmcif';
 import { structureFormatOf, type StructureFormat } from './read';
 
 export { formatPdb, formatGro, formatMmcif };
@@ -19,6 +20,20 @@ export function formatStructure(s: Structure, format: StructureFormat, opts: { m
       return formatGro(s, opts);
     case 'cif':
       return formatMmcif(s, opts);
+    default:
+      throw new Error(`unknown structure format ${format as string}`);
+  }
+}
+
+/** The same records as `formatStructure`, into a byte writer (no string, so no size limit with a sink). */
+export function writeStructure(w: ByteWriter, s: Structure, format: StructureFormat, opts: { models?: Float64Array[] } = {}): void {
+  switch (format) {
+    case 'pdb':
+      return writePdb(w, s, opts);
+    case 'gro':
+      return writeGro(w, s, opts);
+    case 'cif':
+      return writeMmcif(w, s, opts);
     default:
       throw new Error(`unknown structure format ${format as string}`);
   }
@@ -59,13 +74,94 @@ export function writeStructureFile(path: string, s: Structure, opts: WriteOption
   const fmt = structureFormatOf(path);
   if (!fmt) throw new InputError('unknown output structure type: use .pdb, .gro, .cif or .mmcif (optionally .gz)', path);
   assertWritable(path, opts);
-  const text = formatStructure(s, fmt, { models: opts.models });
-  writeFileAtomic(path, path.toLowerCase().endsWith('.gz') ? gzipSync(Buffer.from(text)) : text);
+  if (path.toLowerCase().endsWith('.gz')) {
+    // gzipSync takes the whole text: it is formatted into memory as bytes (never a string, which stops at ~512 MB).
+    const w = new ByteWriter(1 << 20);
+    try {
+      writeStructure(w, s, fmt, { models: opts.models });
+    } catch (e) {
+      // Past the largest buffer (4 GB): name the file; the uncompressed path streams and has no such limit.
+      if (e instanceof RangeError) throw new InputError(e.message, path);
+      throw e;
+    }
+    writeFileAtomic(path, gzipSync(w.bytes()));
+    return;
+  }
+  // Streamed through a fixed buffer: memory does not grow with the output, whatever its size.
+  writeFileStreamed(path, (sink) => {
+    const w = new ByteWriter(1 << 22, sink);
+    writeStructure(w, s, fmt, { models: opts.models });
+    w.flush();
+  });
+}
+
+const tempPathFor = (path: string) => `${path}.tmp-${process.pid}-${Date.now()}`;
+const cannotWrite = (path: string, e: unknown) => new InputError(`cannot write: ${(e as Error).message}`, path);
+
+/**
+ * A file written in chunks beside `path` and renamed over it by `commit()`, so a failure or a cancel (`abort()`)
+ * never leaves a half-written output. File-system errors become an InputError naming `path`. No overwrite checks:
+ * call `assertWritable` first.
+ */
+export class AtomicFileStream {
+  private fd: number;
+  private readonly tmp: string;
+  constructor(readonly path: string) {
+    this.tmp = tempPathFor(path);
+    try {
+      this.fd = openSync(this.tmp, 'wx');
+    } catch (e) {
+      throw cannotWrite(path, e);
+    }
+  }
+  /** Writes a chunk in full (a ByteSink: pass it to `new ByteWriter(capacity, file.sink)`). */
+  readonly sink: ByteSink = (chunk) => {
+    try {
+      for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    } catch (e) {
+      throw cannotWrite(this.path, e);
+    }
+  };
+  commit(): void {
+    try {
+      closeSync(this.fd);
+      this.fd = -1;
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      throw cannotWrite(this.path, e);
+    }
+  }
+  /** Removes the partial file (best effort: it runs while another error is being reported). */
+  abort(): void {
+    try {
+      if (this.fd >= 0) closeSync(this.fd);
+    } catch {
+      /* the first error is the one reported */
+    }
+    this.fd = -1;
+    try {
+      unlinkSync(this.tmp);
+    } catch {
+      /* nothing to clean */
+    }
+  }
+}
+
+/** Streams what `produce` hands its sink into `path` atomically; errors thrown by `produce` (a coordinate that does not fit the format, …) pass through unchanged. */
+export function writeFileStreamed(path: string, produce: (sink: ByteSink) => void): void {
+  const file = new AtomicFileStream(path);
+  try {
+    produce(file.sink);
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw e;
+  }
 }
 
 /** Writes beside the target and renames, so a failure never leaves a half-written output. No overwrite checks: call `assertWritable` first. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = tempPathFor(path);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);
