@@ -19,7 +19,8 @@ import { listModels, modelsRoot, resolveModel } from '../core/model/registry';
 import { bondAngleStats, clashReport, compareStructures, ramachandranOutliers, type BondAngleStats, type ClashReport, type RamaResult } from '../core/metrics';
 import { readStructureFile } from '../core/structure/read';
 import { writePdb } from '../core/structure/pdb';
-import { AtomicFileStream, writeStructureFile } from '../core/structure/write';
+import { writeStructureFile } from '../core/structure/write';
+import { OutputFile } from '../core/io/output-file';
 import { ByteWriter } from '../core/io/bytes';
 import type { BackmapSettings, Device, RefineSettings } from '../shared/worker-protocol';
 import { planChunks, subSystem } from './chunking';
@@ -733,7 +734,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   let firstReport: BackmapReport | null = null;
   let topologyOut: string | undefined;
   // Multi-model PDB output: streamed through a fixed buffer into a file renamed into place at the end.
-  let pdbOut: { file: AtomicFileStream; w: ByteWriter } | null = null;
+  let pdbOut: { file: OutputFile; w: ByteWriter } | null = null;
   let writer: { write(frame: Frame): void; close(): void; abort?(): void } | null = null;
   let failed = true;
   const stride0 = Math.max(1, opts.stride ?? 1);
@@ -774,7 +775,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
       t = now();
       if (format === 'pdb') {
         if (!pdbOut) {
-          const file = new AtomicFileStream(opts.out);
+          const file = new OutputFile(opts.out);
           pdbOut = { file, w: new ByteWriter(1 << 22, file.sink) };
         }
         const w = pdbOut.w;
@@ -804,7 +805,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
     failed = false;
   } finally {
     // A failed or cancelled run leaves no half-written PDB or binary trajectory behind.
-    if (pdbOut && failed) pdbOut.file.abort();
+    if (pdbOut && failed) pdbOut.file.discard();
     if (writer) {
       if (failed && writer.abort) writer.abort();
       else writer.close();

@@ -1,10 +1,11 @@
 /** Structure writers and the no-clobber rules: never overwrite an input, never overwrite silently. */
-import { closeSync, existsSync, openSync, realpathSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { InputError } from '../errors';
 import type { Structure } from './types';
-import { ByteWriter, type ByteSink } from '../io/bytes';
+import { ByteWriter } from '../io/bytes';
+import { writeFileStreamed } from '../io/output-file';
 import { formatPdb, writePdb } from './pdb';
 import { formatGro, writeGro } from './gro';
 import { formatMmcif, writeMmcif } from './mmcif';
@@ -95,84 +96,9 @@ export function writeStructureFile(path: string, s: Structure, opts: WriteOption
   });
 }
 
-const tempPathFor = (path: string) => `${path}.tmp-${process.pid}-${Date.now()}`;
-const cannotWrite = (path: string, e: unknown) => new InputError(`cannot write: ${(e as Error).message}`, path);
-
-/**
- * A file written in chunks beside `path` and renamed over it by `commit()`, so a failure or a cancel (`abort()`)
- * never leaves a half-written output. File-system errors become an InputError naming `path`. No overwrite checks:
- * call `assertWritable` first.
- */
-export class AtomicFileStream {
-  private fd: number;
-  private readonly tmp: string;
-  constructor(readonly path: string) {
-    this.tmp = tempPathFor(path);
-    try {
-      this.fd = openSync(this.tmp, 'wx');
-    } catch (e) {
-      throw cannotWrite(path, e);
-    }
-  }
-  /** Writes a chunk in full (a ByteSink: pass it to `new ByteWriter(capacity, file.sink)`). */
-  readonly sink: ByteSink = (chunk) => {
-    try {
-      for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off, chunk.length - off);
-    } catch (e) {
-      throw cannotWrite(this.path, e);
-    }
-  };
-  commit(): void {
-    try {
-      closeSync(this.fd);
-      this.fd = -1;
-      renameSync(this.tmp, this.path);
-    } catch (e) {
-      throw cannotWrite(this.path, e);
-    }
-  }
-  /** Removes the partial file (best effort: it runs while another error is being reported). */
-  abort(): void {
-    try {
-      if (this.fd >= 0) closeSync(this.fd);
-    } catch {
-      /* the first error is the one reported */
-    }
-    this.fd = -1;
-    try {
-      unlinkSync(this.tmp);
-    } catch {
-      /* nothing to clean */
-    }
-  }
-}
-
-/** Streams what `produce` hands its sink into `path` atomically; errors thrown by `produce` (a coordinate that does not fit the format, …) pass through unchanged. */
-export function writeFileStreamed(path: string, produce: (sink: ByteSink) => void): void {
-  const file = new AtomicFileStream(path);
-  try {
-    produce(file.sink);
-    file.commit();
-  } catch (e) {
-    file.abort();
-    throw e;
-  }
-}
-
 /** Writes beside the target and renames, so a failure never leaves a half-written output. No overwrite checks: call `assertWritable` first. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = tempPathFor(path);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to clean */
-    }
-    throw new InputError(`cannot write: ${(e as Error).message}`, path);
-  }
+  writeFileStreamed(path, (sink) => sink(typeof data === 'string' ? Buffer.from(data) : data));
 }
 
 /** `x.pdb` when free, else `x-1.pdb`, `x-2.pdb`, …: the first that does not exist (`.gz` kept at the end). */

@@ -6,7 +6,7 @@ import { InputError } from '../errors';
 import type { Box, Frame } from '../structure/types';
 import { FileCursor } from './file';
 import type { TrajectoryReader } from './types';
-import type { OutputFile } from './output';
+import type { OutputFile } from '../io/output-file';
 
 /** One AKMA time unit in ps (CHARMM's internal time unit, used for DELTA). */
 export const AKMA_PS = 0.04888821;

@@ -6,7 +6,8 @@ import { InputError } from '../errors';
 import { XtcReader, XtcWriter, countXtcFrames } from './xtc';
 import { TrrReader, TrrWriter } from './trr';
 import { DcdReader, DcdWriter } from './dcd';
-import { OutputFile } from './output';
+import { OutputFile } from '../io/output-file';
+import { assertWritable } from '../structure/write';
 import type { Frame, TrajectoryFormat, TrajectoryReader, TrajectoryWriter } from './types';
 
 export type { Frame, TrajectoryFormat, TrajectoryReader, TrajectoryWriter } from './types';
@@ -56,7 +57,8 @@ export function createTrajectoryWriter(path: string, natoms: number, format?: Tr
   const fmt = format ?? trajectoryFormatOf(path);
   if (!fmt) throw new InputError('unknown trajectory type: expected .xtc, .trr or .dcd', path);
   if (!(natoms > 0)) throw new Error(`createTrajectoryWriter: natoms must be positive (got ${natoms})`);
-  const out = new OutputFile(path, opts);
+  assertWritable(path, opts);
+  const out = new OutputFile(path);
   switch (fmt) {
     case 'xtc':
       return new XtcWriter(path, natoms, out, opts.precision ?? 1000);

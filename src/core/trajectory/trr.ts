@@ -4,7 +4,7 @@ import type { Frame } from '../structure/types';
 import { boxFromVectors, boxToVectors } from '../io/box';
 import { FileCursor } from './file';
 import type { TrajectoryReader } from './types';
-import type { OutputFile } from './output';
+import type { OutputFile } from '../io/output-file';
 
 const TRR_MAGIC = 1993;
 const VERSION = 'GMX_trn_file';

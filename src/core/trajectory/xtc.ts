@@ -5,7 +5,7 @@ import { boxFromVectors, boxToVectors } from '../io/box';
 import { FileCursor } from './file';
 import { CorruptXtcError, compressCoords, decompressCoords } from './xtc-codec';
 import type { TrajectoryReader } from './types';
-import { OutputFile } from './output';
+import { OutputFile } from '../io/output-file';
 
 const XTC_MAGIC = 1995;
 const XTC_MAGIC_2023 = 2023; // GROMACS 2023+: 64-bit byte count for very large frames
