@@ -32,6 +32,8 @@ const PRESETS = {
     // The core list (38k beads) overfits the C-alpha model; the full cluster-disjoint pool does not.
     list: 'train_pool_complete.tsv',
     args: ['--features', '48', '--layers', '3', '--cutoff', '10', '--k-max', '24', '--batch-beads', '600', '--outward', '0', '--threads', '2', '--budget-min', '21'],
+    // The shipped model is this run continued once (--init): 21 + 75 min, the second stage data-parallel.
+    continue: [['--procs', '2', '--threads', '1', '--eval-every-min', '20', '--lr', '1e-3', '--seed', '1235', '--budget-min', '75']],
   },
 };
 
