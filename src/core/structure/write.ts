@@ -13,20 +13,14 @@ import { structureFormatOf, type StructureFormat } from './read';
 
 export { formatPdb, formatGro, formatMmcif };
 
+/** The file's text as one string (below ~512 MB; `writeStructureFile` streams instead). */
 export function formatStructure(s: Structure, format: StructureFormat, opts: { models?: Float64Array[] } = {}): string {
-  switch (format) {
-    case 'pdb':
-      return formatPdb(s, opts);
-    case 'gro':
-      return formatGro(s, opts);
-    case 'cif':
-      return formatMmcif(s, opts);
-    default:
-      throw new Error(`unknown structure format ${format as string}`);
-  }
+  const w = new ByteWriter();
+  writeStructure(w, s, format, opts);
+  return w.toString();
 }
 
-/** The same records as `formatStructure`, into a byte writer (no string, so no size limit with a sink). */
+/** A structure's records in `format` into a byte writer (no string, so no size limit with a sink). */
 export function writeStructure(w: ByteWriter, s: Structure, format: StructureFormat, opts: { models?: Float64Array[] } = {}): void {
   switch (format) {
     case 'pdb':
