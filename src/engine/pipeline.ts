@@ -19,7 +19,7 @@ import { listModels, modelsRoot, resolveModel } from '../core/model/registry';
 import { bondAngleStats, clashReport, compareStructures, ramachandranOutliers, type BondAngleStats, type ClashReport, type RamaResult } from '../core/metrics';
 import { readStructureFile } from '../core/structure/read';
 import { writePdb } from '../core/structure/pdb';
-import { writeStructureFile } from '../core/structure/write';
+import { assertWritable, writeStructureFile } from '../core/structure/write';
 import { OutputFile } from '../core/io/output-file';
 import { ByteWriter } from '../core/io/bytes';
 import type { BackmapSettings, Device, RefineSettings } from '../shared/worker-protocol';
@@ -719,8 +719,8 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   // Loaded on use: multi-model PDB in and out never needs the binary trajectory codecs.
   const io: TrajectoryModule | null = opts.trajectory || format !== 'pdb' ? await import('../core/trajectory/index') : null;
   const protect = protectedPaths(opts);
-  if (protect.includes(opts.out)) throw new InputError('refusing to overwrite an input file', opts.out);
-  if (existsSync(opts.out) && !opts.force) throw new InputError('exists already (use force to overwrite)', opts.out);
+  // The same checks as structure outputs: an input reached through a symlink or `..` is caught too.
+  assertWritable(opts.out, { force: opts.force, protect });
   t = now();
   const { choice, system, unknown } = prepare(top, opts);
   timings.assign = now() - t;

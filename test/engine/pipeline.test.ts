@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPeptide } from '../../src/core/build/peptide';
@@ -118,8 +118,14 @@ test('trajectory from a multi-model PDB: streams a multi-model PDB with one mode
     assert.equal(back.models.length, 3);
     assert.equal(back.atoms.count, r.report.counts.atoms);
     assert.match(readFileSync(out, 'utf8'), /^MODEL        1\n/);
-    await assert.rejects(backmapTrajectory({ topology: top, out, model: 'template' }), /exists already/);
+    await assert.rejects(backmapTrajectory({ topology: top, out, model: 'template' }), /already exists/);
     await assert.rejects(backmapTrajectory({ topology: top, out: top, model: 'template', force: true }), /input file/);
+    // An input reached through a symlink or a `..` path is refused as well, and left as it was.
+    const before = readFileSync(top, 'utf8');
+    symlinkSync(top, join(dir, 'link.pdb'));
+    await assert.rejects(backmapTrajectory({ topology: top, out: join(dir, 'link.pdb'), model: 'template', force: true }), /input file/);
+    await assert.rejects(backmapTrajectory({ topology: top, out: `${dir}/./cg.pdb`, model: 'template', force: true }), /input file/);
+    assert.equal(readFileSync(top, 'utf8'), before);
     assert.ok(existsSync(top));
   } finally {
     rmSync(dir, { recursive: true, force: true });
