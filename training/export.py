@@ -176,6 +176,8 @@ def main():
             **({'stages': [{'wallMinutes': round(float(st.get('wall_s') or 0) / 60, 1), 'epochs': st.get('epochs'),
                             'steps': st.get('steps'), 'lr': (st.get('args') or {}).get('lr'),
                             'seed': (st.get('args') or {}).get('seed'),
+                            # --grow appends layers to a warm start: each stage says how deep it trained
+                            'layers': (st.get('args') or {}).get('layers'),
                             'hardware': st.get('hardware')} for st in stages]} if len(stages) > 1 else {}),
             'hardware': ck.get('hardware'),
             'cpu': cpu_name(),

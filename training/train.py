@@ -95,6 +95,22 @@ def evaluate(model, ds, ids, cfg, device):
     return {'bb': f(bb), 'sc': f(sc), 'all': f(al), 'chains': len(ids)}
 
 
+def grow_layers(model, state_dict, old_layers):
+    """Loads a checkpoint with fewer interaction/update layers and appends the rest as identity maps: both blocks are
+    residual (s + ds, v + dv), so zeroing the last linear map of each new block (phi[2] of the interaction, mlp[2] of
+    the update) makes them add exactly 0 while their gradients are not 0. The network starts as the old function."""
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    new = {f'{kind}.{i}.' for kind in ('inter', 'update') for i in range(old_layers, len(model.inter))}
+    stray = [k for k in missing if not any(k.startswith(p) for p in new)]
+    if stray or unexpected:
+        raise SystemExit(f'--grow: checkpoint does not fit the first {old_layers} layers: missing {stray}, unexpected {unexpected}')
+    with torch.no_grad():
+        for i in range(old_layers, len(model.inter)):
+            for lin in (model.inter[i].phi[2], model.update[i].mlp[2]):
+                lin.weight.zero_()
+                lin.bias.zero_()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model-id', required=True)
@@ -119,6 +135,9 @@ def main():
     ap.add_argument('--init', default=None,
                     help='warm start: continue from this checkpoint (same dataset and architecture) with a fresh '
                          'learning-rate schedule; the card then records every stage and their summed time')
+    ap.add_argument('--grow', action='store_true',
+                    help='with --init from a checkpoint with fewer --layers (all else equal): keep its layers and append '
+                         'new ones whose last linear maps start at zero, so training starts from exactly the same function')
     ap.add_argument('--procs', type=int, default=1,
                     help='data-parallel training processes (gloo); --threads is per process. On this 2-core CPU two '
                          '1-thread processes train 1.75x faster than one 2-thread process.')
@@ -163,11 +182,16 @@ def train_worker(rank, args):
     if args.init:
         init = torch.load(args.init, map_location='cpu')
         differ = {k: (init['config'].get(k), v) for k, v in cfg.items() if init['config'].get(k) != v}
-        if differ:
-            raise SystemExit(f'--init {args.init}: architecture differs from this run: {differ}')
+        grown = args.grow and set(differ) == {'layers'} and init['config']['layers'] < args.layers
+        if differ and not grown:
+            raise SystemExit(f'--init {args.init}: architecture differs from this run: {differ}'
+                             + (' (--grow only appends layers)' if args.grow else ''))
         if init.get('val_ids') != val_ids:
             raise SystemExit(f'--init {args.init}: trained on another dataset or split (validation chains differ)')
-        model.load_state_dict(init['state_dict'])
+        if grown:
+            grow_layers(model, init['state_dict'], init['config']['layers'])
+        else:
+            model.load_state_dict(init['state_dict'])
         prior_stages = checkpoint_stages(init)
     n_params = sum(p.numel() for p in model.parameters())
     net = torch.nn.parallel.DistributedDataParallel(model) if procs > 1 else model
