@@ -719,7 +719,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   // Loaded on use: multi-model PDB in and out never needs the binary trajectory codecs.
   const io: TrajectoryModule | null = opts.trajectory || format !== 'pdb' ? await import('../core/trajectory/index') : null;
   const protect = protectedPaths(opts);
-  // The same checks as structure outputs: an input reached through a symlink or `..` is caught too.
+  // The same checks as structure outputs: an input reached through a symlink or another spelling is caught too.
   assertWritable(opts.out, { force: opts.force, protect });
   t = now();
   const { choice, system, unknown } = prepare(top, opts);

@@ -120,7 +120,7 @@ test('trajectory from a multi-model PDB: streams a multi-model PDB with one mode
     assert.match(readFileSync(out, 'utf8'), /^MODEL        1\n/);
     await assert.rejects(backmapTrajectory({ topology: top, out, model: 'template' }), /already exists/);
     await assert.rejects(backmapTrajectory({ topology: top, out: top, model: 'template', force: true }), /input file/);
-    // An input reached through a symlink or a `..` path is refused as well, and left as it was.
+    // An input reached through a symlink or a path spelled another way is refused as well, and left as it was.
     const before = readFileSync(top, 'utf8');
     symlinkSync(top, join(dir, 'link.pdb'));
     await assert.rejects(backmapTrajectory({ topology: top, out: join(dir, 'link.pdb'), model: 'template', force: true }), /input file/);
