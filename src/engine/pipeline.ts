@@ -778,10 +778,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
           const file = new OutputFile(opts.out);
           pdbOut = { file, w: new ByteWriter(1 << 22, file.sink) };
         }
-        const w = pdbOut.w;
-        w.str(`MODEL     ${String(frames + 1).padStart(4, ' ')}\n`);
-        writePdb(w, res.structure, { models: [res.structure.coords], frameOnly: true });
-        w.str('ENDMDL\n');
+        writePdb(pdbOut.w, res.structure, { models: [res.structure.coords], model: frames + 1 });
       } else {
         if (!writer) {
           writer = io!.createTrajectoryWriter(opts.out, res.structure.atoms.count, format, { force: opts.force, protect });

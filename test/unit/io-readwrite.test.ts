@@ -9,7 +9,7 @@ import { parseStructure, readStructureFile, structureFormatOf, detectUnitProblem
 import { writeStructureFile, nonClobberingPath, formatStructure, writeStructure } from '../../src/core/structure/write';
 import { ByteWriter } from '../../src/core/io/bytes';
 import { buildPeptide } from '../../src/core/build/peptide';
-import { parsePdb } from '../../src/core/structure/pdb';
+import { parsePdb, writePdb } from '../../src/core/structure/pdb';
 import { parseGro } from '../../src/core/structure/gro';
 import { guessElement } from '../../src/core/structure/elements';
 import * as structureIndex from '../../src/core/structure/index';
@@ -108,6 +108,19 @@ test('streamed writers: byte-identical to the string formatters through a tiny b
     assert.equal(gunzipSync(readFileSync(`${p}.gz`)).toString('utf8'), text, `${fmt}.gz on disk`);
   }
   assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')), 'no temporary files left behind');
+});
+
+test('writePdb `model`: frames streamed one at a time make the same file as all models at once', () => {
+  const s = { ...buildPeptide('MKTAYIAK', { chainId: 'A' }), title: 'frames', box: { a: 40, b: 41, c: 42, alpha: 90, beta: 90, gamma: 90 } };
+  const models = [0, 1, 2].map((k) => s.coords.map((v) => v + k));
+  const w = new ByteWriter();
+  models.forEach((xyz, k) => writePdb(w, s, { models: [xyz], model: k + 1 }));
+  const frames = w.toString();
+  assert.match(frames, /^MODEL        1\nATOM  /, 'no TITLE or CRYST1 before the first frame');
+  assert.ok(frames.endsWith('ENDMDL\n'), 'no END after a frame');
+  // A caller writes the header it wants and END once; the models are the one-shot file's models.
+  const whole = formatStructure({ ...s, box: null, title: '' }, 'pdb', { models });
+  assert.equal(`${frames}END\n`, whole);
 });
 
 test('a write that fails midway leaves no partial file and keeps the file it would have replaced', () => {

@@ -193,8 +193,9 @@ export interface FormatPdbOptions {
   models?: Float64Array[];
   /** Title written as a TITLE record (default: s.title). */
   title?: string;
-  /** Only the ATOM/HETATM/TER records (no TITLE, CRYST1 or END): a frame the caller wraps in MODEL/ENDMDL. */
-  frameOnly?: boolean;
+  /** Number the models from this one and write only their MODEL…ENDMDL groups (no TITLE, CRYST1 or END): the
+   *  frames of a multi-model file the caller streams one frame at a time and ends with END. */
+  model?: number;
 }
 
 export function formatPdb(s: Structure, opts: FormatPdbOptions = {}): string {
@@ -208,9 +209,10 @@ export function writePdb(w: ByteWriter, s: Structure, opts: FormatPdbOptions = {
   const a = s.atoms;
   const n = a.count;
   const models = opts.models ?? s.models;
-  const title = opts.frameOnly ? '' : (opts.title ?? s.title);
+  const frames = opts.model !== undefined;
+  const title = frames ? '' : (opts.title ?? s.title);
   if (title) w.str(`TITLE     ${title.replace(/[\r\n]+/g, ' ').slice(0, 70)}\n`);
-  if (s.box && !opts.frameOnly) {
+  if (s.box && !frames) {
     const b = s.box;
     w.str(`CRYST1${fmtFixed(b.a, 3, 9)}${fmtFixed(b.b, 3, 9)}${fmtFixed(b.c, 3, 9)}${fmtFixed(b.alpha, 2, 7)}${fmtFixed(b.beta, 2, 7)}${fmtFixed(b.gamma, 2, 7)} P 1           1\n`);
   }
@@ -243,11 +245,12 @@ export function writePdb(w: ByteWriter, s: Structure, opts: FormatPdbOptions = {
     }
   }
   if (serial > 87440031) throw new InputError('too many atoms for a PDB file (hybrid-36 serial limit 87,440,031)', s.source);
-  const multi = models.length > 1;
+  const multi = models.length > 1 || frames;
+  const first = opts.model ?? 1;
   for (let m = 0; m < models.length; m++) {
     const xyz = models[m];
     if (xyz.length !== 3 * n) throw new Error(`formatPdb: model ${m + 1} has ${xyz.length / 3} atoms, expected ${n}`);
-    if (multi) w.str(`MODEL     ${String(m + 1).padStart(4, ' ')}\n`);
+    if (multi) w.str(`MODEL     ${String(first + m).padStart(4, ' ')}\n`);
     for (let i = 0; i < n; i++) {
       const x = xyz[3 * i], y = xyz[3 * i + 1], z = xyz[3 * i + 2];
       if (!(x > -999.9995 && x < 9999.9995 && y > -999.9995 && y < 9999.9995 && z > -999.9995 && z < 9999.9995)) {
@@ -286,7 +289,7 @@ export function writePdb(w: ByteWriter, s: Structure, opts: FormatPdbOptions = {
     }
     if (multi) w.str('ENDMDL\n');
   }
-  if (!opts.frameOnly) w.str('END\n');
+  if (!frames) w.str('END\n');
 }
 
 function writeChar(w: ByteWriter, c: string): void {
