@@ -38,6 +38,19 @@ INPUTS = ['pos', 'bead_type', 'nbr', 'nbr_mask', 'res_offset']
 OUTPUTS = ['vectors', 'torsions']
 
 
+def stage_summaries(stages):
+    """One card entry per training stage (--init chains them): time, schedule, depth and augmentation, since a later
+    stage may grow the network (--grow) or train with other noise (a clean-input fine-tune)."""
+    out = []
+    for st in stages:
+        args = st.get('args') or {}
+        out.append({'wallMinutes': round(float(st.get('wall_s') or 0) / 60, 1), 'epochs': st.get('epochs'),
+                    'steps': st.get('steps'), 'lr': args.get('lr'), 'seed': args.get('seed'),
+                    'layers': args.get('layers'), 'noise': args.get('noise'), 'outward': args.get('outward'),
+                    'hardware': st.get('hardware')})
+    return out
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(here)
@@ -173,16 +186,12 @@ def main():
             'epochs': sum(int(st.get('epochs') or 0) for st in stages),
             'steps': sum(int(st.get('steps') or 0) for st in stages),
             'wallMinutes': round(sum(float(st.get('wall_s') or 0) for st in stages) / 60, 1),
-            **({'stages': [{'wallMinutes': round(float(st.get('wall_s') or 0) / 60, 1), 'epochs': st.get('epochs'),
-                            'steps': st.get('steps'), 'lr': (st.get('args') or {}).get('lr'),
-                            'seed': (st.get('args') or {}).get('seed'),
-                            # --grow appends layers to a warm start: each stage says how deep it trained
-                            'layers': (st.get('args') or {}).get('layers'),
-                            'hardware': st.get('hardware')} for st in stages]} if len(stages) > 1 else {}),
+            **({'stages': stage_summaries(stages)} if len(stages) > 1 else {}),
             'hardware': ck.get('hardware'),
             'cpu': cpu_name(),
             'torch': torch.__version__,
             'seed': ck.get('args', {}).get('seed'),
+            # the last stage's augmentation (each stage's is in 'stages')
             'augmentation': {k: ck.get('args', {}).get(k) for k in ['noise', 'outward', 'split_chain']},
             'validation': val_m,
             **({'note': args.note} if args.note else {}),
