@@ -1,6 +1,7 @@
-// train.py --grow and export.py stage cards. --grow: a checkpoint deepened by appended layers must start as exactly the same function, and the new
-// layers must still receive gradients (else they would stay identities for ever). Runs the training code itself with
-// Debian's python3-torch; skipped, saying so, where that is not installed (CI machines need not have it).
+// train.py --grow and export.py stage cards. --grow: a checkpoint deepened by appended layers must start as exactly
+// the same function, and the new layers must still receive gradients (else they would stay identities for ever).
+// Runs the training code itself with Debian's python3-torch; skipped, saying so, where that is not installed (CI
+// machines need not have it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
