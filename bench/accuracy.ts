@@ -1,11 +1,14 @@
 // Backmapping accuracy on the held-out benchmark, for every shipped model beside the template baseline.
 //   npm run bench:accuracy [-- --limit N] [--routes martini3,martini3-real,ca] [--update-cards] [--device cpu]
+//                          [--sidechains]
 // Routes:
 //   martini3       ../shared/data/splits/benchmark.tsv chains, CG made by our own mapToCg (martini3 set)
 //   martini3-real  benchmark_martini3_paired.tsv: real martinize2 CG (read with assignCg) vs its all-atom input
 //   ca             benchmark.tsv chains mapped to C-alpha beads (ca set)
 // Metrics per structure (src/core/metrics.ts): heavy-atom RMSD BB/SC/ALL without superposition (median and mean
 // over structures; SC also with symmetric name swaps), clash %, bond/angle outliers %, χ1/χ2 agreement.
+// Every method twice: raw, and "+refine" as the pipeline writes a structure by default (backbone refinement with
+// predicted φ/ψ, clash relief); --sidechains adds "+refine +sidechains" (the opt-in side-chain idealisation).
 // Also a side-chain table by residue type for each model (where the remaining error is).
 // Writes bench/results/accuracy.json; --update-cards stores each model's rows in models/<id>.json "accuracy".
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,8 @@ import { bondAngleStats, chiAgreement, clashPercent, compareStructures } from '.
 import { ModelRunner, type Device } from '../src/core/model/runner';
 import { listModels, resolveModel } from '../src/core/model/registry';
 import { readTsv, sharedDataRoot, repoRoot } from '../src/core/dataset/tsv';
+import { residueTorsions } from '../src/engine/pipeline';
+import { refineStructure } from '../src/engine/refine';
 
 const argv = process.argv.slice(2);
 const arg = (n: string) => {
@@ -32,6 +37,7 @@ const limit = arg('limit') ? Number(arg('limit')) : Infinity;
 const routes = (arg('routes') ?? 'martini3,martini3-real,ca').split(',');
 const device = (arg('device') ?? 'cpu') as Device;
 const updateCards = argv.includes('--update-cards');
+const withSidechains = argv.includes('--sidechains');
 
 interface Case {
   label: string;
@@ -159,8 +165,21 @@ function alignNumbering(model: Structure, ref: Structure): number {
   return renumbered;
 }
 
-function evaluate(c: Case, vectors: Float32Array, seconds: number): PerStructure {
-  const model = reconstruct(c.system, vectors);
+/** What a method predicted for one case (torsions: per bead, from trained models that have them). */
+interface Prediction {
+  vectors: Float32Array;
+  torsions: Float32Array | null;
+}
+
+/** raw reconstruction; the pipeline's default refinement; that plus the opt-in side-chain idealisation. */
+type Refinement = 'raw' | 'refine' | 'sidechains';
+
+function evaluate(c: Case, pred: Prediction, refine: Refinement): Omit<PerStructure, 'seconds'> {
+  const model = reconstruct(c.system, pred.vectors);
+  if (refine !== 'raw') {
+    const torsions = pred.torsions && residueTorsions(c.system, pred.torsions, model);
+    refineStructure(model, { backbone: true, clashes: true, sidechains: refine === 'sidechains', torsions });
+  }
   if (c.renumber) alignNumbering(model, c.reference);
   const cmp = compareStructures(model, c.reference, { chain: c.chain });
   const sym = compareStructures(model, c.reference, { chain: c.chain, symmetric: true });
@@ -186,7 +205,6 @@ function evaluate(c: Case, vectors: Float32Array, seconds: number): PerStructure
     chi1: 100 * chi.chi1.fraction,
     chi2: 100 * chi.chi2.fraction,
     matched: cmp.matched,
-    seconds,
     scByType,
   };
 }
@@ -246,28 +264,35 @@ async function main(): Promise<void> {
     const cases = casesFor(route, dataRoot, set, skipped);
     console.error(`${route}: ${cases.length} structures prepared in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // template baseline
-    const methods: { name: string; run: (s: CgSystem) => Promise<Float32Array>; release?: () => Promise<void> }[] = [
-      { name: 'template', run: async (s) => templateVectors(s) },
+    const methods: { name: string; run: (s: CgSystem) => Promise<Prediction>; release?: () => Promise<void> }[] = [
+      { name: 'template', run: async (s) => ({ vectors: templateVectors(s), torsions: null }) },
     ];
     for (const card of models.filter((m) => m.mapping.id === mappingId)) {
       const runner = await ModelRunner.load(card.id, { device });
-      methods.push({ name: card.id, run: async (s) => (await runner.predict(s)).vectors, release: () => runner.release() });
+      methods.push({ name: card.id, run: async (s) => runner.predict(s), release: () => runner.release() });
     }
     for (const m of methods) {
-      const rows: PerStructure[] = [];
+      const variants: [Refinement, string][] = [['raw', m.name], ['refine', `${m.name} +refine`]];
+      if (withSidechains) variants.push(['sidechains', `${m.name} +refine +sidechains`]);
+      const rows = new Map<Refinement, PerStructure[]>(variants.map(([v]) => [v, []]));
       for (const c of cases) {
         try {
           const t = performance.now();
-          const v = await m.run(c.system);
-          rows.push(evaluate(c, v, (performance.now() - t) / 1000));
+          const p = await m.run(c.system);
+          const seconds = (performance.now() - t) / 1000;
+          // seconds: the prediction's (refinement is timed by bench:speed)
+          for (const [v] of variants) rows.get(v)!.push({ ...evaluate(c, p, v), seconds });
         } catch (e) {
           skipped.push(`${route} ${m.name} ${c.label}: ${(e as Error).message.split('\n')[0]}`);
         }
       }
       await m.release?.();
-      const s = summarize(rows);
-      results.push({ route, method: m.name, mapping: mappingId, mappingHash: set.hash, ...s, perStructure: rows });
-      console.error(`  ${m.name}: BB ${s.rmsd_bb.median.toFixed(3)} SC ${s.rmsd_sc.median.toFixed(3)} ALL ${s.rmsd_all.median.toFixed(3)} (${rows.length} structures)`);
+      for (const [v, method] of variants) {
+        const list = rows.get(v)!;
+        const s = summarize(list);
+        results.push({ route, method, mapping: mappingId, mappingHash: set.hash, ...s, perStructure: list });
+        console.error(`  ${method}: BB ${s.rmsd_bb.median.toFixed(3)} SC ${s.rmsd_sc.median.toFixed(3)} ALL ${s.rmsd_all.median.toFixed(3)} (${list.length} structures)`);
+      }
     }
   }
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '–');
@@ -286,7 +311,7 @@ async function main(): Promise<void> {
   // Side chains by residue type, for the models (types holding at least 1 % of the squared error, largest first).
   for (const r of results) {
     const x = r as unknown as ReturnType<typeof summarize> & { route: string; method: string };
-    if (x.method === 'template') continue;
+    if (x.method.startsWith('template')) continue;
     const types = Object.entries(x.sidechainByType).filter(([, v]) => v.errorShare >= 0.01);
     if (!types.length) continue;
     console.log(`\nside chains by residue type, ${x.route} / ${x.method} (pooled RMSD Å; share of squared error):`);
@@ -302,7 +327,8 @@ async function main(): Promise<void> {
   if (updateCards) {
     for (const card of models) {
       const { cardPath } = resolveModel(card.id);
-      const mine = (results as { route: string; method: string }[]).filter((r) => r.method === card.id || (r.method === 'template' && routeMapping[r.route] === card.mapping.id));
+      const base = (r: { method: string }) => r.method.replace(/ \+refine( \+sidechains)?$/, '');
+      const mine = (results as { route: string; method: string }[]).filter((r) => base(r) === card.id || (base(r) === 'template' && routeMapping[r.route] === card.mapping.id));
       if (!mine.length) continue;
       const strip = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'perStructure' && k !== 'sidechainByType' && k !== 'mapping' && k !== 'mappingHash'));
       const j = JSON.parse(readFileSync(cardPath, 'utf8'));

@@ -10,7 +10,7 @@ import type { MappingDiagnostic } from '../core/mapping/parse';
 import type { MappingSet } from '../core/mapping/types';
 import { mapToCg, type ForwardReport } from '../core/forward';
 import { compareStructures, clashPercent } from '../core/metrics';
-import { listModels } from '../core/model/registry';
+import { accuracySummary, formatAccuracy, listModels } from '../core/model/registry';
 import { buildDataset } from '../core/dataset/build';
 import { backmapStructure, backmapTrajectory, chooseModel, type BackmapReport, type UnknownResidue } from '../engine/pipeline';
 import { assignCg } from '../core/cg';
@@ -207,7 +207,9 @@ const backmap: Handler = async ([input], opts, io) => {
   const device = (opts.device ?? 'auto') as Device;
   if (!['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(device))
     throw new UsageError(`--device must be auto, cpu, webgpu, cuda, dml or coreml (got '${opts.device}')`);
-  const refine = opts['no-refine'] ? false : opts.refine ? true : undefined;
+  const refineAll = opts['no-refine'] ? false : opts.refine ? true : undefined;
+  // --refine-sidechains adds the opt-in part to whatever --refine/--no-refine/the default gives the others.
+  const refine = opts['refine-sidechains'] ? { backbone: refineAll, clashes: refineAll, sidechains: true } : refineAll;
   const inputs = [inputPath, opts.trajectory, opts.reference].filter((p): p is string => !!p);
   // Every refusal that does not need the computation comes first (no wasted minutes, nothing half-written).
   if (!opts.trajectory && !/\.(xtc|trr|dcd)$/i.test(output)) formatOf(output);
@@ -385,8 +387,9 @@ const models: Handler = async (_args, opts, io) => {
   }
   if (!cards.length) io.out(`no trained models found in models/: backmap uses the ${TEMPLATE_SAYS}\n`);
   for (const c of cards) {
-    const acc = c.accuracy ? ` accuracy ${JSON.stringify(c.accuracy)}` : '';
-    io.out(`${c.id}\tmapping ${c.mapping.id}${c.description ? `\t${c.description}` : ''}${acc}\n`);
+    io.out(`${c.id}\tmapping ${c.mapping.id}${c.description ? `\t${c.description}` : ''}\n`);
+    const acc = accuracySummary(c);
+    io.out(acc.length ? `\theld-out median RMSD BB/SC/ALL: ${formatAccuracy(acc)}\n` : '\tnot benchmarked (npm run bench:accuracy -- --update-cards)\n');
   }
   io.out('template\tmodel-free backmapper (any mapping)\n');
 };

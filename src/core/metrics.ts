@@ -217,7 +217,11 @@ export function compareStructures(model: Structure, reference: Structure, opts: 
 // clashes
 
 export interface ClashReport {
-  /** Percentage of residues (with heavy atoms) that have a heavy atom closer than `cutoff` to a heavy atom of another residue. */
+  /**
+   * Percentage of residues (with heavy atoms) that have a heavy atom closer than `cutoff` to a heavy atom of another
+   * residue it is not covalently bonded to (the peptide C–N and disulfide SG–SG pairs are bonds: a short one is a
+   * bond outlier of `bondAngleStats`, not a clash).
+   */
   percent: number;
   residues: number;
   clashingResidues: number;
@@ -253,7 +257,7 @@ export function clashReport(s: Structure, cutoff: number = METRIC_DEFINITIONS.cl
       if (resOfHeavy[j] === resOfHeavy[k]) continue;
       const d = distanceAt(c, k, j);
       if (d < minD && !adjacentOrBonded(s, heavy[k], heavy[j], resOfHeavy[k], resOfHeavy[j])) minD = d;
-      if (d < cutoff) {
+      if (d < cutoff && !bondedAcross(s, heavy[k], heavy[j], resOfHeavy[k], resOfHeavy[j])) {
         clashing[resOfHeavy[k]] = 1;
         if (j > k) pairs++;
       }
@@ -270,6 +274,14 @@ export function clashReport(s: Structure, cutoff: number = METRIC_DEFINITIONS.cl
     cutoff,
     residueIndices: idx,
   };
+}
+
+/** The covalent bonds between residues: peptide C(i)–N(i+1) of sequence neighbours and disulfide SG–SG. */
+function bondedAcross(s: Structure, i: number, j: number, ri: number, rj: number): boolean {
+  const a = s.atoms.name[i], b = s.atoms.name[j];
+  if (a === 'SG' && b === 'SG') return true;
+  if (Math.abs(ri - rj) !== 1 || s.atoms.chainId[i] !== s.atoms.chainId[j]) return false;
+  return ri < rj ? a === 'C' && b === 'N' : a === 'N' && b === 'C';
 }
 
 /** Sequence-adjacent residues (fixed by covalent geometry) and disulfide SG–SG: not contacts. */

@@ -455,7 +455,7 @@ export async function inferVectors(
  * Per output residue torsions from per-bead predictions (the residue's first bead). Output residues follow the
  * system's residue order (reconstruct keeps it), so both lists are walked together.
  */
-function residueTorsions(system: CgSystem, beadTorsions: Float32Array, out: Structure): Float32Array {
+export function residueTorsions(system: CgSystem, beadTorsions: Float32Array, out: Structure): Float32Array {
   const residues = residuesOf(out.atoms);
   const t = new Float32Array(residues.length * 4).fill(NaN);
   let cr = 0;
@@ -474,9 +474,9 @@ function residueTorsions(system: CgSystem, beadTorsions: Float32Array, out: Stru
 }
 
 function refineSettings(value: BackmapSettings['refine'], defaultOn: boolean): RefineSettings {
-  if (value === undefined) return { backbone: defaultOn, clashes: defaultOn };
-  if (typeof value === 'boolean') return { backbone: value, clashes: value };
-  return { backbone: value.backbone ?? defaultOn, clashes: value.clashes ?? defaultOn };
+  if (value === undefined) return { backbone: defaultOn, clashes: defaultOn, sidechains: false };
+  if (typeof value === 'boolean') return { backbone: value, clashes: value, sidechains: false };
+  return { backbone: value.backbone ?? defaultOn, clashes: value.clashes ?? defaultOn, sidechains: value.sidechains ?? false };
 }
 
 // ------------------------------------------------------------------------------------------ one structure
@@ -523,7 +523,7 @@ async function backmapSystem(
   if (inf.torsions) torsions = residueTorsions(system, inf.torsions, structure);
   t = now();
   let refineReport: RefineReport = {};
-  if (refine.backbone || refine.clashes) {
+  if (refine.backbone || refine.clashes || refine.sidechains) {
     hooks.progress?.('refine', 0);
     await yieldToLoop();
     refineReport = refineStructure(structure, { ...refine, torsions });

@@ -46,10 +46,14 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
   out.push(`| Ramachandran outliers | ${Number.isFinite(r.ramachandranOutliers) ? r.ramachandranOutliers : 'n/a'} |`);
   out.push('');
   const en = r.refine.enabled;
-  out.push(`Refinement: backbone ${en.backbone ? 'on' : 'off'}, clash relief ${en.clashes ? 'on' : 'off'}.`);
+  out.push(`Refinement: backbone ${en.backbone ? 'on' : 'off'}, side-chain geometry ${en.sidechains ? 'on' : 'off'}, clash relief ${en.clashes ? 'on' : 'off'}.`);
   if (r.refine.backbone)
     out.push(
-      `Backbone: ${r.refine.backbone.iterations} steepest-descent steps, restraint energy ${fmt(r.refine.backbone.energyBefore, 1)} → ${fmt(r.refine.backbone.energyAfter, 1)}, ${r.refine.backbone.oxygensPlaced} carbonyl O re-placed (Cα fixed).`,
+      `Backbone: ${r.refine.backbone.iterations} steepest-descent steps, restraint energy ${fmt(r.refine.backbone.energyBefore, 1)} → ${fmt(r.refine.backbone.energyAfter, 1)}, N, C and ${r.refine.backbone.oxygens} carbonyl O tethered to the prediction (Cα fixed).`,
+    );
+  if (r.refine.sidechains)
+    out.push(
+      `Side chains: ${r.refine.sidechains.iterations} steepest-descent steps, restraint energy ${fmt(r.refine.sidechains.energyBefore, 1)} → ${fmt(r.refine.sidechains.energyAfter, 1)}, ${r.refine.sidechains.atomsMoved} atoms moved (max ${fmt(r.refine.sidechains.maxShift)} Å; CB and backbone fixed).`,
     );
   if (r.refine.clashes)
     out.push(

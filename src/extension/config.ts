@@ -13,6 +13,7 @@ export interface Settings {
   residueNameMap: Record<string, string>;
   refineBackbone: boolean;
   refineClashes: boolean;
+  refineSidechains: boolean;
   chunkSize: number;
   referenceStructure: string;
 }
@@ -27,6 +28,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     residueNameMap: c.get<Record<string, string>>('residueNameMap', {}) ?? {},
     refineBackbone: c.get<boolean>('refine.backbone', true),
     refineClashes: c.get<boolean>('refine.clashes', true),
+    refineSidechains: c.get<boolean>('refine.sidechains', false),
     // 0 = the whole system in one pass (the engine's convention); negative values are treated as 0.
     chunkSize: Math.max(0, Math.floor(c.get<number>('chunkSize', 20000))),
     referenceStructure: c.get<string>('mapping.referenceStructure', ''),

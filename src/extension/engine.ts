@@ -29,7 +29,7 @@ export function engineSettings(s: Settings): BackmapSettings {
     mapping: s.mapping === 'auto' ? undefined : s.mapping,
     device: s.device,
     residueNameMap: Object.keys(s.residueNameMap).length ? s.residueNameMap : undefined,
-    refine: { backbone: s.refineBackbone, clashes: s.refineClashes },
+    refine: { backbone: s.refineBackbone, clashes: s.refineClashes, sidechains: s.refineSidechains },
     chunkSize: s.chunkSize,
   })) as BackmapSettings;
 }

@@ -1,7 +1,7 @@
 // "Select model…": the shipped models (registry), the model-free template, `auto`, or an .onnx file. The choice is
 // stored in `backmapStudio.model` (workspace settings when a folder is open, else user settings).
 import * as vscode from 'vscode';
-import { listModels } from '../core/model/registry';
+import { accuracySummary, formatAccuracy, listModels } from '../core/model/registry';
 import { log } from './log';
 
 interface ModelItem extends vscode.QuickPickItem {
@@ -17,9 +17,11 @@ export async function selectModel(): Promise<string | undefined> {
   const cards = listModels();
   if (cards.length) items.push({ label: 'Shipped models', kind: vscode.QuickPickItemKind.Separator, value: '' });
   for (const c of cards) {
-    const acc = c.accuracy as Record<string, unknown> | null | undefined;
-    const rmsd = acc && typeof acc.rmsd_all === 'number' ? ` · RMSD ${acc.rmsd_all.toFixed(2)} Å` : '';
-    items.push({ label: c.id, description: `mapping ${c.mapping.id}${rmsd}`, detail: c.description, value: c.id });
+    // The first route is the model's own mapping on held-out chains (bench:accuracy); the detail line lists all.
+    const acc = accuracySummary(c);
+    const rmsd = acc.length ? ` · ALL ${acc[0].all.toFixed(2)} Å` : '';
+    const detail = acc.length ? `held-out median RMSD BB/SC/ALL: ${formatAccuracy(acc)}` : c.description;
+    items.push({ label: c.id, description: `mapping ${c.mapping.id}${rmsd}`, detail, value: c.id });
   }
   items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator, value: '' });
   items.push({ label: '$(folder-opened) Browse for an .onnx model…', value: 'browse' });

@@ -12,10 +12,12 @@ export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'webgpu', 'dml
 export type Stage = 'parse' | 'assign' | 'model' | 'graph' | 'inference' | 'rebuild' | 'refine' | 'metrics' | 'write' | 'frames';
 
 export interface RefineSettings {
-  /** Backbone steepest descent (bonds, angles, ω, predicted φ/ψ; Cα fixed) and carbonyl O re-placement. */
+  /** Backbone steepest descent (bonds, angles, ω, predicted φ/ψ; N, C, carbonyl O tethered, Cα fixed). */
   backbone: boolean;
   /** Heavy-atom clash relief (side-chain atoms move, Cα fixed). */
   clashes: boolean;
+  /** Side-chain bonds and angles toward ideal values; off unless named (it costs side-chain accuracy). */
+  sidechains: boolean;
 }
 
 /** Options that can cross the process boundary (plain data only). */
@@ -29,7 +31,10 @@ export interface BackmapSettings {
   residueNameMap?: Record<string, string>;
   /** Backmap what the mapping knows and report the rest (default true). */
   partial?: boolean;
-  /** true/false for both, or per part; default: off for single structures, on for trajectories. */
+  /**
+   * true/false for backbone and clashes, or per part; default: off for single structures, on for trajectories.
+   * `sidechains` is on only when named.
+   */
   refine?: boolean | Partial<RefineSettings>;
   /** Target number of beads per inference chunk (default 20,000); 0 disables chunking. */
   chunkSize?: number;

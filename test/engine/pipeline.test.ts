@@ -80,9 +80,19 @@ test('report data: provider, ids, stage timings, counts, metrics and per-residue
   assert.ok(r.rmsd && r.rmsd.perResidue.length === SEQ.length);
   assert.ok(r.rmsd.all < 1.5, `RMSD ${r.rmsd.all}`);
   assert.ok(r.refine.backbone && r.refine.clashes);
+  assert.equal(r.refine.sidechains, undefined, 'side-chain idealisation is opt-in');
   const md = renderReport(out);
   for (const s of ['Execution provider', 'Time per stage', 'clashes', 'Ramachandran outliers', 'RMSD per residue', '| A | 22 | GLN |']) assert.ok(md.includes(s), s);
   assert.equal(out.structure.atoms.count, aa.atoms.count, 'every heavy atom rebuilt (with OXT)');
+});
+
+test('refine.sidechains (opt-in) idealises side-chain geometry and says so in the report', async () => {
+  const cg = parsePdb(cgText('martini3'), 'cg.pdb');
+  const out = await backmapStructure(cg, { model: 'template', refine: { sidechains: true } });
+  const r = out.report;
+  assert.deepEqual(r.refine.enabled, { backbone: false, clashes: false, sidechains: true });
+  assert.ok(r.refine.sidechains && r.refine.sidechains.iterations > 0, JSON.stringify(r.refine.sidechains));
+  assert.ok(renderReport(out).includes('side-chain geometry on'));
 });
 
 test('in-process cancellation rejects with CancelledError', async () => {

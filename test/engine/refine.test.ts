@@ -75,9 +75,8 @@ test('backbone refinement restores bonds and angles of a perturbed peptide and n
   assert.ok(after.bonds.outliers + after.angles.outliers < before.bonds.outliers + before.angles.outliers);
 });
 
-test('carbonyl O is re-placed in the peptide plane at 1.23 Å, bisecting the CA–C–N exterior', () => {
+test('carbonyl O is optimised with N and C: C=O length, planarity and bisection improve toward ideal', () => {
   const { s } = perturbed('AGSLVEKA', 0.3, 11);
-  refineBackbone(s);
   const res = residuesOf(s.atoms);
   const at = (r: number, name: string) => {
     for (let i = res[r].start; i < res[r].end; i++) if (s.atoms.name[i] === name) return [s.coords[3 * i], s.coords[3 * i + 1], s.coords[3 * i + 2]];
@@ -87,18 +86,76 @@ test('carbonyl O is re-placed in the peptide plane at 1.23 Å, bisecting the CA�
   const norm = (a: number[]) => Math.hypot(a[0], a[1], a[2]);
   const dot = (a: number[], b: number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
   const cross = (a: number[], b: number[]) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-  for (let r = 0; r + 1 < res.length; r++) {
-    const C = at(r, 'C');
-    const O = at(r, 'O');
-    const CA = at(r, 'CA');
-    const N2 = at(r + 1, 'N');
-    assert.ok(Math.abs(norm(sub(O, C)) - 1.23) < 0.01, 'C=O length');
-    const n = cross(sub(CA, C), sub(N2, C));
-    assert.ok(Math.abs(dot(n, sub(O, C))) / norm(n) < 1e-6, 'O in the CA–C–N plane');
-    const a1 = Math.acos(dot(sub(CA, C), sub(O, C)) / norm(sub(CA, C)) / norm(sub(O, C)));
-    const a2 = Math.acos(dot(sub(N2, C), sub(O, C)) / norm(sub(N2, C)) / norm(sub(O, C)));
-    assert.ok(Math.abs(a1 - a2) < 1e-6, 'O bisects the exterior of CA–C–N');
+  /** Summed deviations of every inner carbonyl: |C=O − 1.231|, O out of the CA–C–N(+1) plane, |∠CA–C–O − ∠O–C–N| − 3.6°. */
+  const carbonylError = () => {
+    let len = 0, plane = 0, bisect = 0;
+    for (let r = 0; r + 1 < res.length; r++) {
+      const C = at(r, 'C'), O = at(r, 'O'), CA = at(r, 'CA'), N2 = at(r + 1, 'N');
+      len += Math.abs(norm(sub(O, C)) - 1.231);
+      const n = cross(sub(CA, C), sub(N2, C));
+      plane += Math.abs(dot(n, sub(O, C))) / norm(n);
+      const a1 = Math.acos(dot(sub(CA, C), sub(O, C)) / norm(sub(CA, C)) / norm(sub(O, C)));
+      const a2 = Math.acos(dot(sub(N2, C), sub(O, C)) / norm(sub(N2, C)) / norm(sub(O, C)));
+      bisect += Math.abs(Math.abs(a1 - a2) - (3.6 * Math.PI) / 180);
+    }
+    return { len, plane, bisect };
+  };
+  const before = carbonylError();
+  const rep = refineBackbone(s);
+  const after = carbonylError();
+  assert.equal(rep?.oxygens, res.length - 1, 'every O with a following residue is optimised (the last moves with its C)');
+  assert.ok(after.len < 0.3 * before.len, `C=O length error ${before.len} → ${after.len}`);
+  assert.ok(after.plane < 0.75 * before.plane, `out-of-plane ${before.plane} → ${after.plane}`);
+  assert.ok(after.bisect < 0.5 * before.bisect, `bisection ${before.bisect} → ${after.bisect}`);
+});
+
+test('backbone refinement is tethered: a near-ideal prediction keeps its place while its geometry improves', () => {
+  // A model's backbone is already close (about 0.1 Å); refinement may mend its bonds but must not walk away from it.
+  const { s } = perturbed('MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ', 0.06, 13);
+  const start = Float64Array.from(s.coords);
+  const before = bondAngleStats(s);
+  refineStructure(s, { backbone: true, clashes: false });
+  const after = bondAngleStats(s);
+  let sq = 0, n = 0;
+  for (let i = 0; i < s.atoms.count; i++)
+    if (['N', 'C', 'O'].includes(s.atoms.name[i])) {
+      for (let c = 0; c < 3; c++) sq += (s.coords[3 * i + c] - start[3 * i + c]) ** 2;
+      n++;
+    }
+  assert.ok(Math.sqrt(sq / n) < 0.06, `backbone moved ${Math.sqrt(sq / n).toFixed(3)} Å RMS`);
+  assert.ok(after.bonds.rmsDev < 0.8 * before.bonds.rmsDev, `bond RMS deviation ${before.bonds.rmsDev} → ${after.bonds.rmsDev}`);
+});
+
+test('side-chain idealisation: a GLU carboxylate pulled in between its candidates gets its bonds back; CB and backbone stay', () => {
+  const ideal = buildPeptide('AKEDRQNA', { phi: -65, psi: -40, chainId: 'A' });
+  const s = clone(ideal);
+  const res = residuesOf(s.atoms);
+  const find = (r: number, name: string) => {
+    for (let i = res[r].start; i < res[r].end; i++) if (s.atoms.name[i] === name) return i;
+    throw new Error(name);
+  };
+  // The hedged output of a network: both oxygens 30 % of the way toward their mean (C=O about 1.0 Å).
+  const [cd, oe1, oe2] = [find(2, 'CD'), find(2, 'OE1'), find(2, 'OE2')];
+  for (let c = 0; c < 3; c++) {
+    const m = (s.coords[3 * oe1 + c] + s.coords[3 * oe2 + c]) / 2;
+    s.coords[3 * oe1 + c] += 0.3 * (m - s.coords[3 * oe1 + c]);
+    s.coords[3 * oe2 + c] += 0.3 * (m - s.coords[3 * oe2 + c]);
   }
+  const d = (i: number, j: number) => Math.hypot(s.coords[3 * i] - s.coords[3 * j], s.coords[3 * i + 1] - s.coords[3 * j + 1], s.coords[3 * i + 2] - s.coords[3 * j + 2]);
+  const before = bondAngleStats(s);
+  assert.ok(before.bonds.outliers >= 2 && d(cd, oe1) < 1.15, `planted: C–O ${d(cd, oe1)}`);
+  const fixed = new Set(['N', 'CA', 'C', 'O', 'CB']);
+  const kept = () => { const v: number[] = []; for (let i = 0; i < s.atoms.count; i++) if (fixed.has(s.atoms.name[i])) v.push(s.coords[3 * i], s.coords[3 * i + 1], s.coords[3 * i + 2]); return v; };
+  const k0 = kept();
+  const rep = refineStructure(s, { backbone: false, clashes: false, sidechains: true });
+  const after = bondAngleStats(s);
+  assert.deepEqual(kept(), k0, 'backbone and CB are bit-identical');
+  assert.equal(after.bonds.outliers + after.angles.outliers, 0, JSON.stringify(after.worst?.slice(0, 3)));
+  assert.ok(Math.abs(d(cd, oe1) - 1.25) < 0.03 && Math.abs(d(cd, oe2) - 1.25) < 0.03, `C–O ${d(cd, oe1)} ${d(cd, oe2)}`);
+  assert.ok(rep.sidechains && rep.sidechains.atomsMoved > 0 && rep.sidechains.maxShift < 0.5, JSON.stringify(rep.sidechains));
+  // Untouched side chains (already ideal) barely move.
+  const nz = find(1, 'NZ');
+  assert.ok(Math.hypot(s.coords[3 * nz] - ideal.coords[3 * nz], s.coords[3 * nz + 1] - ideal.coords[3 * nz + 1], s.coords[3 * nz + 2] - ideal.coords[3 * nz + 2]) < 1e-3);
 });
 
 test('predicted φ/ψ pull the backbone towards them', () => {

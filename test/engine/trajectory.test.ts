@@ -67,7 +67,7 @@ test('XTC in → XTC out plus topology PDB; DCD in → multi-model PDB; frames m
     const r2 = await backmapTrajectory({ topology: top, trajectory: dcd, out: pdbOut, model: 'template', refine: false, stride: 2 });
     assert.equal(r2.frames, 2);
     assert.equal(readStructureFile(pdbOut).models.length, 2);
-    assert.deepEqual(r2.report.refine.enabled, { backbone: false, clashes: false });
+    assert.deepEqual(r2.report.refine.enabled, { backbone: false, clashes: false, sidechains: false });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { cli, copyMartini3, DEMO, existsSync, lineOf, noCrash, patchFile, sha, tempDir, writePeptide } from './cli-helpers';
 import { readStructureFile } from '../../src/core/structure/read';
-import { listModels } from '../../src/core/model/registry';
+import { accuracySummary, formatAccuracy, listModels } from '../../src/core/model/registry';
+import type { ModelCard } from '../../src/core/model/contract';
 import { assignCg } from '../../src/core/cg';
 import { loadMappingSet } from '../../src/core/mapping/load';
 import { clashPercent, isHydrogen } from '../../src/core/metrics';
@@ -66,12 +67,34 @@ test('models lists the installed models (or says the template is used), --json i
   assert.equal(r.code, 0);
   assert.match(r.out, /^template\tmodel-free backmapper/m);
   if (noModels()) assert.match(r.out, /no trained models found in models\/: backmap uses the template backmapper \(no trained model\)/);
-  else for (const c of listModels()) assert.match(r.out, new RegExp(`^${c.id}\\tmapping ${c.mapping.id}`, 'm'));
+  else
+    for (const c of listModels()) {
+      assert.match(r.out, new RegExp(`^${c.id}\\tmapping ${c.mapping.id}`, 'm'));
+      // each card's measured accuracy, one readable line (not the card's JSON)
+      const acc = accuracySummary(c);
+      if (acc.length) assert.ok(r.out.includes(`\theld-out median RMSD BB/SC/ALL: ${formatAccuracy(acc)}\n`), r.out);
+    }
+  assert.ok(!r.out.includes('"rows"'), 'no raw JSON in the listing');
   const j = await cli('models', '--json');
   assert.equal(j.code, 0);
   const cards = JSON.parse(j.out) as { id: string }[];
   assert.ok(Array.isArray(cards));
   assert.deepEqual(cards.map((c) => c.id), listModels().map((c) => c.id));
+});
+
+test('accuracySummary: the model\'s own raw rows per route; template, +refine and incomplete rows left out', () => {
+  const row = (route: string, method: string, all: number | null) => ({
+    route, method, structures: 7, rmsd_bb: { median: 0.1, mean: 0.2 }, rmsd_sc: { median: 0.5, mean: 0.6 }, rmsd_all: all === null ? {} : { median: all, mean: 0.5 },
+  });
+  const card = {
+    id: 'm3', accuracy: { rows: [row('martini3', 'template', 0.7), row('martini3', 'm3', 0.37), row('martini3', 'm3 +refine', 0.36), row('real', 'm3', 0.33), row('ca', 'm3', null)] },
+  } as unknown as ModelCard;
+  assert.deepEqual(accuracySummary(card), [
+    { route: 'martini3', structures: 7, bb: 0.1, sc: 0.5, all: 0.37 },
+    { route: 'real', structures: 7, bb: 0.1, sc: 0.5, all: 0.33 },
+  ]);
+  assert.equal(formatAccuracy(accuracySummary(card)), 'martini3 0.100/0.500/0.370 Å (7), real 0.100/0.500/0.330 Å (7)');
+  assert.deepEqual(accuracySummary({ ...card, accuracy: null }), []);
 });
 
 test('map → backmap → evaluate round trip on the demo protein (martini3)', async () => {
@@ -105,6 +128,13 @@ test('map → backmap → evaluate round trip on the demo protein (martini3)', a
   assert.match(report, /# Backmapping report/);
   assert.match(report, /### RMSD per residue/);
   assert.ok((report.match(/^\| A \| \d+ \| [A-Z]{3} \|/gm) ?? []).length >= 58, 'one per-residue row per residue');
+  assert.match(report, /Refinement: backbone off, side-chain geometry off, clash relief off\./);
+  // --refine-sidechains adds the opt-in part to the default (off for one structure) and the report says so.
+  const sc = await cli('backmap', p('demo-cg.pdb'), '-o', p('demo-aa-sc.pdb'), '--refine-sidechains', '--report', p('demo-sc.md'));
+  assert.equal(sc.code, 0, sc.err);
+  const scReport = readFileSync(p('demo-sc.md'), 'utf8');
+  assert.match(scReport, /Refinement: backbone off, side-chain geometry on, clash relief off\./);
+  assert.match(scReport, /^Side chains: \d+ steepest-descent steps/m);
 
   const e = await cli('evaluate', p('demo-aa.pdb'), DEMO, '--json');
   assert.equal(e.code, 0, e.err);

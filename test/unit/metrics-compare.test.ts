@@ -130,6 +130,18 @@ test('clashPercent: planted clash is detected; ideal structures have none', () =
   assert.ok(r.pairs >= 1);
   close(r.minDistance, 0.5, 1e-9);
   assert.deepEqual(r.residueIndices, [2, 14]);
+  // A peptide bond squeezed to 1.0 Å is a bond outlier, not a clash; residue 5's N on residue 3's C is a clash.
+  const c4 = idx(s, 4, 'C'), n5 = idx(s, 5, 'N'), c3 = idx(s, 3, 'C');
+  const toward = (from: number, to: number, d: number) => {
+    const v = [0, 1, 2].map((k) => s.coords[3 * to + k] - s.coords[3 * from + k]);
+    const l = Math.hypot(v[0], v[1], v[2]);
+    return v.map((x) => x * (1 - d / l));
+  };
+  const squeezed = copy(s, (i) => (i === n5 ? { dx: toward(n5, c4, 1.0) } : undefined));
+  assert.equal(clashReport(squeezed).clashingResidues, 0);
+  assert.ok(bondAngleStats(squeezed).bonds.outliers >= 1);
+  const onC3 = copy(s, (i) => (i === n5 ? { dx: toward(n5, c3, 1.0) } : undefined));
+  assert.deepEqual(clashReport(onC3).residueIndices, [2, 4]);
 });
 
 test('bondAngleStats: ideal geometry is exact; a stretched bond and a bent angle are outliers', () => {

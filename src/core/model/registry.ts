@@ -67,3 +67,35 @@ export function resolveModel(idOrPath: string): { onnxPath: string; card: ModelC
     throw new InputError(`unknown model "${idOrPath}" (shipped: ${known.join(', ') || 'none'})`, idOrPath);
   return { onnxPath, card: readCard(cardPath), cardPath };
 }
+
+/** One benchmark route of a card's measured accuracy (medians over held-out structures, Å). */
+export interface AccuracySummary {
+  route: string;
+  structures: number;
+  bb: number;
+  sc: number;
+  all: number;
+}
+
+/**
+ * The model's own rows of the card's `accuracy` (written by `bench:accuracy -- --update-cards`): raw network
+ * output, one per benchmark route, in the card's order. Template and "+refine" rows are left out; so are rows
+ * whose figures are missing. Empty when the card has never been benchmarked.
+ */
+export function accuracySummary(card: ModelCard): AccuracySummary[] {
+  const rows = (card.accuracy as { rows?: unknown } | null | undefined)?.rows;
+  if (!Array.isArray(rows)) return [];
+  const med = (v: unknown) => (v && typeof (v as { median?: unknown }).median === 'number' ? (v as { median: number }).median : NaN);
+  const out: AccuracySummary[] = [];
+  for (const r of rows as Record<string, unknown>[]) {
+    if (r.method !== card.id || typeof r.route !== 'string') continue;
+    const a = { route: r.route, structures: Number(r.structures), bb: med(r.rmsd_bb), sc: med(r.rmsd_sc), all: med(r.rmsd_all) };
+    if ([a.bb, a.sc, a.all].every(Number.isFinite)) out.push(a);
+  }
+  return out;
+}
+
+/** "martini3 0.102/0.515/0.373 Å (73)" per route, joined: the CLI's and the model picker's line. */
+export function formatAccuracy(summary: AccuracySummary[]): string {
+  return summary.map((a) => `${a.route} ${a.bb.toFixed(3)}/${a.sc.toFixed(3)}/${a.all.toFixed(3)} Å (${a.structures})`).join(', ');
+}
