@@ -99,6 +99,24 @@ const isHeavy = (s: Structure, i: number): boolean => {
   return !/^[0-9]*[HD]/.test(s.atoms.name[i]);
 };
 
+/** Fills `names` with the residue's heavy atoms by name (the first of a repeated name, e.g. an altLoc, wins). */
+function heavyAtomsByName(s: Structure, r: { start: number; end: number }, names: Map<string, number>): void {
+  names.clear();
+  for (let i = r.start; i < r.end; i++) if (isHeavy(s, i) && !names.has(s.atoms.name[i])) names.set(s.atoms.name[i], i);
+}
+
+/** How many of `atoms` moved from `x0` to `x`, and the largest move (Å). */
+function shiftStats(x: Float64Array, x0: Float64Array, atoms: Iterable<number>): { atomsMoved: number; maxShift: number } {
+  let atomsMoved = 0;
+  let maxShift = 0;
+  for (const i of atoms) {
+    const d = Math.hypot(x[3 * i] - x0[3 * i], x[3 * i + 1] - x0[3 * i + 1], x[3 * i + 2] - x0[3 * i + 2]);
+    if (d > 1e-9) atomsMoved++;
+    if (d > maxShift) maxShift = d;
+  }
+  return { atomsMoved, maxShift };
+}
+
 /** Bond graph in compressed rows: neighbours of atom i are list[offset[i] .. offset[i+1]). */
 export interface BondGraph {
   offset: Int32Array;
@@ -129,8 +147,7 @@ export function bondGraph(s: Structure): BondGraph {
   const sg: number[] = [];
   const names = new Map<string, number>();
   for (const r of residues) {
-    names.clear();
-    for (let i = r.start; i < r.end; i++) if (isHeavy(s, i) && !names.has(s.atoms.name[i])) names.set(s.atoms.name[i], i);
+    heavyAtomsByName(s, r, names);
     const res = ALIASES[r.resName] ?? r.resName;
     const at = (nm: string) => names.get(nm) ?? -1;
     if (PROTEIN.has(r.resName) || (names.has('CA') && names.has('N') && names.has('C'))) {
@@ -611,7 +628,7 @@ function dihedralOf(x: Float64Array, i: number, j: number, k: number, l: number)
   return Math.atan2(dot(m, n2) / lb2, dot(n1, n2));
 }
 
-export function refineBackbone(s: Structure, opts: { torsions?: Float32Array | null; iterations?: number; tether?: number } = {}): RefineReport['backbone'] {
+export function refineBackbone(s: Structure, opts: { torsions?: Float32Array | null; iterations?: number } = {}): RefineReport['backbone'] {
   const x = s.coords;
   const bb = backboneIndex(s);
   const nr = bb.CA.length;
@@ -700,8 +717,9 @@ export function refineBackbone(s: Structure, opts: { torsions?: Float32Array | n
     if (!activeList.length) continue;
     const active = Int32Array.from(activeList);
     for (const i of active) for (let c = 0; c < 3; c++) before[3 * i + c] = x[3 * i + c];
-    t.tether = Float64Array.from(x);
-    t.tetherK = opts.tether ?? BACKBONE_TETHER;
+    // The tether reads only active atoms, whose start `before` now holds: no copy of the whole structure per segment.
+    t.tether = before;
+    t.tetherK = BACKBONE_TETHER;
     const [it, a0, a1] = steepestDescent(x, t, movable, active, opts.iterations ?? 200, g);
     iterations = Math.max(iterations, it);
     e0 += a0;
@@ -747,8 +765,7 @@ export function idealizeSideChains(s: Structure, opts: { iterations?: number } =
   for (const r of residuesOf(s.atoms)) {
     const topo = residueTopology(r.resName);
     if (!topo) continue;
-    names.clear();
-    for (let i = r.start; i < r.end; i++) if (isHeavy(s, i) && !names.has(s.atoms.name[i])) names.set(s.atoms.name[i], i);
+    heavyAtomsByName(s, r, names);
     const mine: number[] = [];
     for (const [nm, i] of names) if (!BACKBONE.has(nm) && nm !== 'CB' && topo.atoms.includes(nm)) mine.push(i);
     if (!mine.length) continue;
@@ -773,14 +790,7 @@ export function idealizeSideChains(s: Structure, opts: { iterations?: number } =
   t.tether = Float64Array.from(x);
   t.tetherK = SIDECHAIN_TETHER;
   const [iterations, energyBefore, energyAfter] = steepestDescent(x, t, movable, active, opts.iterations ?? 300);
-  let atomsMoved = 0;
-  let maxShift = 0;
-  for (const i of active) {
-    const d = Math.hypot(x[3 * i] - t.tether[3 * i], x[3 * i + 1] - t.tether[3 * i + 1], x[3 * i + 2] - t.tether[3 * i + 2]);
-    if (d > 1e-9) atomsMoved++;
-    if (d > maxShift) maxShift = d;
-  }
-  return { iterations, energyBefore, energyAfter, atomsMoved, maxShift };
+  return { iterations, energyBefore, energyAfter, ...shiftStats(x, t.tether, active) };
 }
 
 // ---------------------------------------------------------------- clashes
@@ -882,17 +892,8 @@ export function relieveClashes(s: Structure, opts: { repulsion?: number; rounds?
       });
     pairs = next;
   }
-  let moved = 0;
-  let maxShift = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[3 * i] - start[3 * i];
-    const dy = x[3 * i + 1] - start[3 * i + 1];
-    const dz = x[3 * i + 2] - start[3 * i + 2];
-    const d = Math.sqrt(dx * dx + dy * dy + dz * dz);
-    if (d > 1e-9) moved++;
-    if (d > maxShift) maxShift = d;
-  }
-  return { pairsBefore, pairsAfter: pairs.length / 2, atomsMoved: moved, maxShift, unresolvable };
+  // Only heavy atoms are ever movable here.
+  return { pairsBefore, pairsAfter: pairs.length / 2, ...shiftStats(x, start, heavy), unresolvable };
 }
 
 /** Refines `s` in place (coordinates of model 0). Cα never moves. */
