@@ -182,6 +182,10 @@ def main():
             'trainChains': ck.get('train_chains'),
             'trainBeads': ck.get('train_beads'),
             'valChains': len(ck.get('val_ids') or []),
+            # residues renamed to the IUPAC rule when the dataset was built (false: the files' own names)
+            **({'iupacNaming': meta['iupacNaming']} if 'iupacNaming' in meta else {}),
+            # the last stage started from a shipped model's ONNX file rather than a checkpoint
+            **({'initFrom': os.path.basename(ck['args']['init'])} if str((ck.get('args') or {}).get('init') or '').endswith('.onnx') else {}),
             # A warm-started model lists every stage; epochs, steps and minutes are summed over them.
             'epochs': sum(int(st.get('epochs') or 0) for st in stages),
             'steps': sum(int(st.get('steps') or 0) for st in stages),

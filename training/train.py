@@ -133,7 +133,8 @@ def main():
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--init', default=None,
-                    help='warm start: continue from this checkpoint (same dataset and architecture) with a fresh '
+                    help='warm start: continue from this checkpoint, or from a shipped models/<id>.onnx (weights read '
+                         'back and checked against its stored reference), same dataset and architecture, with a fresh '
                          'learning-rate schedule; the card then records every stage and their summed time')
     ap.add_argument('--grow', action='store_true',
                     help='with --init from a checkpoint with fewer --layers (all else equal): keep its layers and append '
@@ -180,7 +181,11 @@ def train_worker(rank, args):
     model = BackmapNet(ds.num_types, ds.R, features=args.features, layers=args.layers, cutoff=args.cutoff).to(args.device)
     prior_stages = []
     if args.init:
-        init = torch.load(args.init, map_location='cpu')
+        if args.init.endswith('.onnx'):  # a shipped model: its weights, card stages and the split it was scored on
+            from onnx_weights import checkpoint_from_onnx
+            init = checkpoint_from_onnx(args.init, cfg, ds.meta, val_ids)
+        else:
+            init = torch.load(args.init, map_location='cpu')
         differ = {k: (init['config'].get(k), v) for k, v in cfg.items() if init['config'].get(k) != v}
         grown = args.grow and set(differ) == {'layers'} and init['config']['layers'] < args.layers
         if differ and not grown:

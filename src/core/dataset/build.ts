@@ -11,6 +11,7 @@ import { InputError } from '../errors';
 import type { MappingSet } from '../mapping/types';
 import { loadMappingSet } from '../mapping/load';
 import { readStructureFile } from '../structure/read';
+import { applyIupacNaming } from '../structure/nomenclature';
 import { isTerminalOnly, mapToCg } from '../forward';
 import { targetVectors } from '../reconstruct';
 import type { CgSystem } from '../cg';
@@ -30,6 +31,8 @@ export interface DatasetSummary {
   angles: number;
   skipped: { path: string; chain: string; reason: string }[];
   droppedBenchmarkClusters: number;
+  /** Per residue type: residues checked and swapped to the IUPAC naming rule (false when renaming was off). */
+  iupacNaming: Record<string, { checked: number; swapped: number }> | false;
   bytes: number;
   seconds: number;
 }
@@ -344,7 +347,16 @@ export function beadTypeNames(set: MappingSet): string[] {
 }
 
 /** Builds a dataset file from a chain list. Benchmark clusters are dropped (and asserted absent). */
-export async function buildDataset(opts: { list: string; mapping: string; out: string; dataRoot?: string; limit?: number; log?: (msg: string) => void }): Promise<DatasetSummary> {
+export async function buildDataset(opts: {
+  list: string;
+  mapping: string;
+  out: string;
+  dataRoot?: string;
+  limit?: number;
+  /** Rename equivalent side-chain atoms to the IUPAC rule before mapping (default true; see nomenclature.ts). */
+  iupacNaming?: boolean;
+  log?: (msg: string) => void;
+}): Promise<DatasetSummary> {
   const t0 = Date.now();
   const dataRoot = opts.dataRoot ?? sharedDataRoot();
   if (!dataRoot) throw new InputError('shared data folder not found (set BACKMAP_SHARED_DATA or pass dataRoot)', opts.list);
@@ -358,6 +370,8 @@ export async function buildDataset(opts: { list: string; mapping: string; out: s
   const chains: { path: string; chain: string; cluster: string; beads: number; atoms: number }[] = [];
   const skipped: DatasetSummary['skipped'] = [];
   let dropped = 0;
+  const iupacNaming = opts.iupacNaming ?? true;
+  const naming: Record<string, { checked: number; swapped: number }> = {};
   for (const row of rows) {
     if (opts.limit !== undefined && samples.length >= opts.limit) break;
     const rel = String(row.path);
@@ -369,6 +383,14 @@ export async function buildDataset(opts: { list: string; mapping: string; out: s
     }
     try {
       const aa = readStructureFile(join(dataRoot, rel));
+      if (iupacNaming) {
+        // Whole file, not only the chain: cheap, and the counts below are per file read.
+        for (const [res, n] of Object.entries(applyIupacNaming(aa).byResidue)) {
+          const t = (naming[res] ??= { checked: 0, swapped: 0 });
+          t.checked += n.checked;
+          t.swapped += n.swapped;
+        }
+      }
       const fr = mapToCg(aa, set, { chain });
       const sys = fr.system;
       if (sys.beads.length === 0) throw new Error('no mapped beads');
@@ -401,6 +423,7 @@ export async function buildDataset(opts: { list: string; mapping: string; out: s
     chains,
     skipped,
     droppedBenchmarkClusters: dropped,
+    iupacNaming: iupacNaming ? naming : false,
     createdBy: 'src/core/dataset/build.ts',
   };
   mkdirSync(dirname(resolve(opts.out)), { recursive: true });
@@ -418,6 +441,7 @@ export async function buildDataset(opts: { list: string; mapping: string; out: s
     angles: arrays.angles.shape[0],
     skipped,
     droppedBenchmarkClusters: dropped,
+    iupacNaming: iupacNaming ? naming : false,
     bytes,
     seconds: (Date.now() - t0) / 1000,
   };
