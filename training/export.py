@@ -124,6 +124,7 @@ def main():
     size = os.path.getsize(onnx_path)
 
     s = ds.samples[ref_id]
+    init_from = str((ck.get('args') or {}).get('init') or '')  # the last stage's warm start, if any
     ref = {
         'pos': b['pos'].numpy().astype(np.float32),
         'bead_type': b['bead_type'].numpy().astype(np.int64),
@@ -185,7 +186,7 @@ def main():
             # residues renamed to the IUPAC rule when the dataset was built (false: the files' own names)
             **({'iupacNaming': meta['iupacNaming']} if 'iupacNaming' in meta else {}),
             # the last stage started from a shipped model's ONNX file rather than a checkpoint
-            **({'initFrom': os.path.basename(ck['args']['init'])} if str((ck.get('args') or {}).get('init') or '').endswith('.onnx') else {}),
+            **({'initFrom': os.path.basename(init_from)} if init_from.endswith('.onnx') else {}),
             # A warm-started model lists every stage; epochs, steps and minutes are summed over them.
             'epochs': sum(int(st.get('epochs') or 0) for st in stages),
             'steps': sum(int(st.get('steps') or 0) for st in stages),

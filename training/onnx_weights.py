@@ -130,7 +130,8 @@ def state_dict_from_onnx(path, model):
 
 
 def model_from_onnx(onnx_path):
-    """(model, card) rebuilt from models/<id>.onnx and the card beside it, checked against the stored reference."""
+    """(model, card, gap) rebuilt from models/<id>.onnx and the card beside it; gap: the largest difference from the
+    stored reference outputs (refused over 1e-4), None where the model has no stored reference."""
     card_path = os.path.splitext(onnx_path)[0] + '.json'
     with open(card_path) as fh:
         card = json.load(fh)
@@ -140,6 +141,7 @@ def model_from_onnx(onnx_path):
     model.load_state_dict(state_dict_from_onnx(onnx_path, model))
     model.eval()
     ref_path = os.path.join(os.path.dirname(onnx_path), card.get('reference') or f"{card['id']}.reference.bin")
+    gap = None
     if os.path.exists(ref_path):
         _, r = read_bmds(ref_path)
         with torch.no_grad():
@@ -147,15 +149,14 @@ def model_from_onnx(onnx_path):
         gap = max(float(np.abs(vec.numpy() - r['vectors']).max()), float(np.abs(tors.numpy() - r['torsions']).max()))
         if gap > 1e-4:
             raise SystemExit(f'{onnx_path}: recovered network misses the stored reference by {gap:.2e}')
-        card['_recoveryGap'] = gap
-    return model, card
+    return model, card, gap
 
 
 def checkpoint_from_onnx(onnx_path, cfg, dataset_meta, val_ids):
     """A checkpoint dict as train.py saves it, for `--init` from a shipped model: the architecture must equal
     `cfg`, and the dataset must be the one the card names (same list hash, mapping hash and chain count), so the
     validation split is the one the model was scored on."""
-    model, card = model_from_onnx(onnx_path)
+    model, card, _ = model_from_onnx(onnx_path)
     tr = card.get('training') or {}
     mine = {'num_types': card['numTypes'], 'R': card['R'], 'features': card['architecture']['features'],
             'layers': card['architecture']['layers'], 'cutoff': card['cutoff'], 'k_max': card['K']}
@@ -178,7 +179,6 @@ def checkpoint_from_onnx(onnx_path, cfg, dataset_meta, val_ids):
 if __name__ == '__main__':
     if len(sys.argv) != 2:
         raise SystemExit('usage: onnx_weights.py models/<id>.onnx')
-    m, c = model_from_onnx(sys.argv[1])
+    m, _, gap = model_from_onnx(sys.argv[1])
     n = sum(p.numel() for p in m.parameters())
-    gap = c.get('_recoveryGap')
     print(f"{sys.argv[1]}: {n} parameters recovered" + (f', stored reference reproduced to {gap:.1e}' if gap is not None else ', no stored reference to check against'))

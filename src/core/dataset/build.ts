@@ -410,6 +410,7 @@ export async function buildDataset(opts: {
   // The promise to the benchmark: not one of its clusters may reach a training file.
   for (const c of chains) if (c.cluster && bench.has(c.cluster)) throw new Error(`benchmark cluster ${c.cluster} in training set`);
   const arrays = packSamples(samples, R);
+  const namingReport = iupacNaming ? naming : false;
   const listHash = createHash('sha256').update(rows.map((r) => `${r.path}\t${r.chain}`).join('\n')).digest('hex').slice(0, 16);
   const meta = {
     mapping: set.id,
@@ -423,7 +424,7 @@ export async function buildDataset(opts: {
     chains,
     skipped,
     droppedBenchmarkClusters: dropped,
-    iupacNaming: iupacNaming ? naming : false,
+    iupacNaming: namingReport,
     createdBy: 'src/core/dataset/build.ts',
   };
   mkdirSync(dirname(resolve(opts.out)), { recursive: true });
@@ -441,7 +442,7 @@ export async function buildDataset(opts: {
     angles: arrays.angles.shape[0],
     skipped,
     droppedBenchmarkClusters: dropped,
-    iupacNaming: iupacNaming ? naming : false,
+    iupacNaming: namingReport,
     bytes,
     seconds: (Date.now() - t0) / 1000,
   };

@@ -8,7 +8,7 @@
  * on either side of the boundary (and Martini 3 puts CD1 and CD2 in different beads, so the input carries the
  * name anyway).
  */
-import { dihedral } from '../geometry/dihedral';
+import { dihedralAt } from '../geometry/dihedral';
 import { residueTopology } from '../build/residues';
 import { residuesOf } from './builder';
 import type { Structure } from './types';
@@ -21,7 +21,7 @@ export const NAMING_TORSIONS: Readonly<Record<string, readonly [string, string, 
 };
 
 export interface NamingSummary {
-  /** Residues whose naming torsion could be measured (all four atoms present, finite). */
+  /** Residues whose naming torsion could be measured (all four atoms present, finite and defined). */
   checked: number;
   /** Residues whose equivalent atoms were swapped to follow the rule. */
   swapped: number;
@@ -43,16 +43,17 @@ export function applyIupacNaming(s: Structure): NamingSummary {
     if (!topo || !torsion) continue;
     const index = new Map<string, number>();
     for (let i = r.start; i < r.end; i++) if (!index.has(atoms.name[i])) index.set(atoms.name[i], i);
-    const ix = torsion.map((n) => index.get(n));
-    if (ix.some((i) => i === undefined)) continue;
-    const p = ix.map((i) => [coords[3 * i!], coords[3 * i! + 1], coords[3 * i! + 2]]);
-    if (p.some((v) => v.some((x) => !Number.isFinite(x)))) continue;
+    const ix = torsion.map((n) => index.get(n) ?? -1);
+    if (ix.some((i) => i < 0)) continue;
+    // NaN for a NaN coordinate or a degenerate (colinear) torsion: not measurable, left as it is
+    const tau = dihedralAt(coords, ix[0], ix[1], ix[2], ix[3]);
+    if (!Number.isFinite(tau)) continue;
     const pairs = topo.symmetric.map(([a, b]) => [index.get(a), index.get(b)]);
     if (pairs.some(([a, b]) => a === undefined || b === undefined)) continue;
     const stat = (out.byResidue[topo.name3] ??= { checked: 0, swapped: 0 });
     out.checked++;
     stat.checked++;
-    if (Math.abs(dihedral(p[0], p[1], p[2], p[3])) <= 90) continue;
+    if (Math.abs(tau) <= 90) continue;
     out.swapped++;
     stat.swapped++;
     for (const m of s.models) {
