@@ -212,9 +212,14 @@ class Dataset:
         return t
 
 
-def batches(sizes, target_beads, rng):
-    """Shuffled groups of sample indices of about target_beads beads each."""
-    order = rng.permutation(len(sizes))
+def batches(sizes, target_beads, rng, weights=None):
+    """Shuffled groups of sample indices of about target_beads beads each. With `weights`, an epoch is as many draws
+    (with replacement) as there are samples, each sample drawn in proportion to its weight."""
+    if weights is None:
+        order = rng.permutation(len(sizes))
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        order = rng.choice(len(sizes), size=len(sizes), replace=True, p=w / w.sum())
     out, cur, tot = [], [], 0
     for i in order:
         cur.append(int(i))

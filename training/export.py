@@ -44,10 +44,12 @@ def stage_summaries(stages):
     out = []
     for st in stages:
         args = st.get('args') or {}
-        out.append({'wallMinutes': round(float(st.get('wall_s') or 0) / 60, 1), 'epochs': st.get('epochs'),
+        # Stages read back from a shipped card (--init models/<id>.onnx) lack what that card did not record.
+        out.append({k: v for k, v in {'wallMinutes': round(float(st.get('wall_s') or 0) / 60, 1), 'epochs': st.get('epochs'),
                     'steps': st.get('steps'), 'lr': args.get('lr'), 'seed': args.get('seed'),
                     'layers': args.get('layers'), 'noise': args.get('noise'), 'outward': args.get('outward'),
-                    'hardware': st.get('hardware')})
+                    'clusterWeight': args.get('cluster_weight') or 0,
+                    'hardware': st.get('hardware')}.items() if v is not None})
     return out
 
 

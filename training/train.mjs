@@ -19,12 +19,13 @@ const PRESETS = {
     // The full cluster-disjoint pool (1,840 chains): the core list left the side chains data-limited.
     list: 'train_pool_complete.tsv',
     args: ['--features', '64', '--layers', '3', '--cutoff', '8', '--k-max', '28', '--batch-beads', '800', '--noise', '0.08', '--outward', '0.15', '--procs', '2', '--threads', '1', '--eval-every-min', '20', '--budget-min', '90'],
-    // The shipped model is this run continued three times (--init), each with a fresh schedule at a lower peak rate:
-    // 90 + 108 + 128 + 112 min.
+    // The shipped model is this run continued four times (--init), each with a fresh schedule at a lower peak rate:
+    // 90 + 108 + 128 + 112 + 45 min, the last drawing every sequence cluster equally (--cluster-weight 1).
     continue: [
       ['--lr', '1e-3', '--seed', '1235', '--budget-min', '108'],
       ['--lr', '7e-4', '--seed', '1236', '--budget-min', '128'],
       ['--lr', '3e-4', '--seed', '1237', '--budget-min', '112'],
+      ['--lr', '3e-4', '--seed', '1239', '--budget-min', '45', '--cluster-weight', '1'],
     ],
   },
   'ca-protein': {
@@ -60,7 +61,8 @@ if (!existsSync(data) || argv.includes('--rebuild')) {
     console.error(`training list not found: ${list} (needs ../shared/data)`);
     process.exit(1);
   }
-  run(process.execPath, ['--import', 'tsx', 'training/build-dataset.ts', '--list', list, '--mapping', preset.mapping, '--out', data]);
+  // --no-iupac: both shipped models were trained on the files' own atom names (training/README.md says why).
+  run(process.execPath, ['--import', 'tsx', 'training/build-dataset.ts', '--list', list, '--mapping', preset.mapping, '--no-iupac', '--out', data]);
 }
 // Later flags win in argparse, so user flags override the preset.
 const stages = [[], ...(argv.includes('--one-stage') ? [] : (preset.continue ?? []))];
