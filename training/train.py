@@ -215,6 +215,10 @@ def train_worker(rank, args):
     last_eval = t0
     sizes = [ds.samples[i]['n_beads'] for i in train_ids]
     clusters = [c.get('cluster') or f'#{i}' for i, c in enumerate(ds.meta.get('chains') or [])]
+    if len(clusters) != n:  # an older dataset without per-chain entries: no cluster information
+        clusters = []
+    if args.cluster_weight and not clusters:
+        raise SystemExit(f'--cluster-weight: {args.data} records no sequence cluster per chain (rebuild it)')
     weights = None
     if args.cluster_weight and clusters:
         count = collections.Counter(clusters[i] for i in train_ids)
