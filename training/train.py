@@ -220,7 +220,7 @@ def train_worker(rank, args):
     if args.cluster_weight and not clusters:
         raise SystemExit(f'--cluster-weight: {args.data} records no sequence cluster per chain (rebuild it)')
     weights = None
-    if args.cluster_weight and clusters:
+    if args.cluster_weight:
         count = collections.Counter(clusters[i] for i in train_ids)
         weights = [count[clusters[i]] ** -args.cluster_weight for i in train_ids]
     train_beads = int(sum(sizes))

@@ -64,7 +64,7 @@ function heavyIndex(s: Structure, chain?: string): Map<string, number> {
 }
 
 /** Name → atom index inside one residue (heavy atoms; first altLoc). */
-function residueAtoms(s: Structure, r: Residue): Map<string, number> {
+export function residueAtoms(s: Structure, r: Residue): Map<string, number> {
   const m = new Map<string, number>();
   for (let i = r.start; i < r.end; i++) if (!m.has(s.atoms.name[i]) && !isHydrogen(s, i)) m.set(s.atoms.name[i], i);
   return m;

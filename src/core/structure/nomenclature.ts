@@ -1,7 +1,7 @@
 /**
  * IUPAC naming of chemically equivalent side-chain atoms (IUPAC-IUB 1970): the atom numbered 1 is the one whose
  * torsion below lies within ±90° (ASP OD1, GLU OE1, ARG NH1 cis to CD). Deposited files break it (measured on
- * the first 100 chains of the shared training pool: ASP 6 %, GLU 8 %, ARG 0.6 %). A bead holding both atoms
+ * the shared training pool, per file read: ASP 12.3 %, GLU 21.0 %, ARG 4.7 %). A bead holding both atoms
  * cannot tell them apart, so a network trained on such labels learns a blend of the two names; renaming the
  * training targets to the rule removes that noise.
  * PHE/TYR are left alone: their χ2 sits near ±90°, so the rule would split one ring orientation into two labels
@@ -11,6 +11,7 @@
 import { dihedralAt } from '../geometry/dihedral';
 import { residueTopology } from '../build/residues';
 import { residuesOf } from './builder';
+import { residueAtoms } from '../metrics';
 import type { Structure } from './types';
 
 /** Torsion whose last atom is the one numbered 1, per residue type (aliases such as ASH/GLH resolve to these). */
@@ -36,17 +37,15 @@ export interface NamingSummary {
  */
 export function applyIupacNaming(s: Structure): NamingSummary {
   const out: NamingSummary = { checked: 0, swapped: 0, byResidue: {} };
-  const { atoms, coords } = s;
-  for (const r of residuesOf(atoms)) {
+  for (const r of residuesOf(s.atoms)) {
     const topo = residueTopology(r.resName);
     const torsion = topo ? NAMING_TORSIONS[topo.name3] : undefined;
     if (!topo || !torsion) continue;
-    const index = new Map<string, number>();
-    for (let i = r.start; i < r.end; i++) if (!index.has(atoms.name[i])) index.set(atoms.name[i], i);
+    const index = residueAtoms(s, r);
     const ix = torsion.map((n) => index.get(n) ?? -1);
     if (ix.some((i) => i < 0)) continue;
     // NaN for a NaN coordinate or a degenerate (colinear) torsion: not measurable, left as it is
-    const tau = dihedralAt(coords, ix[0], ix[1], ix[2], ix[3]);
+    const tau = dihedralAt(s.coords, ix[0], ix[1], ix[2], ix[3]);
     if (!Number.isFinite(tau)) continue;
     const pairs = topo.symmetric.map(([a, b]) => [index.get(a), index.get(b)]);
     if (pairs.some(([a, b]) => a === undefined || b === undefined)) continue;
