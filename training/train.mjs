@@ -19,13 +19,14 @@ const PRESETS = {
     // The full cluster-disjoint pool (1,840 chains): the core list left the side chains data-limited.
     list: 'train_pool_complete.tsv',
     args: ['--features', '64', '--layers', '3', '--cutoff', '8', '--k-max', '28', '--batch-beads', '800', '--noise', '0.08', '--outward', '0.15', '--procs', '2', '--threads', '1', '--eval-every-min', '20', '--budget-min', '90'],
-    // The shipped model is this run continued four times (--init), each with a fresh schedule at a lower peak rate:
-    // 90 + 108 + 128 + 112 + 45 min, the last drawing every sequence cluster equally (--cluster-weight 1).
+    // The shipped model is this run continued five times (--init), each with a fresh schedule at a lower peak rate:
+    // 90 + 108 + 128 + 112 + 45 + 85 min, the last two drawing every sequence cluster equally (--cluster-weight 1).
     continue: [
       ['--lr', '1e-3', '--seed', '1235', '--budget-min', '108'],
       ['--lr', '7e-4', '--seed', '1236', '--budget-min', '128'],
       ['--lr', '3e-4', '--seed', '1237', '--budget-min', '112'],
       ['--lr', '3e-4', '--seed', '1239', '--budget-min', '45', '--cluster-weight', '1'],
+      ['--lr', '2e-4', '--seed', '1240', '--budget-min', '85', '--cluster-weight', '1'],
     ],
   },
   'ca-protein': {
