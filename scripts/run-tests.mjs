@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
-const defaults = ['test/unit', 'test/server', 'test/webview', 'test/engine', 'test/model'];
+const defaults = ['test/core', 'test/cli', 'test/unit', 'test/server', 'test/webview', 'test/engine', 'test/model'];
 const files = [];
 const walk = (p) => {
   if (!existsSync(p)) return;

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
-import { parseStructure, readStructureFile, structureFormatOf, detectUnitProblem, readWarnings } from '../../src/core/structure/read';
-import { writeStructureFile, nonClobberingPath, formatStructure, writeStructure } from '../../src/core/structure/write';
-import { ByteWriter } from '../../src/core/io/bytes';
-import { buildPeptide } from '../../src/core/build/peptide';
-import { parsePdb, writePdb } from '../../src/core/structure/pdb';
-import { parseGro } from '../../src/core/structure/gro';
-import { guessElement } from '../../src/core/structure/elements';
-import * as structureIndex from '../../src/core/structure/index';
-import { assertInputError, tripeptideLines, SHARED_DATA, sharedSkip } from './io-helpers';
+import { parseStructure, readStructureFile, structureFormatOf, detectUnitProblem, readWarnings } from '../../../src/core/structure/read';
+import { writeStructureFile, nonClobberingPath, formatStructure, writeStructure } from '../../../src/core/structure/write';
+import { ByteWriter } from '../../../src/core/io/bytes';
+import { buildPeptide } from '../../../src/core/build/peptide';
+import { parsePdb, writePdb } from '../../../src/core/structure/pdb';
+import { parseGro } from '../../../src/core/structure/gro';
+import { guessElement } from '../../../src/core/structure/elements';
+import * as structureIndex from '../../../src/core/structure/index';
+import { assertInputError, tripeptideLines, SHARED_DATA, sharedSkip } from '../../helpers/io';
 
 const dir = mkdtempSync(join(tmpdir(), 'bm-io-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -219,7 +219,7 @@ test('real data: aa_reference.pdb and the CG GRO of the 1UBQ simulation', { skip
 });
 
 test('fuzz: damaged PDB/GRO/mmCIF text gives a structure or an InputError, never another exception', async () => {
-  const { InputError } = await import('../../src/core/errors');
+  const { InputError } = await import('../../../src/core/errors');
   const s = parsePdb(pdbText, 'x.pdb');
   let seed = 17;
   const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);

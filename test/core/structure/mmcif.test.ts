@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMmcif, formatMmcif, cifValue } from '../../src/core/structure/mmcif';
-import { parsePdb } from '../../src/core/structure/pdb';
-import { StructureBuilder } from '../../src/core/structure/builder';
-import { assertInputError, tripeptideLines } from './io-helpers';
+import { parseMmcif, formatMmcif, cifValue } from '../../../src/core/structure/mmcif';
+import { parsePdb } from '../../../src/core/structure/pdb';
+import { StructureBuilder } from '../../../src/core/structure/builder';
+import { assertInputError, tripeptideLines } from '../../helpers/io';
 
 const F = 'test.cif';
 const header = `data_TEST

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTrajectory, createTrajectoryWriter, countFrames, readFrames, compressCoords, decompressCoords, sizeofints, type Frame } from '../../src/core/trajectory/index';
-import { readStructureFile } from '../../src/core/structure/read';
-import { InputError } from '../../src/core/errors';
-import { assertInputError, SHARED_DATA, sharedSkip } from './io-helpers';
-import { rng } from '../helpers/rng';
+import { openTrajectory, createTrajectoryWriter, countFrames, readFrames, compressCoords, decompressCoords, sizeofints, type Frame } from '../../../src/core/trajectory/index';
+import { readStructureFile } from '../../../src/core/structure/read';
+import { InputError } from '../../../src/core/errors';
+import { assertInputError, SHARED_DATA, sharedSkip } from '../../helpers/io';
+import { rng } from '../../helpers/rng';
 
 const dir = mkdtempSync(join(tmpdir(), 'bm-iotraj-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

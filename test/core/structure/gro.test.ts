@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGro, formatGro } from '../../src/core/structure/gro';
-import { StructureBuilder } from '../../src/core/structure/builder';
-import { assertInputError } from './io-helpers';
+import { parseGro, formatGro } from '../../../src/core/structure/gro';
+import { StructureBuilder } from '../../../src/core/structure/builder';
+import { assertInputError } from '../../helpers/io';
 
 const F = 'test.gro';
 const groAtom = (resnr: number, res: string, name: string, nr: number, x: number, y: number, z: number, vel = '') =>

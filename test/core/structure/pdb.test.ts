@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePdb, formatPdb } from '../../src/core/structure/pdb';
-import { StructureBuilder } from '../../src/core/structure/builder';
-import { readWarnings } from '../../src/core/structure/read';
-import { hy36decode, hy36encode } from '../../src/core/io/hybrid36';
-import { assertInputError, pdbAtom, tripeptideLines } from './io-helpers';
+import { parsePdb, formatPdb } from '../../../src/core/structure/pdb';
+import { StructureBuilder } from '../../../src/core/structure/builder';
+import { readWarnings } from '../../../src/core/structure/read';
+import { hy36decode, hy36encode } from '../../../src/core/io/hybrid36';
+import { assertInputError, pdbAtom, tripeptideLines } from '../../helpers/io';
 
 const F = 'test.pdb';
 
