@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseMappingDocument } from '../src/core/mapping/parse';
 import { bundledMappingsRoot } from '../src/core/mapping/load';
-import { MappingWorkspace } from '../src/server/service';
+import { documentDiagnostics } from '../src/server/features/diagnostics';
+import { MappingWorkspace } from '../src/server/workspace';
 
 /**
  * A deterministic, valid 200-line mapping: beads of 12 heavy atoms in a binary-tree hierarchy (root P1A, atom k
@@ -75,12 +76,12 @@ try {
   const uri = pathToFileURL(join(dir, 'big.yaml')).toString();
   let version = 1;
   ws.open(TextDocument.create(uri, 'backmap-mapping', version, big));
-  ws.diagnostics(uri);
+  documentDiagnostics(ws, uri);
   const tEdit = time(() => {
     version++;
     const edited = big.replace('C5:', version % 2 ? 'C5:' : 'C5 :');
     ws.open(TextDocument.create(uri, 'backmap-mapping', version, edited + `# v${version}\n`));
-    ws.diagnostics(uri);
+    documentDiagnostics(ws, uri);
   }, 40);
   rows.push(['diagnostics, 200-line file after an edit (in a 30-file folder)', median(tEdit), Math.max(...tEdit), '≤ 20 ms', median(cpuOf.get(tEdit)!)]);
 
@@ -91,7 +92,7 @@ try {
       const u = pathToFileURL(join(dir, f)).toString();
       w.open(TextDocument.create(u, 'backmap-mapping', 1, readFileSync(join(dir, f), 'utf8')));
     }
-    for (const f of files) w.diagnostics(pathToFileURL(join(dir, f)).toString());
+    for (const f of files) documentDiagnostics(w, pathToFileURL(join(dir, f)).toString());
   }, 15);
   rows.push([`diagnostics, ${files.length}-file folder cold (all files)`, median(tFolder), Math.max(...tFolder), '≤ 200 ms', median(cpuOf.get(tFolder)!)]);
 

@@ -1,15 +1,15 @@
 /**
  * How the bundled demo protein's torsions were found (run once; the result is pasted into
- * src/core/build/demo.ts): a designed 3-helix-bundle sequence with all 20 amino acids, helices at
+ * src/core/chemistry/demo-protein.ts): a designed 3-helix-bundle sequence with all 20 amino acids, helices at
  * ideal α φ/ψ, loop φ/ψ restricted to Ramachandran-allowed basins, χ1 per residue among the m/t/p
  * rotamers. Simulated annealing minimises steric overlap (pairs ≥ 4 bonds apart closer than 3.1 Å)
  * plus a compactness term (CA radius of gyration) plus helix–helix contact restraints.
  *
  *   node --import tsx examples/design-demo.ts [iterations] [seed] [packWeight]
  */
-import { buildPeptide } from '../src/core/build/peptide';
-import { DEMO_SEQUENCE, DEMO_HELICES } from '../src/core/build/demo';
-import { RESIDUES, ONE_TO_THREE } from '../src/core/build/residues';
+import { buildPeptide } from '../src/core/chemistry/peptide';
+import { DEMO_SEQUENCE, DEMO_HELICES } from '../src/core/chemistry/demo-protein';
+import { RESIDUES, ONE_TO_THREE } from '../src/core/chemistry/amino-acids';
 import { cellListNeighbors } from '../src/core/geometry/neighbors';
 import { residuesOf } from '../src/core/structure/builder';
 import type { Structure } from '../src/core/structure/types';

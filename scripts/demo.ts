@@ -11,8 +11,7 @@ import { formatPdb } from '../src/core/structure/write';
 import { loadMappingSet } from '../src/core/mapping/load';
 import { mapToCg } from '../src/core/forward';
 import { compareStructures, clashPercent } from '../src/core/metrics';
-import { backmapStructure } from '../src/engine/pipeline';
-import { renderReport } from '../src/engine/report';
+import { backmapStructure, renderReport } from '../src/core/pipeline';
 
 const root = resolve(__dirname, '..');
 const input = join(root, 'examples', 'demo-protein.pdb');

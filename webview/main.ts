@@ -108,7 +108,7 @@ let torsions = { backmapped: new Map<string, TorsionRow>(), reference: new Map<s
 let superposition: LayerTransform | undefined;
 let frames = { count: 1, streamed: false, labels: [] as string[] };
 let layerModels: Partial<Record<LayerId, number>> = {};
-let plotRows: { perResidue: PerResidueRow[]; backmapped: TorsionRow[]; reference: TorsionRow[] } = { perResidue: [], backmapped: [], reference: [] };
+const plotRows: { perResidue: PerResidueRow[]; backmapped: TorsionRow[]; reference: TorsionRow[] } = { perResidue: [], backmapped: [], reference: [] };
 
 const plots = new Plots(plotsEl, {
   pick: (r) => void run(() => selectResidues([r], true, true)),

@@ -256,7 +256,7 @@ export class Plots {
     axisY(p.svg, L, T, H, top, y, true);
     const bw = W / nb;
     el('path', { d: hr.map((c, i) => (c ? `M${L + i * bw + 0.5} ${T + H}h${bw - 1}V${y(c)}h${-(bw - 1)}z` : '')).join(''), class: 'ref-bar' }, p.svg);
-    el('path', { d: `M${L} ${T + H}` + hb.map((c, i) => `V${y(c)}h${bw}`).join('') + `V${T + H}`, class: 'bm-step' }, p.svg);
+    el('path', { d: `M${L} ${T + H}` + hb.map((c) => `V${y(c)}h${bw}`).join('') + `V${T + H}`, class: 'bm-step' }, p.svg);
     for (const v of [-180, -60, 60, 180]) el('text', { x: x(v), y: p.h - 4, class: 'tick', 'text-anchor': 'middle' }, p.svg).textContent = String(v);
     // Residues as pickable points on the baseline, at their backmapped angle.
     for (const t of d.backmapped) if (t[which] !== null) p.pts.push({ x: x(t[which]!), y: T + H, key: t });

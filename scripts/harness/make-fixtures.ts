@@ -3,7 +3,7 @@
 // defects. Nothing is read from ../shared. Usage: node --import tsx scripts/harness/make-fixtures.ts <dir>
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildPeptide } from '../../src/core/build/peptide';
+import { buildPeptide } from '../../src/core/chemistry/peptide';
 import { mapToCg } from '../../src/core/forward';
 import { loadMappingSet } from '../../src/core/mapping/load';
 import { formatPdb } from '../../src/core/structure/pdb';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildPeptide } from '../../src/core/build/peptide';
+import { buildPeptide } from '../../src/core/chemistry/peptide';
 import { parseMappingText } from '../../src/core/mapping/parse';
 import { parsePdb } from '../../src/core/structure/pdb';
 import { listModels } from '../../src/core/model/registry';

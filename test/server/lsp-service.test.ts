@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseMappingDocument } from '../../src/core/mapping/parse';
 import { applyEdits } from '../../src/core/mapping/hierarchy';
-import { codeActions, completion, format, normaliseWeights, renumberBead, nextRules } from '../../src/server/service';
+import { codeActions, normaliseWeights, renumberBead } from '../../src/server/features/code-actions';
+import { completion, nextRules } from '../../src/server/features/completion';
+import { format } from '../../src/server/features/formatting';
 
 const doc = (t: string) => TextDocument.create('file:///x/m.yaml', 'backmap-mapping', 1, t);
 const atoms = (...l: string[]) => `molecule: XXX\natoms:\n${l.map((x) => `  ${x}\n`).join('')}`;

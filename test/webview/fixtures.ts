@@ -1,6 +1,6 @@
 // Project-made structures for the webview tests: a reference peptide, a "backmapped" one with different
 // side-chain rotamers and backbone noise (moved away rigidly, so superposition matters), and its CG beads.
-import { buildPeptide } from '../../src/core/build/peptide';
+import { buildPeptide } from '../../src/core/chemistry/peptide';
 import { residuesOf, StructureBuilder } from '../../src/core/structure/builder';
 import type { Structure } from '../../src/core/structure/types';
 import { rng } from '../helpers/rng';
@@ -13,9 +13,13 @@ function backbone(n: number): { phi: number[]; psi: number[] } {
   const phi: number[] = [], psi: number[] = [];
   for (let i = 0; i < n; i++) {
     const seg = Math.floor(i / 12) % 3;
-    if (seg === 0) (phi.push(-60), psi.push(-45));
-    else if (seg === 1) (phi.push(-120), psi.push(130));
-    else (phi.push(i % 5 === 0 ? 60 : -75), psi.push(i % 5 === 0 ? 40 : 150));
+    if (seg === 0) {
+      phi.push(-60); psi.push(-45);
+    } else if (seg === 1) {
+      phi.push(-120); psi.push(130);
+    } else {
+      phi.push(i % 5 === 0 ? 60 : -75); psi.push(i % 5 === 0 ? 40 : 150);
+    }
   }
   return { phi, psi };
 }

@@ -8,7 +8,8 @@
 import { InputError } from '../errors';
 import type { Structure } from '../structure/types';
 import { cgmapAtomName } from './load';
-import { parseMappingDocument, type TextEdit } from './parse';
+import { parseMappingDocument } from './parse';
+import type { TextEdit } from './types';
 
 export interface HierarchyResult {
   edits: TextEdit[];

@@ -1,8 +1,9 @@
-// Public mapping API (SPEC: ../shared/mapping-format/SPEC.md).
+// Public mapping API (the dialect: docs/mapping-format.md).
 export * from './types';
+export { CODES } from './codes';
 export {
-  CODES, CANONICAL_RULE, canonicalRuleText, decodeCgmapSetting, decodeRule, parseMappingDocument, parseMappingText,
-  type MappingDiagnostic, type MappingEntry, type MappingFix, type MappingSeverity, type ParsedMapping, type ParseOptions, type TextEdit, type Token,
+  CANONICAL_RULE, canonicalRuleText, decodeCgmapSetting, decodeRule, parseMappingDocument, parseMappingText,
+  type MappingEntry, type ParsedMapping, type ParseOptions, type Token,
 } from './parse';
 export {
   analyzeMappingFolder, bundledMappingsRoot, cgmapAtomName, listBundledMappingSets, loadMappingSet, parseBeadTypes, resolveMappingFolder,

@@ -1,5 +1,5 @@
 /**
- * Mapping sets (SPEC §1.1, §1.3, §4): a folder of mapping YAML files plus `bead_types*.yaml`. Loads, validates at
+ * Mapping sets (docs/mapping-format.md, "Mapping sets" and "Bead types"): a folder of mapping YAML files plus `bead_types*.yaml`. Loads, validates at
  * folder level, assigns bead-type ids as CGmap does (unknown idnames get max+1 in load order — but the file is never
  * written back), merges same-molecule files as configurations and pins the content with a hash.
  */
@@ -9,8 +9,9 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { LineCounter, Pair, Scalar, isMap, isScalar, parseDocument } from 'yaml';
 import { InputError } from '../errors';
 import type { Structure } from '../structure/types';
-import { CODES, parseMappingDocument, type MappingDiagnostic, type ParsedMapping } from './parse';
-import type { MappingSet, MoleculeMapping, SourceSpan } from './types';
+import { CODES } from './codes';
+import { parseMappingDocument, type ParsedMapping } from './parse';
+import type { MappingDiagnostic, MappingSet, MoleculeMapping, SourceSpan } from './types';
 import { resolvePlain } from './yaml11';
 
 export interface LoadOptions {
@@ -161,7 +162,7 @@ export function analyzeMappingFolder(folder: string, opts: ValidateOptions = {})
   const mappingFiles: string[] = [];
   for (const n of names) {
     const p = join(folder, n);
-    let isDir = false;
+    let isDir: boolean;
     try { isDir = statSync(p).isDirectory(); } catch { continue; }
     if (isDir || n.startsWith('bead_types')) continue;
     if (!MAPPING_EXT.test(n)) {
@@ -205,7 +206,7 @@ export function analyzeMappingFolder(folder: string, opts: ValidateOptions = {})
     }
   }
 
-  // Configurations (SPEC §1.3): same molecule in several files; positional per bead.
+  // Configurations (docs/mapping-format.md, "Mapping sets"): same molecule in several files; positional per bead.
   const byMol = new Map<string, ParsedMapping[]>();
   for (const p of parsed) if (p.moleculeName && p.molecule) {
     if (!byMol.has(p.moleculeName)) byMol.set(p.moleculeName, []);
@@ -233,7 +234,7 @@ export function analyzeMappingFolder(folder: string, opts: ValidateOptions = {})
     }
   }
 
-  // Bead types (SPEC §4).
+  // Bead types (docs/mapping-format.md, "Bead types").
   const tablePath = join(folder, tableName);
   const beadTypes = new Map<string, number>();
   const beadTypesSpans = new Map<string, SourceSpan>();
@@ -349,7 +350,7 @@ function checkReference(ref: Structure, parsed: ParsedMapping[], fd: (code: stri
   }
 }
 
-/** Folder-level validation (SPEC §3 E8, E9, W17, duplicate molecules, optional reference residue checks). */
+/** Folder-level validation (E8, E9, W17, duplicate molecules, optional reference residue checks). */
 export function validateMappingFolder(folder: string, opts: ValidateOptions = {}): FolderReport {
   return analyzeMappingFolder(resolve(folder), opts).report;
 }

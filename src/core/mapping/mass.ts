@@ -1,5 +1,5 @@
 /**
- * CGmap's mass lookup (SPEC §2.1, `cgmap/utils/atomType.get_mass_from_name`): the element is the FIRST upper-case
+ * CGmap's mass lookup (docs/mapping-format.md, "Masses"; `cgmap/utils/atomType.get_mass_from_name`): the element is the FIRST upper-case
  * letter of the atom's first alternative name, looked up as a one-letter symbol in molmass. Only these one-letter
  * symbols exist, so `CL` weighs as carbon and `MG` crashes. Standard atomic weights (IUPAC abridged).
  */

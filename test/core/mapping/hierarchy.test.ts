@@ -1,11 +1,11 @@
 // completeHierarchy: BFS over the bond graph from each bead's root; only rule tokens change; > 26 atoms per level.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { completeHierarchy, applyEdits } from '../../src/core/mapping/hierarchy';
-import { parseMappingDocument } from '../../src/core/mapping/parse';
-import { StructureBuilder } from '../../src/core/structure/builder';
-import { buildPeptide } from '../../src/core/build/peptide';
-import { InputError } from '../../src/core/errors';
+import { completeHierarchy, applyEdits } from '../../../src/core/mapping/hierarchy';
+import { parseMappingDocument } from '../../../src/core/mapping/parse';
+import { StructureBuilder } from '../../../src/core/structure/builder';
+import { buildPeptide } from '../../../src/core/build/peptide';
+import { InputError } from '../../../src/core/errors';
 
 const PHE_NO_RULES = `molecule: PHE
 atoms:

@@ -1,8 +1,8 @@
-// One test per SPEC §3 rule and per edge case of ../shared/mapping-format/edge_cases.txt (crash → error, silent →
-// warning), plus exact decoding semantics (weights, anchors, slots).
+// One test per diagnostic code of docs/mapping-format.md and per upstream edge case (named `edge: …`; crash → error,
+// silent → warning), plus exact decoding semantics (weights, anchors, slots).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeRule, parseMappingDocument, parseMappingText, canonicalRuleText } from '../../src/core/mapping/parse';
+import { decodeRule, parseMappingDocument, parseMappingText, canonicalRuleText } from '../../../src/core/mapping/parse';
 
 const BASE = `molecule: XXX
 atoms:
@@ -62,7 +62,7 @@ test('RULE decoding: unanchored search, first letter anchor, last letter ID', ()
   function pick(r: ReturnType<typeof decodeRule>) { return r && [r.level, r.anchor, r.id]; }
 });
 
-// ---- SPEC §3 errors (crash in HEroBM/CGmap) ----
+// ---- errors (crash in HEroBM/CGmap) ----
 test('E1 molecule missing / number / underscore', () => {
   expectCode(`atoms:\n  CA: BB P1A\n`, 'E1', 'error');
   expectCode(BASE.replace('XXX', '123'), 'E1', 'error', '123');
@@ -136,7 +136,7 @@ test('X5 bead whose only rules are on hydrogens (edge: ign-H-onlyH)', () => {
   expectCode(withAtoms('CA: BB P1A', 'HB: SC1 P1A'), 'X5', 'warning', 'SC1');
 });
 
-// ---- SPEC §3 warnings (silent mis-mapping) ----
+// ---- warnings (silent mis-mapping) ----
 test('W1 missing anchor (edges: anchor-missing, P0B root, level1-ids-BC-only)', () => {
   const t = withAtoms('CA: BB P1A', 'N: BB P2AA', 'C: BB P2AB', 'O: BB P3CA');
   expectCode(t, 'W1', 'warning', 'P3CA');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as oniguruma from 'vscode-oniguruma';
 import { INITIAL, Registry, parseRawGrammar, type IGrammar } from 'vscode-textmate';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 const GRAMMAR = join(ROOT, 'syntaxes', 'backmap-mapping.tmLanguage.json');
 
 async function loadGrammar(): Promise<IGrammar> {

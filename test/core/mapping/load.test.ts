@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
-import { loadMappingSet, validateMappingFolder, parseBeadTypes, bundledMappingsRoot } from '../../src/core/mapping/load';
-import { InputError } from '../../src/core/errors';
-import type { Structure } from '../../src/core/structure/types';
+import { loadMappingSet, validateMappingFolder, parseBeadTypes, bundledMappingsRoot } from '../../../src/core/mapping/load';
+import { InputError } from '../../../src/core/errors';
+import type { Structure } from '../../../src/core/structure/types';
 
-const SHARED = join(__dirname, '..', '..', '..', 'shared', 'mapping-format', 'mappings');
+const SHARED = join(__dirname, '..', '..', '..', '..', 'shared', 'mapping-format', 'mappings');
 const haveShared = existsSync(SHARED);
 
 function folder(files: Record<string, string>): string {
@@ -113,14 +113,14 @@ test('reference structure: residue atoms missing from the mapping (X9) and absen
 });
 
 test('bundled mappings root is <repo>/mappings', () => {
-  assert.equal(bundledMappingsRoot(), join(__dirname, '..', '..', 'mappings'));
+  assert.equal(bundledMappingsRoot(), join(__dirname, '..', '..', '..', 'mappings'));
 });
 
 test('unknown set id is an InputError', () => {
   assert.throws(() => loadMappingSet('no-such-set-xyz'), InputError);
 });
 
-// Every real mapping set loads; the only non-canonical spellings are the ones SPEC lists as shipped.
+// Every real mapping set loads; the only non-canonical spellings are the known shipped ones.
 test('compatibility: every mapping set in ../shared/mapping-format/mappings loads', { skip: !haveShared && '../shared absent: skipped real mapping sets' }, () => {
   const sets = readdirSync(SHARED).filter((n) => statSync(join(SHARED, n)).isDirectory()).sort();
   assert.ok(sets.length >= 29);
@@ -137,9 +137,9 @@ test('compatibility: every mapping set in ../shared/mapping-format/mappings load
     }
   }
   assert.equal(files, 392);
-  // SPEC: no shipped file crashes the loader; error-level diagnostics expected in NO shipped file.
+  // No shipped file crashes the loader; error-level diagnostics expected in NO shipped file.
   assert.deepEqual(errors, []);
-  // SPEC §1.2 lists `P2BAc`, `P1B1`, `P3BB1`, and W7 `PA2D` as shipped junk; chc_old has `P2ABt`, `P2AB1`.
+  // Shipped junk rules: `P2BAc`, `P1B1`, `P3BB1`, and W7 `PA2D`; chc_old has `P2ABt`, `P2AB1` (docs/mapping-format.md).
   const expected = [
     'cgmap.backbone.hist/tyr.yaml:24', 'cgmap.ca.hist/tyr.yaml:24', 'cgmap.chc_old.hist/chc.yaml:66', 'cgmap.chc_old.hist/chc.yaml:75',
     'cgmap.martini3.membrane.hist/popc.yaml:139', 'cgmap.neca/neca.amber.yaml:14', 'cgmap.neca/neca.amber.yaml:41', 'cgmap.protein.ca/tyr.yaml:24',
