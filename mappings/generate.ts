@@ -1,5 +1,6 @@
 /**
- * Generates the project's own bundled mapping sets from a residue topology table:
+ * Generates the project's own bundled mapping sets from the chemistry table (src/core/chemistry: heavy atoms,
+ * bonds, atom-name alternatives, protonation variants) and the bead shares listed here:
  *   mappings/martini3/  Martini 3 (martini3001) proteins, bead membership and weights chosen so that bead positions
  *                       reproduce martinize2 (vermouth: mass-weighted with H=1,C=12,N=14,O=16,S=32; atoms shared by
  *                       beads get count/total fractions; `!` atoms weigh 0; hydrogens count when present).
@@ -11,6 +12,9 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RESIDUES as AMINO_ACIDS } from '../src/core/chemistry/amino-acids';
+import { protonationParent } from '../src/core/chemistry/variants';
+import { TERMINAL_OXYGEN_NAMES, atomNames, residueBonds, type Bond } from '../src/core/chemistry/bonds';
 
 /** Bead share of an atom: bead name and relative weight (fraction text, '' = sole member). */
 type Share = [bead: string, frac: string];
@@ -27,7 +31,7 @@ interface HydDef {
 export interface ResidueDef {
   name: string;
   heavy: HeavyDef[];
-  bonds: [string, string][];
+  bonds: readonly Bond[];
   hydrogens: HydDef[];
 }
 
@@ -39,10 +43,10 @@ function backbone(): HeavyDef[] {
     { names: ['N'], beads: one('BB') },
     { names: ['CA'], beads: one('BB') },
     { names: ['C'], beads: one('BB') },
-    { names: ['O', 'OT1', 'OC1', 'O1'], beads: one('BB') },
+    { names: [...TERMINAL_OXYGEN_NAMES.O], beads: one('BB') },
   ];
 }
-const OXT: HeavyDef = { names: ['OXT', 'OT2', 'OC2', 'O2'], beads: one('BB') };
+const OXT: HeavyDef = { names: [...TERMINAL_OXYGEN_NAMES.OXT], beads: one('BB') };
 
 /** Backbone hydrogens: amide H and the three N-terminal H (martinize2 counts them in BB), HA excluded. */
 function backboneH(pro: boolean, gly: boolean): HydDef[] {
@@ -70,12 +74,8 @@ const ch3 = (parent: string, stem: string, excluded: boolean, alt?: string): Hyd
   [1, 2, 3].map((i) => ({ names: alt ? [`${stem}${i}`, `${alt}${i}`] : [`${stem}${i}`], parent, excluded }));
 const h1 = (parent: string, names: string[], excluded: boolean): HydDef => ({ names, parent, excluded });
 
-function res(
-  name: string,
-  side: [string[] | string, Share[] | string][],
-  sideBonds: string,
-  sideH: HydDef[],
-): ResidueDef {
+/** A residue of the chemistry table with its Martini 3 bead shares; bonds and heavy atoms come from the table. */
+function res(name: string, side: [string[] | string, Share[] | string][], sideH: HydDef[]): ResidueDef {
   const pro = name === 'PRO';
   const gly = name === 'GLY';
   const heavy = [
@@ -86,17 +86,13 @@ function res(
     })),
     OXT,
   ];
-  const bonds: [string, string][] = [
-    ['N', 'CA'],
-    ['CA', 'C'],
-    ['C', 'O'],
-    ['C', 'OXT'],
-  ];
-  if (!gly) bonds.push(['CA', 'CB']);
-  for (const t of sideBonds.split(/\s+/).filter(Boolean)) {
-    const [a, b] = t.split('-');
-    bonds.push([a, b]);
-  }
+  const parent = protonationParent(name);
+  const tableBonds = residueBonds(name);
+  if (!parent || !tableBonds) throw new Error(`${name}: not an amino acid of the chemistry table`);
+  const expected = [...AMINO_ACIDS[parent].atoms, 'OXT'].sort().join(' ');
+  const listed = heavy.map((h) => h.names[0]).sort().join(' ');
+  if (listed !== expected) throw new Error(`${name}: heavy atoms ${listed} differ from the chemistry table's ${expected}`);
+  const bonds: Bond[] = [...tableBonds, ['C', 'OXT']];
   return { name, heavy, bonds, hydrogens: [...backboneH(pro, gly), ...sideH] };
 }
 
@@ -115,10 +111,9 @@ const HIS_H = [
   h1('CE1', ['HE1'], false),
   h1('NE2', ['HE2'], false),
 ];
-const HIS_BONDS = 'CB-CG CG-ND1 CG-CD2 ND1-CE1 CD2-NE2 CE1-NE2';
 
 export const RESIDUES: ResidueDef[] = [
-  res('ALA', [['CB', 'SC1']], '', ch3('CB', 'HB', true)),
+  res('ALA', [['CB', 'SC1']], ch3('CB', 'HB', true)),
   res(
     'ARG',
     [
@@ -130,7 +125,6 @@ export const RESIDUES: ResidueDef[] = [
       ['NH1', 'SC2'],
       ['NH2', 'SC2'],
     ],
-    'CB-CG CG-CD CD-NE NE-CZ CZ-NH1 CZ-NH2',
     [
       ...ch2('CB', 'HB', true),
       ...ch2('CG', 'HG', true),
@@ -150,7 +144,6 @@ export const RESIDUES: ResidueDef[] = [
       ['OD1', 'SC1'],
       ['ND2', 'SC1'],
     ],
-    'CB-CG CG-OD1 CG-ND2',
     [...ch2('CB', 'HB', true), h1('ND2', ['HD21'], false), h1('ND2', ['HD22'], false)],
   ),
   // HD2 only exists on protonated Asp; martinize2 then maps it (ASPP) with weight.
@@ -162,7 +155,6 @@ export const RESIDUES: ResidueDef[] = [
       ['OD1', 'SC1'],
       ['OD2', 'SC1'],
     ],
-    'CB-CG CG-OD1 CG-OD2',
     [...ch2('CB', 'HB', true), h1('OD2', ['HD2'], false)],
   ),
   res(
@@ -171,7 +163,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CB', 'SC1'],
       ['SG', 'SC1'],
     ],
-    'CB-SG',
     [...ch2('CB', 'HB', true), h1('SG', ['HG', 'HG1'], true)],
   ),
   res(
@@ -180,7 +171,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CB', 'SC1'],
       ['SG', 'SC1'],
     ],
-    'CB-SG',
     [...ch2('CB', 'HB', true)],
   ),
   res(
@@ -192,7 +182,6 @@ export const RESIDUES: ResidueDef[] = [
       ['OE1', 'SC1'],
       ['NE2', 'SC1'],
     ],
-    'CB-CG CG-CD CD-OE1 CD-NE2',
     [...ch2('CB', 'HB', true), ...ch2('CG', 'HG', true), h1('NE2', ['HE21'], false), h1('NE2', ['HE22'], false)],
   ),
   res(
@@ -204,20 +193,18 @@ export const RESIDUES: ResidueDef[] = [
       ['OE1', 'SC1'],
       ['OE2', 'SC1'],
     ],
-    'CB-CG CG-CD CD-OE1 CD-OE2',
     [...ch2('CB', 'HB', true), ...ch2('CG', 'HG', true), h1('OE2', ['HE2'], false)],
   ),
-  res('GLY', [], '', []),
-  ...['HIS', 'HID', 'HIE', 'HIP', 'HSD', 'HSE', 'HSP'].map((n) => res(n, HIS_SIDE, HIS_BONDS, HIS_H)),
+  res('GLY', [], []),
+  ...['HIS', 'HID', 'HIE', 'HIP', 'HSD', 'HSE', 'HSP'].map((n) => res(n, HIS_SIDE, HIS_H)),
   res(
     'ILE',
     [
       ['CB', 'SC1'],
       ['CG1', 'SC1'],
       ['CG2', 'SC1'],
-      [['CD1', 'CD'], 'SC1'],
+      [[...atomNames('ILE', 'CD1')], 'SC1'],
     ],
-    'CB-CG1 CB-CG2 CG1-CD1',
     [
       h1('CB', ['HB'], true),
       ...ch2('CG1', 'HG1', true),
@@ -233,7 +220,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CD1', 'SC1'],
       ['CD2', 'SC1'],
     ],
-    'CB-CG CG-CD1 CG-CD2',
     [...ch2('CB', 'HB', true), h1('CG', ['HG'], true), ...ch3('CD1', 'HD1', true), ...ch3('CD2', 'HD2', true)],
   ),
   res(
@@ -245,7 +231,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CE', 'SC2'],
       ['NZ', 'SC2'],
     ],
-    'CB-CG CG-CD CD-CE CE-NZ',
     [
       ...ch2('CB', 'HB', true),
       ...ch2('CG', 'HG', true),
@@ -262,7 +247,6 @@ export const RESIDUES: ResidueDef[] = [
       ['SD', 'SC1'],
       ['CE', 'SC1'],
     ],
-    'CB-CG CG-SD SD-CE',
     [...ch2('CB', 'HB', true), ...ch2('CG', 'HG', true), ...ch3('CE', 'HE', true)],
   ),
   // Ring atoms shared between beads as in martinize2 (count/total fractions).
@@ -277,7 +261,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CE2', 'SC3'],
       ['CZ', [['SC2', '1/2'], ['SC3', '1/2']]],
     ],
-    'CB-CG CG-CD1 CG-CD2 CD1-CE1 CD2-CE2 CE1-CZ CE2-CZ',
     [...ch2('CB', 'HB', false), h1('CD1', ['HD1'], false), h1('CD2', ['HD2'], false), h1('CE1', ['HE1'], false), h1('CE2', ['HE2'], false), h1('CZ', ['HZ'], false)],
   ),
   res(
@@ -287,7 +270,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CG', 'SC1'],
       ['CD', 'SC1'],
     ],
-    'CB-CG CG-CD CD-N',
     [...ch2('CB', 'HB', true), ...ch2('CG', 'HG', true), ...ch2('CD', 'HD', true)],
   ),
   res(
@@ -296,7 +278,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CB', 'SC1'],
       ['OG', 'SC1'],
     ],
-    'CB-OG',
     [...ch2('CB', 'HB', true), h1('OG', ['HG', 'HG1'], false)],
   ),
   res(
@@ -306,7 +287,6 @@ export const RESIDUES: ResidueDef[] = [
       ['OG1', 'SC1'],
       ['CG2', 'SC1'],
     ],
-    'CB-OG1 CB-CG2',
     [h1('CB', ['HB'], true), h1('OG1', ['HG1'], false), ...ch3('CG2', 'HG2', true)],
   ),
   res(
@@ -323,7 +303,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CZ3', 'SC4'],
       ['CH2', 'SC5'],
     ],
-    'CB-CG CG-CD1 CG-CD2 CD1-NE1 NE1-CE2 CD2-CE2 CD2-CE3 CE2-CZ2 CE3-CZ3 CZ2-CH2 CZ3-CH2',
     [
       ...ch2('CB', 'HB', true),
       h1('CD1', ['HD1'], false),
@@ -346,7 +325,6 @@ export const RESIDUES: ResidueDef[] = [
       ['CZ', 'SC4'],
       ['OH', 'SC4'],
     ],
-    'CB-CG CG-CD1 CG-CD2 CD1-CE1 CD2-CE2 CE1-CZ CE2-CZ CZ-OH',
     [
       ...ch2('CB', 'HB', true),
       h1('CD1', ['HD1'], false),
@@ -363,21 +341,10 @@ export const RESIDUES: ResidueDef[] = [
       ['CG1', 'SC1'],
       ['CG2', 'SC1'],
     ],
-    'CB-CG1 CB-CG2',
     [h1('CB', ['HB'], true), ...ch3('CG1', 'HG1', true), ...ch3('CG2', 'HG2', true)],
   ),
 ];
 
-/** Residues whose bead types are shared (same CG particle, different protonation name). */
-export const TYPE_ALIAS: Record<string, string> = {
-  HID: 'HIS',
-  HIE: 'HIS',
-  HIP: 'HIS',
-  HSD: 'HIS',
-  HSE: 'HIS',
-  HSP: 'HIS',
-  CYX: 'CYS',
-};
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -385,7 +352,7 @@ const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
  * Hierarchy labels for the heavy atoms of one bead: BFS from the root (first member in file order) over bonds
  * inside the bead; root `P1A`, depth d -> level d+1, ids in file order per level, anchor = BFS parent's id.
  */
-export function hierarchy(members: string[], bonds: [string, string][], beadLabel: string): Map<string, string> {
+export function hierarchy(members: string[], bonds: readonly Bond[], beadLabel: string): Map<string, string> {
   const inBead = new Set(members);
   const adj = new Map<string, string[]>();
   for (const m of members) adj.set(m, []);
@@ -511,7 +478,8 @@ export function generate(root: string): void {
   for (const r of RESIDUES) {
     writeFileSync(join(m3, `${r.name.toLowerCase()}.yaml`), martiniYaml(r));
     writeFileSync(join(ca, `${r.name.toLowerCase()}.yaml`), caYaml(r));
-    const base = TYPE_ALIAS[r.name] ?? r.name;
+    // protonation variants share their parent's bead types (same CG particle)
+    const base = protonationParent(r.name) ?? r.name;
     const beads: string[] = [];
     for (const h of r.heavy) for (const [b] of h.beads) if (!beads.includes(b)) beads.push(b);
     for (const b of beads) {

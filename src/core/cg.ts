@@ -6,6 +6,7 @@
 import { InputError } from './errors';
 import type { MappingSet, MoleculeMapping } from './mapping/types';
 import { residuesOf } from './structure/builder';
+import { variantGroup } from './chemistry/variants';
 import type { Box, Structure } from './structure/types';
 
 export interface CgBead {
@@ -58,17 +59,6 @@ export interface AssignCgOptions {
   unwrap?: boolean;
 }
 
-/** Residue names that denote the same amino acid in another protonation state or force field. */
-const VARIANT_GROUPS: string[][] = [
-  ['HIS', 'HSD', 'HID', 'HIE', 'HSE', 'HIP', 'HSP', 'HISD', 'HISE', 'HISH', 'HISP', 'HIS1', 'HIS2', 'HSE'],
-  ['CYS', 'CYX', 'CYM', 'CYS2', 'CYN'],
-  ['ASP', 'ASH', 'ASPP', 'ASPH'],
-  ['GLU', 'GLH', 'GLUP', 'GLUH'],
-  ['LYS', 'LYN', 'LSN', 'LYSH'],
-];
-const VARIANTS = new Map<string, string[]>();
-for (const g of VARIANT_GROUPS) for (const n of g) VARIANTS.set(n, g);
-
 /**
  * The set's molecule for a residue name: exact name, then `residueNameMap`, then a protonation/force-field variant
  * of the same amino acid (HSD ↔ HIS ↔ HIE …, CYX ↔ CYS, ASH → ASP, …). `null` when the set has none.
@@ -82,7 +72,7 @@ export function resolveMolecule(
   if (mapped !== undefined) return set.molecules.get(mapped) ?? null;
   const direct = set.molecules.get(resName);
   if (direct) return direct;
-  const group = VARIANTS.get(resName.toUpperCase());
+  const group = variantGroup(resName.toUpperCase());
   if (group) for (const n of group) {
     const m = set.molecules.get(n);
     if (m) return m;

@@ -9,6 +9,7 @@ import { StructureBuilder, residuesOf } from './structure/builder';
 import type { Structure } from './structure/types';
 import { assignChainIndices, resolveMolecule, type CgBead, type CgResidue, type CgSystem } from './cg';
 import { growTyped } from './structure/typed';
+import { AMINO_ACID_NAMES } from './chemistry/variants';
 
 export interface ResidueRef {
   chainId: string;
@@ -126,10 +127,6 @@ export function matchResidueAtoms(
   return { atomOf, unmatched, duplicates };
 }
 
-const AMINO_NAMES = new Set(
-  'ALA ARG ASN ASP CYS GLN GLU GLY HIS ILE LEU LYS MET PHE PRO SER THR TRP TYR VAL HID HIE HIP HSD HSE HSP CYX CYM ASH GLH LYN MSE'.split(' '),
-);
-
 /**
  * Atoms of chain `chain` (1 = selected): atoms with that chain id; if none, atoms with that segment id; if none
  * and `chain` is `g<k>`, the k-th run of amino acids joined by peptide bonds (C–N ≤ 2 Å).
@@ -152,7 +149,7 @@ export function chainAtomFilter(s: Structure, chain: string): Uint8Array {
   let prevC = -1;
   const X = s.coords;
   for (const r of residuesOf(a)) {
-    if (!AMINO_NAMES.has(r.resName)) {
+    if (!AMINO_ACID_NAMES.has(r.resName)) {
       prevC = -1;
       continue;
     }

@@ -10,8 +10,10 @@ import { guessElement } from './structure/elements';
 import { kabsch, applyTransform, type RigidTransform } from './geometry/kabsch';
 import { dihedralAt, angleAt, distanceAt, angleDiff } from './geometry/dihedral';
 import { cellListNeighbors } from './geometry/neighbors';
-import { residueTopology, BACKBONE_ATOMS, type ResidueTopology } from './build/residues';
-import { idealGeometry, type AtomRef } from './build/ideal';
+import { BACKBONE_ATOMS, type ResidueTopology } from './chemistry/amino-acids';
+import { residueTopology } from './chemistry/variants';
+import { idealGeometry, type AtomRef } from './chemistry/ideal';
+import { COVALENT_RADIUS } from './chemistry/elements';
 
 /** Thresholds used by the metrics (documented so reports can quote them). */
 export const METRIC_DEFINITIONS = {
@@ -564,12 +566,6 @@ export function chiAgreement(model: Structure, reference: Structure, opts: { tol
 
 // ---------------------------------------------------------------------------------------------
 // bond-graph edit distance
-
-/** Covalent radii (Å, Cordero et al. 2008) of the elements found in biomolecules. */
-const COVALENT_RADIUS: Record<string, number> = {
-  H: 0.31, C: 0.76, N: 0.71, O: 0.66, S: 1.05, P: 1.07, SE: 1.2, F: 0.57, CL: 1.02, BR: 1.2, I: 1.39,
-  FE: 1.32, ZN: 1.22, MG: 1.41, CA: 1.76, NA: 1.66, K: 2.03, MN: 1.39, CU: 1.32, CO: 1.26, NI: 1.24,
-};
 
 export interface GraphEditResult {
   /** Edges added + edges removed + nodes missing + nodes extra (+ element mismatches). */

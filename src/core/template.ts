@@ -8,8 +8,9 @@
  * beads, χ1/χ2 rotamers are chosen by the best fit.
  */
 import { InputError } from './errors';
-import { buildPeptide } from './build/peptide';
-import { RESIDUES } from './build/residues';
+import { buildPeptide } from './chemistry/peptide';
+import { RESIDUES } from './chemistry/amino-acids';
+import { protonationParent } from './chemistry/variants';
 import { kabsch } from './geometry/kabsch';
 import type { MappingSet, MoleculeMapping } from './mapping/types';
 import type { Structure } from './structure/types';
@@ -50,14 +51,8 @@ const CHI2: Record<string, number[]> = {
 };
 
 /** Amino-acid base name (builder residue) for a molecule name, including protonation variants. */
-const AA_ALIAS: Record<string, string> = {
-  HID: 'HIS', HIE: 'HIS', HIP: 'HIS', HSD: 'HIS', HSE: 'HIS', HSP: 'HIS', HISD: 'HIS', HISE: 'HIS', HISH: 'HIS',
-  CYX: 'CYS', CYM: 'CYS', ASH: 'ASP', ASPP: 'ASP', GLH: 'GLU', GLUP: 'GLU', LYN: 'LYS', LSN: 'LYS',
-};
-
 function aminoBase(name: string): string | null {
-  const n = AA_ALIAS[name] ?? name;
-  return RESIDUES[n] ? n : null;
+  return protonationParent(name) ?? null;
 }
 
 /** A mapped template: its fit points (own beads, then neighbour backbone beads) and its slot vectors. */

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { startServer, posOf, type Client } from './lsp-client';
 import { parseMappingDocument } from '../../src/core/mapping/parse';
-import { buildPeptide } from '../../src/core/build/peptide';
+import { buildPeptide } from '../../src/core/chemistry/peptide';
 import { formatPdb } from '../../src/core/structure/pdb';
 
 const PHE = `molecule: PHE

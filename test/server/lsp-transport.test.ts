@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { ROOT, startServer } from './lsp-client';
-import { buildPeptide } from '../../src/core/build/peptide';
+import { buildPeptide } from '../../src/core/chemistry/peptide';
 import { formatPdb } from '../../src/core/structure/pdb';
 
 const DOC = 'molecule: ALA\natoms:\n  CA: BB P1A\n  N:  BB P2AA\n  MG: BB\n';

@@ -2,3 +2,4 @@ export * from './vec';
 export * from './kabsch';
 export * from './dihedral';
 export * from './neighbors';
+export * from './nerf';

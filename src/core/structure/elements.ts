@@ -3,6 +3,7 @@
  * most MD tools do (leading digits skipped; ions named after their residue; otherwise the first letter
  * among the organic elements). CG bead names (BB, SC1, …) are not atoms: callers must not rely on the guess.
  */
+import { AMINO_ACID_NAMES } from '../chemistry/variants';
 
 /** Residues whose single atom is a monatomic ion named like the element (NA, CL, ZN, …). */
 const ION_ELEMENTS = new Set([
@@ -10,11 +11,13 @@ const ION_ELEMENTS = new Set([
   'CL', 'BR', 'I', 'F', 'AL', 'PT', 'AU', 'AG', 'PB',
 ]);
 
-/** Standard polymer residues: their atom names always start with a one-letter element. */
+/**
+ * Standard polymer residues: their atom names always start with a one-letter element. The amino acids come from
+ * the chemistry table; phosphorylated residues, caps, nucleotides and water are listed here.
+ */
 const POLYMER = new Set([
-  'ALA', 'ARG', 'ASN', 'ASP', 'CYS', 'GLN', 'GLU', 'GLY', 'HIS', 'ILE', 'LEU', 'LYS', 'MET', 'PHE', 'PRO',
-  'SER', 'THR', 'TRP', 'TYR', 'VAL', 'HSD', 'HSE', 'HSP', 'HID', 'HIE', 'HIP', 'CYX', 'CYM', 'ASH', 'GLH',
-  'LYN', 'MSE', 'SEP', 'TPO', 'PTR', 'ACE', 'NME', 'NMA', 'DA', 'DC', 'DG', 'DT', 'A', 'C', 'G', 'U', 'T',
+  ...AMINO_ACID_NAMES,
+  'SEP', 'TPO', 'PTR', 'ACE', 'NME', 'NMA', 'DA', 'DC', 'DG', 'DT', 'A', 'C', 'G', 'U', 'T',
   'HOH', 'WAT', 'SOL', 'TIP3', 'TIP4', 'SPC',
 ]);
 

@@ -9,7 +9,7 @@
  * name anyway).
  */
 import { dihedralAt } from '../geometry/dihedral';
-import { residueTopology } from '../build/residues';
+import { residueTopology } from '../chemistry/variants';
 import { residuesOf } from './builder';
 import { residueAtoms } from '../metrics';
 import type { Structure } from './types';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { completeHierarchy, applyEdits } from '../../../src/core/mapping/hierarchy';
 import { parseMappingDocument } from '../../../src/core/mapping/parse';
 import { StructureBuilder } from '../../../src/core/structure/builder';
-import { buildPeptide } from '../../../src/core/build/peptide';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
 import { InputError } from '../../../src/core/errors';
 
 const PHE_NO_RULES = `molecule: PHE

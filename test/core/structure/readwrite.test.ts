@@ -8,7 +8,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { parseStructure, readStructureFile, structureFormatOf, detectUnitProblem, readWarnings } from '../../../src/core/structure/read';
 import { writeStructureFile, nonClobberingPath, formatStructure, writeStructure } from '../../../src/core/structure/write';
 import { ByteWriter } from '../../../src/core/io/bytes';
-import { buildPeptide } from '../../../src/core/build/peptide';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
 import { parsePdb, writePdb } from '../../../src/core/structure/pdb';
 import { parseGro } from '../../../src/core/structure/gro';
 import { guessElement } from '../../../src/core/structure/elements';

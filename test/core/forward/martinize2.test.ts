@@ -8,16 +8,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadMappingSet } from '../../src/core/mapping/load';
-import { readStructureFile } from '../../src/core/structure/read';
-import { residuesOf } from '../../src/core/structure/builder';
-import type { Structure } from '../../src/core/structure/types';
-import { mapToCg } from '../../src/core/forward';
-import { assignCg } from '../../src/core/cg';
-import { reconstruct } from '../../src/core/reconstruct';
-import { templateVectors } from '../../src/core/template';
-import { compareStructures } from '../../src/core/metrics';
-import { HAVE_SHARED, SHARED_DATA, filterAtoms, isHydrogen, median, readTsv } from './geom-util';
+import { loadMappingSet } from '../../../src/core/mapping/load';
+import { readStructureFile } from '../../../src/core/structure/read';
+import { residuesOf } from '../../../src/core/structure/builder';
+import type { Structure } from '../../../src/core/structure/types';
+import { mapToCg } from '../../../src/core/forward';
+import { assignCg } from '../../../src/core/cg';
+import { reconstruct } from '../../../src/core/reconstruct';
+import { templateVectors } from '../../../src/core/template';
+import { compareStructures } from '../../../src/core/metrics';
+import { HAVE_SHARED, SHARED_DATA, filterAtoms, isHydrogen, median, readTsv } from '../../helpers/reference-data';
 
 interface BeadRec {
   seg: number;

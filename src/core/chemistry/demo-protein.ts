@@ -5,7 +5,8 @@ import type { Structure } from '../structure/types';
  * The project's demo protein: a designed 58-residue three-helix bundle containing all 20 amino acids,
  * built from ideal geometry. Helices take φ/ψ = -62/-41; loop φ/ψ and χ1 were found by the seeded
  * annealing in examples/design-demo.ts (steric overlap + compactness + helix packing) and are fixed
- * here so that the example is reproducible bit for bit.
+ * here so that the example is reproducible bit for bit. Example data for the examples, benchmarks and
+ * tests: the product itself does not use it.
  */
 export const DEMO_SEQUENCE = 'DWEELAKKFIELAKQHGNPDYSTEVRKALEMLCKALGSPNAEEIRKLVEEALRWLQGK';
 /** 0-based inclusive residue ranges of the three helices. */

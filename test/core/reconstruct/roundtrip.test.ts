@@ -7,11 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadMappingSet } from '../../src/core/mapping/load';
-import { readStructureFile } from '../../src/core/structure/read';
-import { mapToCg } from '../../src/core/forward';
-import { reconstruct, reconstructCoords, reconstructionTopology, targetVectors } from '../../src/core/reconstruct';
-import { HAVE_SHARED, SHARED_DATA, filterAtoms, isHydrogen, readTsv, selectChain, slotDeviations, tryRead } from './geom-util';
+import { loadMappingSet } from '../../../src/core/mapping/load';
+import { readStructureFile } from '../../../src/core/structure/read';
+import { mapToCg } from '../../../src/core/forward';
+import { reconstruct, reconstructCoords, reconstructionTopology, targetVectors } from '../../../src/core/reconstruct';
+import { HAVE_SHARED, SHARED_DATA, filterAtoms, isHydrogen, readTsv, selectChain, slotDeviations, tryRead } from '../../helpers/reference-data';
 
 const N_CHAINS = Number(process.env.GEOM_ROUNDTRIP_CHAINS ?? 300);
 

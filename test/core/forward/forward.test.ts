@@ -1,17 +1,17 @@
 /** Forward mapping, CG assignment and reconstruction details on small synthetic inputs (no ../shared needed). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMappingSet } from '../../src/core/mapping/load';
-import { buildPeptide } from '../../src/core/build/peptide';
-import { formatPdb, parsePdb } from '../../src/core/structure/pdb';
-import { InputError } from '../../src/core/errors';
-import type { Structure } from '../../src/core/structure/types';
-import { mapCoords, mapToCg, normalizeAtomName } from '../../src/core/forward';
-import { assignCg } from '../../src/core/cg';
-import { reconstruct, reconstructCoords, targetVectors } from '../../src/core/reconstruct';
-import { REPO, filterAtoms } from './geom-util';
-import { validateMappingFolder } from '../../src/core/mapping/load';
-import { generate } from '../../mappings/generate';
+import { loadMappingSet } from '../../../src/core/mapping/load';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
+import { formatPdb, parsePdb } from '../../../src/core/structure/pdb';
+import { InputError } from '../../../src/core/errors';
+import type { Structure } from '../../../src/core/structure/types';
+import { mapCoords, mapToCg, normalizeAtomName } from '../../../src/core/forward';
+import { assignCg } from '../../../src/core/cg';
+import { reconstruct, reconstructCoords, targetVectors } from '../../../src/core/reconstruct';
+import { REPO, filterAtoms } from '../../helpers/reference-data';
+import { validateMappingFolder } from '../../../src/core/mapping/load';
+import { generate } from '../../../mappings/generate';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kabsch, applyTransform, quaternionToMatrix } from '../../src/core/geometry/kabsch';
-import { dihedral, angle, distance, angleDiff } from '../../src/core/geometry/dihedral';
-import { cellListNeighbors, bruteForceNeighbors } from '../../src/core/geometry/neighbors';
-import { rotationAbout } from '../../src/core/geometry/vec';
-import { InputError } from '../../src/core/errors';
-import { rng } from '../helpers/rng';
+import { kabsch, applyTransform, quaternionToMatrix } from '../../../src/core/geometry/kabsch';
+import { dihedral, angle, distance, angleDiff } from '../../../src/core/geometry/dihedral';
+import { cellListNeighbors, bruteForceNeighbors } from '../../../src/core/geometry/neighbors';
+import { rotationAbout } from '../../../src/core/geometry/vec';
+import { InputError } from '../../../src/core/errors';
+import { rng } from '../../helpers/rng';
 
 const det3 = (R: number[]) =>
   R[0] * (R[4] * R[8] - R[5] * R[7]) - R[1] * (R[3] * R[8] - R[5] * R[6]) + R[2] * (R[3] * R[7] - R[4] * R[6]);

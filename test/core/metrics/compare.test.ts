@@ -2,17 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPeptide } from '../../src/core/build/peptide';
-import { buildDemoProtein, DEMO_SEQUENCE } from '../../src/core/build/demo';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
+import { buildDemoProtein, DEMO_SEQUENCE } from '../../../src/core/chemistry/demo-protein';
 import {
   compareStructures, clashPercent, clashReport, bondAngleStats, backboneTorsions, ramachandranOutliers,
   chiAgreement, bondGraphEditDistance, ramaAllowed, structureQuality, fullComparison,
-} from '../../src/core/metrics';
-import { applyTransform, quaternionToMatrix } from '../../src/core/geometry/kabsch';
-import { StructureBuilder, residuesOf } from '../../src/core/structure/builder';
-import { InputError } from '../../src/core/errors';
-import { readStructureFile } from '../../src/core/structure/read';
-import type { Structure } from '../../src/core/structure/types';
+} from '../../../src/core/metrics';
+import { applyTransform, quaternionToMatrix } from '../../../src/core/geometry/kabsch';
+import { StructureBuilder, residuesOf } from '../../../src/core/structure/builder';
+import { InputError } from '../../../src/core/errors';
+import { readStructureFile } from '../../../src/core/structure/read';
+import type { Structure } from '../../../src/core/structure/types';
 
 const ALL20 = 'ACDEFGHIKLMNPQRSTVWY';
 const close = (a: number, b: number, tol: number, msg = '') => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
@@ -264,7 +264,7 @@ test('demo protein: 58 residues, all 20 amino acids, ideal and clash-free, reali
   assert.equal(f.rmsd.rmsd_all, 0);
   assert.equal(f.graph.ged, 0);
   // the bundled example is this protein
-  const pdb = join(__dirname, '../../examples/demo-protein.pdb');
+  const pdb = join(__dirname, '../../../examples/demo-protein.pdb');
   assert.ok(existsSync(pdb), 'examples/demo-protein.pdb is missing: run node --import tsx examples/make-examples.ts');
   const atoms = readFileSync(pdb, 'utf8').split('\n').filter((l) => l.startsWith('ATOM'));
   assert.equal(atoms.length, s.atoms.count);

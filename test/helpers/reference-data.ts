@@ -1,4 +1,4 @@
-/** Helpers shared by the geometry tests (not a test file itself). */
+/** Reference data (../shared) and structure helpers shared by the forward-mapping, reconstruction and template tests. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Structure } from '../../src/core/structure/types';

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readStructureFile } from '../../src/core/structure/read';
-import { bondAngleStats, ramachandranOutliers, clashReport, backboneTorsions, compareStructures, chiAgreement, bondGraphEditDistance } from '../../src/core/metrics';
+import { readStructureFile } from '../../../src/core/structure/read';
+import { bondAngleStats, ramachandranOutliers, clashReport, backboneTorsions, compareStructures, chiAgreement, bondGraphEditDistance } from '../../../src/core/metrics';
 
 // Realism check of the metrics on real chains from ../shared (held-out benchmark list); skipped when absent.
-const DATA = join(__dirname, '../../../shared/data');
+const DATA = join(__dirname, '../../../../shared/data');
 const LIST = join(DATA, 'splits/benchmark.tsv');
 const have = existsSync(LIST);
 

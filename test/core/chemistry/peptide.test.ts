@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPeptide } from '../../src/core/build/peptide';
-import { RESIDUES, ONE_TO_THREE, backboneIdeal, BACKBONE } from '../../src/core/build/residues';
-import { idealGeometry } from '../../src/core/build/ideal';
-import { residuesOf } from '../../src/core/structure/builder';
-import { dihedralAt, distanceAt, angleAt, angleDiff } from '../../src/core/geometry/dihedral';
-import { InputError } from '../../src/core/errors';
-import type { Structure, Residue } from '../../src/core/structure/types';
-import { rng } from '../helpers/rng';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
+import { RESIDUES, ONE_TO_THREE, backboneIdeal, BACKBONE } from '../../../src/core/chemistry/amino-acids';
+import { idealGeometry } from '../../../src/core/chemistry/ideal';
+import { residuesOf } from '../../../src/core/structure/builder';
+import { dihedralAt, distanceAt, angleAt, angleDiff } from '../../../src/core/geometry/dihedral';
+import { InputError } from '../../../src/core/errors';
+import type { Structure, Residue } from '../../../src/core/structure/types';
+import { rng } from '../../helpers/rng';
 
 const ALL20 = 'ACDEFGHIKLMNPQRSTVWY';
 const near = (a: number, b: number, tol: number, msg: string) => assert.ok(Math.abs(a - b) <= tol, `${msg}: ${a} vs ${b}`);

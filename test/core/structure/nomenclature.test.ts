@@ -3,11 +3,11 @@
 // nothing else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPeptide } from '../../src/core/build/peptide';
-import { residuesOf } from '../../src/core/structure/builder';
-import { dihedralAt } from '../../src/core/geometry/dihedral';
-import { applyIupacNaming, withIupacNaming } from '../../src/core/structure/nomenclature';
-import type { Structure } from '../../src/core/structure/types';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
+import { residuesOf } from '../../../src/core/structure/builder';
+import { dihedralAt } from '../../../src/core/geometry/dihedral';
+import { applyIupacNaming, withIupacNaming } from '../../../src/core/structure/nomenclature';
+import type { Structure } from '../../../src/core/structure/types';
 
 const idx = (s: Structure, resSeq: number, name: string) => {
   for (let i = 0; i < s.atoms.count; i++) if (s.atoms.resSeq[i] === resSeq && s.atoms.name[i] === name) return i;

@@ -2,8 +2,8 @@ import { InputError } from '../errors';
 import { StructureBuilder } from '../structure/builder';
 import type { Structure } from '../structure/types';
 import type { Vec3 } from '../geometry/vec';
-import { ONE_TO_THREE, RESIDUES, backboneIdeal, OXT_BOND, OXT_ANGLE, OMEGA, type ResidueTopology } from './residues';
-import { placeAtom, placeCb } from './nerf';
+import { ONE_TO_THREE, RESIDUES, backboneIdeal, OXT_BOND, OXT_ANGLE, OMEGA, PRO_CD_N, type ResidueTopology } from './amino-acids';
+import { placeAtom, placeCb } from '../geometry/nerf';
 
 export interface BuildPeptideOptions {
   /** φ per residue in degrees (a single number applies to all); default α-helix -57. φ of residue 1 is unused. */
@@ -100,9 +100,6 @@ function buildSidechain(r: ResidueTopology, pos: Map<string, Vec3>, chis: number
     pos.set(a.name, placeAtom(pos.get(a.a)!, pos.get(a.b)!, pos.get(a.c)!, a.bond, a.angle, t));
   }
 }
-
-/** Ideal proline ring closure CD-N. */
-export const PRO_CD_N = 1.473;
 
 /** χ2 that puts CD at the ideal distance from N for the given χ1 (the ring pucker). */
 function solveProlineChi2(pos: Map<string, Vec3>, r: ResidueTopology, chi1: number): number {

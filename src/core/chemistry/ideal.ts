@@ -1,5 +1,5 @@
 import { buildPeptide } from './peptide';
-import { RESIDUES, type ResidueTopology } from './residues';
+import { RESIDUES, type ResidueTopology } from './amino-acids';
 import { angleAt, distanceAt } from '../geometry/dihedral';
 
 /** An atom of residue i + off (off ∈ {-1, 0, +1}). */

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPeptide } from '../../src/core/build/peptide';
-import { bondAngleStats, clashReport } from '../../src/core/metrics';
-import { residuesOf } from '../../src/core/structure/builder';
-import type { Structure } from '../../src/core/structure/types';
-import { refineStructure, refineBackbone, _internal } from '../../src/engine/refine';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
+import { bondAngleStats, clashReport } from '../../../src/core/metrics';
+import { residuesOf } from '../../../src/core/structure/builder';
+import type { Structure } from '../../../src/core/structure/types';
+import { refineStructure, refineBackbone, _internal } from '../../../src/core/refine';
 
 /** Deterministic noise (Park–Miller). */
 function rng(seed: number) {

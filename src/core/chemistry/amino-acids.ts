@@ -1,10 +1,16 @@
 /**
  * Heavy-atom topology and ideal internal coordinates of the 20 standard amino acids, shared by the
- * peptide builder and the metrics. Bond lengths and angles are Engh & Huber (1991/2001) values;
+ * peptide builder, the metrics, the refinement and the mapping generator. Bond lengths and angles are Engh & Huber (1991/2001) values;
  * branch offsets (e.g. VAL CG2 = χ1 + 122.3°) and the CB placement sign (C-N-CA-CB ≈ -122°, L-amino
  * acids) were checked against real chains. Ring-closure bonds (PHE/TYR/HIS/TRP/PRO) are not built
  * from these tables; their ideal values are those of the ideally built residue (see `idealGeometry`).
  */
+
+/**
+ * Class of a molecule in the chemistry table. Only amino acids are described so far; lipids, sterols, solvent
+ * and ions get their own kinds (and tables beside this one) when the engine learns them.
+ */
+export type MoleculeKind = 'amino-acid';
 
 /** Torsion of an internal coordinate: a fixed value, or χ_k (1-based) plus an offset, in degrees. */
 export type TorsionSpec = number | { chi: number; offset?: number };
@@ -22,6 +28,7 @@ export interface AtomIC {
 }
 
 export interface ResidueTopology {
+  kind: MoleculeKind;
   name3: string;
   name1: string;
   /** Heavy atoms in PDB order (backbone N CA C O, then side chain); OXT is not listed. */
@@ -67,6 +74,8 @@ export const OXT_BOND = 1.231;
 export const OXT_ANGLE = 117.0;
 /** ω of a trans peptide. */
 export const OMEGA = 180;
+/** Ideal proline ring closure CD-N. */
+export const PRO_CD_N = 1.473;
 
 const ic = (name: string, a: string, b: string, c: string, bond: number, angle: number, torsion: TorsionSpec): AtomIC => ({
   name, element: name[0], a, b, c, bond, angle, torsion,
@@ -293,6 +302,7 @@ function makeTopology(name3: string, d: Def): ResidueTopology {
   }
   for (const r of d.ring ?? []) bonds.push(r);
   return {
+    kind: 'amino-acid',
     name3,
     name1: d.name1,
     atoms,
@@ -314,12 +324,5 @@ export const RESIDUES: Readonly<Record<string, ResidueTopology>> = Object.fromEn
 export const ONE_TO_THREE: Readonly<Record<string, string>> = Object.fromEntries(Object.values(RESIDUES).map((r) => [r.name1, r.name3]));
 export const THREE_TO_ONE: Readonly<Record<string, string>> = Object.fromEntries(Object.values(RESIDUES).map((r) => [r.name3, r.name1]));
 
-/** Common non-standard residue names treated as their parent for topology lookups. */
-export const RESIDUE_ALIASES: Readonly<Record<string, string>> = {
-  HID: 'HIS', HIE: 'HIS', HIP: 'HIS', HSD: 'HIS', HSE: 'HIS', HSP: 'HIS', HSE2: 'HIS',
-  CYX: 'CYS', CYM: 'CYS', ASH: 'ASP', GLH: 'GLU', LYN: 'LYS', ARN: 'ARG',
-};
-export function residueTopology(resName: string): ResidueTopology | undefined {
-  return RESIDUES[resName] ?? RESIDUES[RESIDUE_ALIASES[resName] ?? ''];
-}
+/** Backbone heavy atoms of an amino acid, OXT included (everything else is side chain, CB included). */
 export const BACKBONE_ATOMS: ReadonlySet<string> = new Set(['N', 'CA', 'C', 'O', 'OXT']);

@@ -1,5 +1,0 @@
-export * from './residues';
-export * from './peptide';
-export * from './ideal';
-export * from './demo';
-export { placeAtom, placeCb } from './nerf';
