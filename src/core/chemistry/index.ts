@@ -1,0 +1,8 @@
+/** The chemistry table: the molecules the engine knows (amino acids so far), their variants, bonds and ideal geometry. */
+export * from './amino-acids';
+export * from './variants';
+export * from './bonds';
+export * from './elements';
+export * from './ideal';
+export * from './peptide';
+export * from './demo-protein';
