@@ -24,14 +24,13 @@ import { withIupacNaming } from '../src/core/structure/nomenclature';
 import type { Structure } from '../src/core/structure/types';
 import { mapToCg } from '../src/core/forward';
 import { assignCg, type CgSystem } from '../src/core/cg';
-import { reconstruct } from '../src/core/reconstruct';
-import { templateVectors } from '../src/core/template';
 import { bondAngleStats, chiAgreement, clashReport, compareStructures } from '../src/core/metrics';
-import { ModelRunner, type Device } from '../src/core/model/runner';
+import { openBackmapper, TemplateBackmapper, type Backmapper, type Prediction } from '../src/core/model/backmapper';
+import { DEFAULT_CHUNK_SIZE, inferVectors } from '../src/core/model/chunking';
+import type { Device } from '../src/core/model/providers';
 import { listModels, resolveModel } from '../src/core/model/registry';
 import { readTsv, sharedDataRoot, repoRoot } from '../src/core/dataset/tsv';
-import { residueTorsions } from '../src/engine/pipeline';
-import { refineStructure } from '../src/engine/refine';
+import { rebuild } from '../src/core/pipeline';
 
 const argv = process.argv.slice(2);
 const arg = (n: string) => {
@@ -176,21 +175,13 @@ function alignNumbering(model: Structure, ref: Structure): number {
   return renumbered;
 }
 
-/** What a method predicted for one case (torsions: per bead, from trained models that have them). */
-interface Prediction {
-  vectors: Float32Array;
-  torsions: Float32Array | null;
-}
-
 /** raw reconstruction; the pipeline's default refinement; that plus the opt-in side-chain idealisation. */
 type Refinement = 'raw' | 'refine' | 'sidechains';
 
+/** All atoms from a prediction as the pipeline builds them (pipeline `rebuild`), then scored against the reference. */
 function evaluate(c: Case, pred: Prediction, refine: Refinement): Omit<PerStructure, 'seconds'> {
-  const model = reconstruct(c.system, pred.vectors);
-  if (refine !== 'raw') {
-    const torsions = pred.torsions && residueTorsions(c.system, pred.torsions, model);
-    refineStructure(model, { backbone: true, clashes: true, sidechains: refine === 'sidechains', torsions });
-  }
+  const on = refine !== 'raw';
+  const model = rebuild(c.system, pred, { backbone: on, clashes: on, sidechains: refine === 'sidechains' }).structure;
   if (c.renumber) alignNumbering(model, c.reference);
   const cmp = compareStructures(model, c.reference, { chain: c.chain });
   const sym = compareStructures(model, c.reference, { chain: c.chain, symmetric: true });
@@ -289,30 +280,26 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     const cases = casesFor(route, dataRoot, set, skipped);
     console.error(`${route}: ${cases.length} structures prepared in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    // template baseline
-    const methods: { name: string; run: (s: CgSystem) => Promise<Prediction>; release?: () => Promise<void> }[] = [
-      { name: 'template', run: async (s) => ({ vectors: templateVectors(s), torsions: null }) },
-    ];
-    for (const card of models.filter((m) => m.mapping.id === mappingId)) {
-      const runner = await ModelRunner.load(card.id, { device });
-      methods.push({ name: card.id, run: async (s) => runner.predict(s), release: () => runner.release() });
-    }
+    // The template baseline and every shipped model for this mapping, through the product's Backmapper interface.
+    const methods: Backmapper[] = [new TemplateBackmapper()];
+    for (const card of models.filter((m) => m.mapping.id === mappingId)) methods.push(await openBackmapper(card.id, { device }));
     for (const m of methods) {
-      const variants: [Refinement, string][] = [['raw', m.name], ['refine', `${m.name} +refine`]];
-      if (withSidechains) variants.push(['sidechains', `${m.name} +refine +sidechains`]);
+      const variants: [Refinement, string][] = [['raw', m.id], ['refine', `${m.id} +refine`]];
+      if (withSidechains) variants.push(['sidechains', `${m.id} +refine +sidechains`]);
       const rows = new Map<Refinement, PerStructure[]>(variants.map(([v]) => [v, []]));
       for (const c of cases) {
         try {
           const t = performance.now();
-          const p = await m.run(c.system);
+          // Chunked exactly as the pipeline runs it (benchmark structures fit one chunk).
+          const p = await inferVectors(m, c.system, DEFAULT_CHUNK_SIZE);
           const seconds = (performance.now() - t) / 1000;
           // seconds: the prediction's (refinement is timed by bench:speed)
           for (const [v] of variants) rows.get(v)!.push({ ...evaluate(c, p, v), seconds });
         } catch (e) {
-          skipped.push(`${route} ${m.name} ${c.label}: ${(e as Error).message.split('\n')[0]}`);
+          skipped.push(`${route} ${m.id} ${c.label}: ${(e as Error).message.split('\n')[0]}`);
         }
       }
-      await m.release?.();
+      await m.release();
       for (const [v, method] of variants) {
         const list = rows.get(v)!;
         const s = summarize(list);

@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { buildDemoProtein } from '../src/core/build/demo';
+import { buildDemoProtein } from '../src/core/chemistry/demo-protein';
 import { loadMappingSet } from '../src/core/mapping/load';
 import { mapToCg, mapCoords } from '../src/core/forward';
 import { templateVectors } from '../src/core/template';

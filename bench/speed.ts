@@ -15,7 +15,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { basename, join } from 'node:path';
-import { buildPeptide } from '../src/core/build/peptide';
+import { buildPeptide } from '../src/core/chemistry/peptide';
 import { loadMappingSet } from '../src/core/mapping/load';
 import { mapToCg } from '../src/core/forward';
 import { StructureBuilder } from '../src/core/structure/builder';
@@ -24,8 +24,8 @@ import { formatPdb } from '../src/core/structure/pdb';
 import { readStructureFile } from '../src/core/structure/read';
 import { writeStructureFile } from '../src/core/structure/write';
 import { listModels } from '../src/core/model/registry';
-import { backmapStructure, backmapTrajectory } from '../src/engine/pipeline';
-import { probeAll, type ConcreteDevice } from '../src/engine/providers';
+import { backmapStructure, backmapTrajectory } from '../src/core/pipeline';
+import { probeAll, type ConcreteDevice } from '../src/core/model/providers';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def?: string): string | undefined => {
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
   if (flag('fixture') || (!cards.length && !flag('no-fixture'))) {
     // No trained model: time the engine's model path (graph, ONNX session, chunking) with the untrained
     // 2-layer test fixture. Its cost is not that of a real network; the row is labelled as such.
-    const { writeTinyModel } = await import('../test/engine/tiny-model');
+    const { writeTinyModel } = await import('../test/core/model/tiny-model');
     const fixtureDir = mkdtempSync(join(tmpdir(), 'bm-fixture-'));
     process.on('exit', () => rmSync(fixtureDir, { recursive: true, force: true }));
     const onnx = writeTinyModel(fixtureDir, loadMappingSet('martini3'), 'fixture-2layer', 7, 32);

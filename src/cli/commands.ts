@@ -1,38 +1,33 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, resolve } from 'node:path';
-import { InputError } from '../core/errors';
-import { readStructureFile, detectUnitProblem, readWarnings } from '../core/structure/read';
+import { basename, resolve } from 'node:path';
+import { InputError, type InputWarning } from '../core/errors';
+import { readStructureFile, structureFormatOf, trajectoryFileFormatOf } from '../core/structure/read';
 import { assertWritable, writeFileAtomic, writeStructureFile } from '../core/structure/write';
-import type { Structure } from '../core/structure/types';
-import { loadMappingSet, resolveMappingFolder, validateMappingFolder } from '../core/mapping/load';
+import { validateMappingFolder } from '../core/mapping/load';
 import { parseMappingText } from '../core/mapping/parse';
 import type { MappingDiagnostic } from '../core/mapping/parse';
-import type { MappingSet } from '../core/mapping/types';
-import { mapToCg, type ForwardReport } from '../core/forward';
 import { compareStructures, clashPercent } from '../core/metrics';
 import { accuracySummary, formatAccuracy, listModels } from '../core/model/registry';
+import { DEVICES, type Device } from '../core/model/providers';
 import { buildDataset } from '../core/dataset/build';
-import { backmapStructure, backmapTrajectory, chooseModel, type BackmapReport, type UnknownResidue } from '../engine/pipeline';
-import { assignCg } from '../core/cg';
-import { residuesOf } from '../core/structure/builder';
-import { renderReport } from '../engine/report';
-import type { CliIO, CliOptions } from './main';
-import { UsageError } from './main';
+import {
+  backmapStructure,
+  backmapTrajectory,
+  loadMappingChecked,
+  mapStructureToCg,
+  readInputStructure,
+  refuseCg,
+  renderReport,
+  type BackmapReport,
+  type InputPolicy,
+} from '../core/pipeline';
+import { UsageError, type CliIO, type CliOptions } from './options';
 
 type Handler = (args: string[], opts: CliOptions, io: CliIO) => Promise<void>;
-type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
 
 const need = (value: string | undefined, what: string): string => {
   if (!value) throw new UsageError(`missing ${what}`);
   return value;
-};
-
-const formatOf = (path: string): 'pdb' | 'gro' | 'cif' => {
-  const ext = extname(path.replace(/\.gz$/i, '')).toLowerCase();
-  if (ext === '.gro') return 'gro';
-  if (ext === '.cif' || ext === '.mmcif') return 'cif';
-  if (ext === '.pdb' || ext === '.ent') return 'pdb';
-  throw new UsageError(`cannot tell the output format from '${basename(path)}' (use .pdb, .gro or .cif)`);
 };
 
 const residueMapOf = (opts: CliOptions): Record<string, string> | undefined => {
@@ -56,66 +51,21 @@ const intOpt = (value: string | undefined, name: string, min = 1): number | unde
 
 const where = (file: string, line?: number) => (line ? `${file}:${line}` : file);
 
-/**
- * Reads a structure the user gave and rejects coordinates in the wrong unit (nm in a .pdb, Å in a .gro): they
- * would give silent garbage downstream. Reader warnings (duplicate lines dropped, …) are printed.
- */
-function readInput(path: string, kind: 'all-atom' | 'cg', io: CliIO): Structure {
-  const s = readStructureFile(path);
-  for (const w of readWarnings(s)) io.err(`warning: ${where(w.file, w.line)}: ${w.message}\n`);
-  const unit = detectUnitProblem(s, kind);
-  if (unit) throw new InputError(unit, path, s.atoms.sourceLine[0] || 1);
-  return s;
-}
+/** Non-fatal input problems the pipeline finds, on stderr naming file:line. */
+const warnTo = (io: CliIO) => (w: InputWarning) => io.err(`warning: ${where(w.file, w.line)}: ${w.message}\n`);
 
 /**
- * Mapping sets used to map or backmap. Policy (documented in the usage text): a set with warnings (SPEC §3 W*, X2,
- * X3, X5, X7: HEroBM/CGmap would silently mis-map) is refused with exit 1 naming file:line, because the result
- * would be wrong without any visible failure; `--allow-warnings` proceeds and prints every warning. Errors
- * (E*, X1, X8: CGmap would crash) are always refused.
+ * The pipeline's input policy as the flags set it (documented in the usage text): unknown whole residues are
+ * skipped unless --strict, unknown beads refused unless --partial, a mapping folder with warnings refused unless
+ * --allow-warnings.
  */
-function loadSetChecked(idOrFolder: string, opts: CliOptions, io: CliIO): MappingSet {
-  // The bundled sets are validated by the project's tests (0 warnings); the policy is for the user's folders.
-  const { folder, bundled } = resolveMappingFolder(idOrFolder);
-  if (bundled) return loadMappingSet(idOrFolder);
-  const set = loadMappingSet(idOrFolder, { strict: !opts['allow-warnings'] });
-  if (opts['allow-warnings']) {
-    const report = validateMappingFolder(folder);
-    const warnings = [...report.folderDiagnostics, ...report.files.flatMap((f) => f.diagnostics)].filter((d) => d.severity === 'warning');
-    for (const d of warnings) io.err(`warning: ${where(d.span.file, d.span.line)}: ${d.code} ${d.message} (may silently mis-map)\n`);
-  }
-  return set;
-}
-
-/** Martini bead names (BB, SC1…) on most particles: a CG structure. */
-function looksCg(s: Structure): boolean {
-  let beads = 0;
-  for (let i = 0; i < s.atoms.count; i++) if (/^(BB|SC[0-9])$/.test(s.atoms.name[i])) beads++;
-  return beads > 0.5 * s.atoms.count;
-}
-
-/** Backbone atoms N, C, O and several atoms per residue: an all-atom structure (no CG set names beads so). */
-function looksAllAtom(s: Structure): boolean {
-  const a = s.atoms;
-  let bb = 0;
-  for (let i = 0; i < a.count; i++) if (a.name[i] === 'N' || a.name[i] === 'C' || a.name[i] === 'O') bb++;
-  return bb > 0.15 * a.count && a.count >= 4 * residuesOf(a).length;
-}
-
-function describeForwardReport(r: ForwardReport): string[] {
-  const out: string[] = [];
-  const list = <T extends { file: string; line: number }>(items: T[], what: string, show: (x: T) => string) => {
-    if (!items.length) return;
-    const shown = items.slice(0, 8).map((x) => `${show(x)} (${where(x.file, x.line)})`);
-    out.push(`${items.length} ${what}: ${shown.join('; ')}${items.length > 8 ? '; …' : ''}`);
+function policyOf(opts: CliOptions): InputPolicy {
+  return {
+    unknownResidues: opts.strict ? 'error' : 'skip',
+    unknownBeads: opts.partial ? 'skip' : 'error',
+    mappingWarnings: opts['allow-warnings'] ? 'allow' : 'refuse',
+    hints: { unknownBeads: 'use --mapping, or --partial to skip them', unknownResidues: 'without --strict they are skipped; --residue-map renames residues' },
   };
-  const res = (x: { resName: string; chainId: string; resSeq: number; iCode: string }) => `${x.resName} ${x.chainId}${x.resSeq}${x.iCode}`;
-  list(r.unknownResidues, 'residue(s) unknown to the mapping, skipped', res);
-  list(r.droppedResidues, 'residue(s) left out (a bead had no atom)', (x) => `${res(x)} beads ${x.beads.join(',')}`);
-  list(r.missingAtoms, 'atom(s) of the mapping missing from the input', (x) => `${res(x)} ${x.atom}`);
-  list(r.unmappedAtoms, 'atom(s) not in the mapping, ignored', (x) => `${res(x)} ${x.atom}`);
-  if (r.duplicateAtoms) out.push(`${r.duplicateAtoms} repeated atom(s) (alternate locations): the first was used`);
-  return out;
 }
 
 const map: Handler = async ([input], opts, io) => {
@@ -124,61 +74,18 @@ const map: Handler = async ([input], opts, io) => {
   const mappingArg = need(opts.mapping, '--mapping <set|folder>');
   // Refuse before doing any work: the input is never written, an existing output needs --force.
   assertWritable(output, { force: opts.force, protect: [inputPath] });
-  const set = loadSetChecked(mappingArg, opts, io);
-  const aa = readInput(inputPath, 'all-atom', io);
-  if (looksCg(aa))
-    throw new InputError('this is a coarse-grained structure (bead names BB, SC1…): map expects an all-atom structure', inputPath, aa.atoms.sourceLine[0] || undefined);
-  const result = mapToCg(aa, set, { chain: opts.chain, residueNameMap: residueMapOf(opts) });
-  if (!result.system.beads.length)
-    throw new InputError(
-      `no residue${opts.chain !== undefined ? ` of chain '${opts.chain}'` : ''} is known to mapping set '${set.id}'`,
-      inputPath,
-      aa.atoms.sourceLine[0] || undefined,
-    );
-  for (const line of describeForwardReport(result.report)) io.err(`warning: ${line}\n`);
+  const warn = warnTo(io);
+  const set = loadMappingChecked(mappingArg, policyOf(opts), warn);
+  const result = mapStructureToCg(readStructureFile(inputPath), set, { chain: opts.chain, residueNameMap: residueMapOf(opts), warn });
+  for (const line of result.problems) io.err(`warning: ${line}\n`);
   writeStructureFile(output, result.cg, { force: opts.force, protect: [inputPath] });
-  io.out(`mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads with '${set.id}' → ${output}\n`);
+  io.out(`mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads with '${result.mappingId}' → ${output}\n`);
 };
 
 /** Model ids the project ships (issue contract); asked for while not installed → template, said loudly. */
 const SHIPPED_MODELS: Record<string, string> = { 'martini3-protein': 'martini3', 'ca-protein': 'ca' };
 
 const TEMPLATE_SAYS = 'template backmapper (no trained model)';
-
-/**
- * Unknown CG particles (engine runs in partial mode). Policy: whole residues the mapping does not know (water,
- * ions, ligands, a typo such as XYZ) are skipped with a warning naming file:line, unless `--strict`; an unknown
- * bead inside a known residue means the input was made with another mapping, so it is an error unless
- * `--partial` (then skipped with a warning).
- */
-function checkUnknown(unknown: UnknownResidue[], opts: CliOptions, io: CliIO): void {
-  const beads = unknown.filter((u) => u.bead !== undefined);
-  const residues = unknown.filter((u) => u.bead === undefined);
-  const describe = (u: UnknownResidue) => `${u.bead ? `bead ${u.bead} of ` : ''}${u.resName} ${u.chainId ?? ''}${u.resSeq ?? ''} (${where(u.file, u.line)})`;
-  if (beads.length && !opts.partial) {
-    const f = beads[0];
-    throw new InputError(
-      `${beads.length} bead(s) not in the mapping of their residue: ${beads.slice(0, 5).map(describe).join(', ')}${beads.length > 5 ? ', …' : ''}` +
-        ' (wrong mapping set? use --mapping, or --partial to skip them)',
-      f.file,
-      f.line || undefined,
-    );
-  }
-  if (residues.length && opts.strict) {
-    const f = residues[0];
-    throw new InputError(
-      `${residues.length} residue(s) unknown to the mapping: ${residues.slice(0, 5).map(describe).join(', ')}${residues.length > 5 ? ', …' : ''}` +
-        ' (without --strict they are skipped; --residue-map renames residues)',
-      f.file,
-      f.line || undefined,
-    );
-  }
-  if (unknown.length) {
-    io.err(`warning: ${unknown.length} CG particle(s) unknown to the mapping were skipped:\n`);
-    for (const u of unknown.slice(0, 20)) io.err(`warning:   ${where(u.file, u.line)}: ${describe(u)}\n`);
-    if (unknown.length > 20) io.err(`warning:   … ${unknown.length - 20} more\n`);
-  }
-}
 
 function modelArg(opts: CliOptions, io: CliIO): { model: string; mapping?: string } {
   const want = opts.model ?? 'auto';
@@ -205,25 +112,28 @@ const backmap: Handler = async ([input], opts, io) => {
   const inputPath = need(input, 'the CG structure');
   const output = need(opts.output, '-o <out>');
   const device = (opts.device ?? 'auto') as Device;
-  if (!['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(device))
-    throw new UsageError(`--device must be auto, cpu, webgpu, cuda, dml or coreml (got '${opts.device}')`);
+  if (!DEVICES.includes(device)) throw new UsageError(`--device must be auto, cpu, webgpu, cuda, dml or coreml (got '${opts.device}')`);
   const refineAll = opts['no-refine'] ? false : opts.refine ? true : undefined;
   // --refine-sidechains adds the opt-in part to whatever --refine/--no-refine/the default gives the others.
   const refine = opts['refine-sidechains'] ? { backbone: refineAll, clashes: refineAll, sidechains: true } : refineAll;
   const inputs = [inputPath, opts.trajectory, opts.reference].filter((p): p is string => !!p);
+  const binaryOut = trajectoryFileFormatOf(output) !== null;
   // Every refusal that does not need the computation comes first (no wasted minutes, nothing half-written).
-  if (!opts.trajectory && !/\.(xtc|trr|dcd)$/i.test(output)) formatOf(output);
+  if (!opts.trajectory && !binaryOut && !structureFormatOf(output))
+    throw new UsageError(`cannot tell the output format from '${basename(output)}' (use .pdb, .gro or .cif)`);
   assertWritable(output, { force: opts.force, protect: inputs });
   if (opts.report) {
     if (resolve(opts.report) === resolve(output)) throw new UsageError('--report and -o name the same file');
     assertWritable(opts.report, { force: opts.force, protect: inputs });
   }
   // Binary trajectory output comes with <out>.topology.pdb: never over an input either.
-  if (/\.(xtc|trr|dcd)$/i.test(output) || (opts.format && opts.format !== 'pdb'))
+  if (binaryOut || (opts.format && opts.format !== 'pdb'))
     assertWritable(output.replace(/\.[^.]+$/, '') + '.topology.pdb', { force: opts.force, protect: inputs });
   if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
+  const warn = warnTo(io);
+  const policy = policyOf(opts);
   const { model, mapping } = modelArg(opts, io);
-  const mappingSet = mapping ? loadSetChecked(mapping, opts, io) : undefined;
+  const mappingSet = mapping ? loadMappingChecked(mapping, policy, warn) : undefined;
   const common = {
     model,
     mapping: mappingSet?.id,
@@ -232,25 +142,20 @@ const backmap: Handler = async ([input], opts, io) => {
     residueNameMap: residueMapOf(opts),
     chunkSize: intOpt(opts['chunk-size'], 'chunk-size', 0),
     partial: true,
+    policy,
     refine,
     log: (m: string) => io.err(`${m}\n`),
+    warn,
   };
   const progress = (stage: string, fraction: number, detail?: string) => {
     if (io.tty) io.err(`\r${stage} ${(fraction * 100).toFixed(0)}% ${detail ?? ''}   `);
   };
   if (opts.format !== undefined && !['pdb', 'xtc', 'trr', 'dcd'].includes(opts.format))
     throw new UsageError(`--format must be pdb, xtc, trr or dcd (got '${opts.format}')`);
-  const cg = readInput(inputPath, 'cg', io);
-  if (looksAllAtom(cg))
-    throw new InputError(
-      'this looks like an all-atom structure (atoms N, CA, C, O…): backmap expects a coarse-grained one (make it with `backmap map`)',
-      inputPath,
-      cg.atoms.sourceLine[0] || undefined,
-    );
-  const reference = opts.reference ? readInput(opts.reference, 'all-atom', io) : undefined;
-  // Unknown residues/beads are judged before any computation or output (cheap: no model is loaded here).
-  const choice = chooseModel(cg, common);
-  checkUnknown(assignCg(cg, choice.set, { residueNameMap: common.residueNameMap, partial: true }).unknown, opts, io);
+  // Units, an all-atom file given as CG, the mapping policy and unknown residues/beads are checked by the pipeline
+  // before any computation or output.
+  const cg = readStructureFile(inputPath);
+  const reference = opts.reference ? readStructureFile(opts.reference) : undefined;
   // A multi-model CG file (frames as MODEL records) is a trajectory of its own: every model is backmapped.
   if (opts.trajectory || cg.models.length > 1) {
     if (!opts.trajectory) io.err(`note: ${inputPath} has ${cg.models.length} models: backmapping each as a frame\n`);
@@ -294,12 +199,11 @@ function writeTextFile(path: string, text: string, force: boolean | undefined, p
 }
 
 const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
-  const model = readInput(need(modelPath, 'the backmapped structure'), 'all-atom', io);
-  const reference = readInput(need(referencePath, 'the reference structure'), 'all-atom', io);
+  const warn = warnTo(io);
+  const model = readInputStructure(need(modelPath, 'the backmapped structure'), 'all-atom', warn);
+  const reference = readInputStructure(need(referencePath, 'the reference structure'), 'all-atom', warn);
   // Beads are not atoms: an RMSD or clash score over them would be meaningless numbers.
-  for (const [s, path] of [[model, modelPath], [reference, referencePath]] as const)
-    if (looksCg(s))
-      throw new InputError('this is a coarse-grained structure (bead names BB, SC1…): evaluate compares all-atom structures (backmap it first)', path, s.atoms.sourceLine[0] || undefined);
+  for (const s of [model, reference]) refuseCg(s, 'evaluate compares all-atom structures (backmap it first)');
   const m = compareStructures(model, reference, { chain: opts.chain, symmetric: opts.symmetric, superpose: opts.superpose });
   if (!m.matched)
     throw new InputError(

@@ -3,10 +3,13 @@
  * scripts and CI: extend it, don't break it.
  *   exit 0 success, 1 bad input or usage (message names file and line), 2 internal error.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { isInputError, InputError } from '../core/errors';
 import { commands } from './commands';
+import { options, UsageError, type CliIO, type CliOptions } from './options';
+
+export { UsageError, type CliIO, type CliOptions } from './options';
 
 export const USAGE = `backmap — coarse-grained ⇄ all-atom for molecular modelers (Backmap Studio)
 
@@ -39,46 +42,6 @@ Mappings: a mapping folder of yours whose files would silently mis-map (validato
 Unknown CG particles: whole unknown residues (water, ions) are skipped with a warning (--strict: error);
   an unknown bead in a known residue is an error (--partial: skipped with a warning).
 Exit codes: 0 success, 1 bad input or usage (message names file and line), 2 internal error.`;
-
-export interface CliIO {
-  out(text: string): void;
-  err(text: string): void;
-  /** stderr is a terminal: progress lines are shown. */
-  tty?: boolean;
-}
-
-const options = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-  output: { type: 'string', short: 'o' },
-  mapping: { type: 'string', short: 'm' },
-  chain: { type: 'string' },
-  model: { type: 'string' },
-  device: { type: 'string' },
-  trajectory: { type: 'string', short: 't' },
-  reference: { type: 'string', short: 'r' },
-  refine: { type: 'boolean' },
-  'no-refine': { type: 'boolean' },
-  'refine-sidechains': { type: 'boolean' },
-  report: { type: 'string' },
-  force: { type: 'boolean', short: 'f' },
-  json: { type: 'boolean' },
-  symmetric: { type: 'boolean' },
-  superpose: { type: 'boolean' },
-  'data-root': { type: 'string' },
-  limit: { type: 'string' },
-  'residue-map': { type: 'string' },
-  'chunk-size': { type: 'string' },
-  format: { type: 'string' },
-  partial: { type: 'boolean' },
-  strict: { type: 'boolean' },
-  'allow-warnings': { type: 'boolean' },
-  stride: { type: 'string' },
-  'max-frames': { type: 'string' },
-  verbose: { type: 'boolean', short: 'v' },
-} satisfies ParseArgsConfig['options'];
-
-export type CliOptions = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   let parsed;
@@ -130,9 +93,6 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return 2;
   }
 }
-
-/** Wrong or missing arguments (exit 1, like bad input). */
-export class UsageError extends Error {}
 
 declare const __BACKMAP_VERSION__: string | undefined;
 const VERSION = typeof __BACKMAP_VERSION__ === 'string' ? __BACKMAP_VERSION__ : '0.1.0';

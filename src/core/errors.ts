@@ -32,4 +32,12 @@ export interface InputWarning {
   line?: number;
 }
 
+/** A run stopped on request (AbortSignal); the worker client raises it too when it kills a busy worker. */
+export class CancelledError extends Error {
+  constructor(message = 'backmapping cancelled') {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
 export const isInputError = (e: unknown): e is InputError => e instanceof InputError;

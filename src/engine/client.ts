@@ -13,22 +13,34 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../core/errors';
+import { CancelledError, InputError } from '../core/errors';
 import type {
   BackmapSettings,
+  BackmapStructureResult,
   BackmapTrajectoryRequest,
+  BackmapTrajectoryResult,
   DebugRequest,
   MapToCgRequest,
+  MapToCgResultMessage,
   SerializedError,
   StructureInput,
   WorkerEvent,
   WorkerRequest,
 } from '../shared/worker-protocol';
-import type { BackmapOutput, TrajectoryResult } from './pipeline';
-import type { Structure } from '../core/structure/types';
-import { CancelledError, WorkerCrashError } from './errors';
 
-export { CancelledError, WorkerCrashError };
+export { CancelledError };
+
+/** The inference worker exited or crashed while running a request (the host is unaffected). */
+export class WorkerCrashError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+  ) {
+    super(message);
+    this.name = 'WorkerCrashError';
+  }
+}
 
 /** An error raised inside the worker; InputErrors keep their file and line. */
 export function deserializeError(e: SerializedError): Error {
@@ -61,19 +73,8 @@ export interface EngineClientOptions {
   log?(message: string): void;
 }
 
-export interface StructureResult {
-  output: BackmapOutput;
-  written?: string;
-  markdown: string;
-}
-
-export interface MapResult {
-  cg: Structure;
-  report: unknown;
-  mappingId: string;
-  ms: number;
-  written?: string;
-}
+export type StructureResult = BackmapStructureResult;
+export type MapResult = MapToCgResultMessage;
 
 type Token = { cancelled: boolean };
 
@@ -271,8 +272,8 @@ export class EngineClient {
     return this.request<StructureResult>({ type: 'backmapStructure', input, settings, ...rest }, { onProgress, onLog, signal });
   }
 
-  backmapTrajectory(req: Omit<BackmapTrajectoryRequest, 'id' | 'type'>, cb: RequestCallbacks = {}): Promise<TrajectoryResult> {
-    return this.request<TrajectoryResult>({ type: 'backmapTrajectory', ...req }, cb);
+  backmapTrajectory(req: Omit<BackmapTrajectoryRequest, 'id' | 'type'>, cb: RequestCallbacks = {}): Promise<BackmapTrajectoryResult> {
+    return this.request<BackmapTrajectoryResult>({ type: 'backmapTrajectory', ...req }, cb);
   }
 
   mapToCg(req: Omit<MapToCgRequest, 'id' | 'type'>, cb: RequestCallbacks = {}): Promise<MapResult> {

@@ -1,16 +1,24 @@
 /**
- * Inference worker: a `child_process.fork` child (bundled as dist/worker.js) that runs the pipeline off the
- * host's main thread and owns the onnxruntime sessions (cached per model + device). Messages are typed in
- * src/shared/worker-protocol.ts; the channel uses 'advanced' serialization so structures travel as typed arrays.
+ * Inference worker: a `child_process.fork` child (bundled as dist/worker.js) that runs the pipeline
+ * (src/core/pipeline) off the host's main thread and owns the onnxruntime sessions (cached per model + device).
+ * Messages are typed in src/shared/worker-protocol.ts; the channel uses 'advanced' serialization so structures
+ * travel as typed arrays, and results carry what the host shows (it never reads the files again).
  * Cancellation and crashes are handled by the host killing/observing this process (src/engine/client.ts).
  */
-import { InputError } from '../core/errors';
+import { InputError, type InputWarning } from '../core/errors';
 import { parseStructure, readStructureFile } from '../core/structure/read';
 import { writeStructureFile } from '../core/structure/write';
 import type { Structure } from '../core/structure/types';
-import type { SerializedError, StructureInput, WorkerEvent, WorkerRequest } from '../shared/worker-protocol';
-import { backmapStructure, backmapTrajectory, mapStructureToCg, releaseCachedSessions } from './pipeline';
-import { renderReport } from './report';
+import { releaseCachedSessions } from '../core/model/backmapper';
+import { backmapStructure, backmapTrajectory, mapStructureToCg, renderReport } from '../core/pipeline';
+import type {
+  BackmapStructureResult,
+  MapToCgResultMessage,
+  SerializedError,
+  StructureInput,
+  WorkerEvent,
+  WorkerRequest,
+} from '../shared/worker-protocol';
 
 const send = (ev: WorkerEvent): void => {
   process.send?.(ev);
@@ -31,17 +39,14 @@ function readInput(input: StructureInput): { structure: Structure; ms: number } 
   return { structure, ms: performance.now() - t };
 }
 
-const controllers = new Map<number, AbortController>();
+const pathOf = (input: StructureInput | undefined): string[] => (input && 'path' in input ? [input.path] : []);
 
 async function handle(req: WorkerRequest): Promise<void> {
   const id = req.id;
   const progress = (stage: string, fraction: number, detail?: string) => send({ type: 'progress', id, stage, fraction, detail });
   const log = (message: string) => send({ type: 'log', id, level: 'info', message });
+  const warn = (w: InputWarning) => send({ type: 'log', id, level: 'warning', message: `${w.line ? `${w.file}:${w.line}` : w.file}: ${w.message}` });
   switch (req.type) {
-    case 'cancel': {
-      controllers.get(req.target)?.abort();
-      return;
-    }
     case 'debug': {
       // Test hooks: prove that hosts survive a misbehaving worker.
       if (req.action === 'exit') process.exit(req.code ?? 3);
@@ -57,62 +62,64 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     }
     case 'backmapStructure': {
-      const ac = new AbortController();
-      controllers.set(id, ac);
-      try {
-        progress('parse', 0);
-        const { structure, ms } = readInput(req.input);
-        const reference = req.reference ? readInput(req.reference).structure : undefined;
-        const output = await backmapStructure(structure, { ...req.settings, reference, parseMs: ms, cacheSession: true, log }, { progress, signal: ac.signal });
-        let written: string | undefined;
-        if (req.out) {
-          const t = performance.now();
-          const protect = 'path' in req.input ? [req.input.path] : [];
-          if (req.reference && 'path' in req.reference) protect.push(req.reference.path);
-          writeStructureFile(req.out, output.structure, { force: req.force, protect });
-          output.report.timings.write = performance.now() - t;
-          written = req.out;
-        }
-        send({ type: 'result', id, result: { output, written, markdown: renderReport(output) } });
-      } finally {
-        controllers.delete(id);
+      progress('parse', 0);
+      const { structure, ms } = readInput(req.input);
+      const reference = req.reference ? readInput(req.reference).structure : undefined;
+      const output = await backmapStructure(structure, { ...req.settings, reference, parseMs: ms, cacheSession: true, log, warn }, { progress });
+      let written: string | undefined;
+      if (req.out) {
+        const t = performance.now();
+        writeStructureFile(req.out, output.structure, { force: req.force, protect: [...pathOf(req.input), ...pathOf(req.reference)] });
+        output.report.timings.write = performance.now() - t;
+        written = req.out;
       }
+      const result: BackmapStructureResult = { output, input: structure, written, markdown: renderReport(output) };
+      send({ type: 'result', id, result });
       return;
     }
     case 'backmapTrajectory': {
-      const ac = new AbortController();
-      controllers.set(id, ac);
-      try {
-        const result = await backmapTrajectory(
-          {
-            ...req.settings,
-            topology: req.topology,
-            trajectory: req.trajectory,
-            out: req.out,
-            format: req.format,
-            force: req.force,
-            maxFrames: req.maxFrames,
-            stride: req.stride,
-            cacheSession: true,
-            log,
-          },
-          { progress, signal: ac.signal },
-        );
-        send({ type: 'result', id, result });
-      } finally {
-        controllers.delete(id);
-      }
+      const result = await backmapTrajectory(
+        {
+          ...req.settings,
+          topology: req.topology,
+          trajectory: req.trajectory,
+          out: req.out,
+          format: req.format,
+          force: req.force,
+          maxFrames: req.maxFrames,
+          stride: req.stride,
+          keepFrames: req.keepFrames,
+          cacheSession: true,
+          log,
+          warn,
+        },
+        { progress },
+      );
+      send({ type: 'result', id, result });
       return;
     }
     case 'mapToCg': {
       const { structure } = readInput(req.input);
-      const r = mapStructureToCg(structure, req.mapping, { chain: req.chain, residueNameMap: req.residueNameMap });
+      const r = mapStructureToCg(structure, req.mapping, { chain: req.chain, residueNameMap: req.residueNameMap, policy: req.policy, warn });
+      for (const p of r.problems) send({ type: 'log', id, level: 'warning', message: `${structure.source}: ${p}` });
       let written: string | undefined;
       if (req.out) {
-        writeStructureFile(req.out, r.cg, { force: req.force, protect: 'path' in req.input ? [req.input.path] : [] });
+        writeStructureFile(req.out, r.cg, { force: req.force, protect: pathOf(req.input) });
         written = req.out;
       }
-      send({ type: 'result', id, result: { cg: r.cg, report: r.report, mappingId: r.mappingId, ms: r.ms, written } });
+      const result: MapToCgResultMessage = {
+        cg: r.cg,
+        input: structure,
+        report: r.report,
+        problems: r.problems,
+        summary: r.summary,
+        residues: r.system.residues.length,
+        beads: r.system.beads.length,
+        mappingId: r.mappingId,
+        ms: r.ms,
+        written,
+      };
+      send({ type: 'result', id, result });
       return;
     }
   }

@@ -1,8 +1,9 @@
 // Typed view of the `backmapStudio.*` settings (declared in package.json `contributes.configuration`).
 import * as vscode from 'vscode';
+import { DEVICES, type Device } from '../core/model/providers';
+import { DEFAULT_CHUNK_SIZE } from '../core/model/chunking';
 
-export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
-export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+export { DEVICES, type Device };
 
 export interface Settings {
   device: Device;
@@ -30,7 +31,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     refineClashes: c.get<boolean>('refine.clashes', true),
     refineSidechains: c.get<boolean>('refine.sidechains', false),
     // 0 = the whole system in one pass (the engine's convention); negative values are treated as 0.
-    chunkSize: Math.max(0, Math.floor(c.get<number>('chunkSize', 20000))),
+    chunkSize: Math.max(0, Math.floor(c.get<number>('chunkSize', DEFAULT_CHUNK_SIZE))),
     referenceStructure: c.get<string>('mapping.referenceStructure', ''),
   };
 }

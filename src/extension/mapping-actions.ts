@@ -1,19 +1,19 @@
-// Commands that work on mapping sets in-process (pure core, fast): map an all-atom structure to CG, preview the open
-// mapping on a structure, complete a mapping's hierarchy through the language server.
+// Commands on mapping sets: map an all-atom structure to CG (through the inference worker, which runs the pipeline's
+// map with its input checks), preview the open mapping on a structure, complete a mapping's hierarchy through the
+// language server.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { InputError } from '../core/errors';
-import { mapToCg, summarizeForwardReport, type ForwardResult } from '../core/forward';
 import { listBundledMappingSets, loadMappingSet } from '../core/mapping/load';
 import type { MappingSet } from '../core/mapping/types';
 import { readStructureFile, structureFormatOf } from '../core/structure/read';
-import { nonClobberingPath, writeStructureFile } from '../core/structure/write';
-import type { Structure } from '../core/structure/types';
+import { mapStructureToCg } from '../core/pipeline';
 import { readSettings } from './config';
 import { showComparison } from './comparison';
+import { engine } from './engine';
 import { log } from './log';
 import { MAPPING_LANGUAGE } from './client';
-import { STRUCTURE_FILTER, argUri, pickFile, pickFolder, resolveWorkspacePath, structureTarget } from './pick';
+import { STRUCTURE_FILTER, argUri, outputBeside, pickFile, pickFolder, resolveWorkspacePath, structureTarget } from './pick';
 
 interface SetItem extends vscode.QuickPickItem { value: string }
 
@@ -33,9 +33,7 @@ export async function pickMappingSet(title: string, preferred?: string): Promise
   return (await pickFolder('Folder of mapping YAML files'))?.fsPath;
 }
 
-function describe(fw: ForwardResult): string {
-  return `${fw.system.residues.length} residues → ${fw.system.beads.length} beads`;
-}
+const describe = (fw: { residues: number; beads: number }) => `${fw.residues} residues → ${fw.beads} beads`;
 
 /** "Map all-atom structure to CG…": writes `<name>.cg.<ext>` beside the input and opens the comparison view. */
 export async function mapToCgCommand(ctx: vscode.ExtensionContext, arg?: unknown, setArg?: unknown): Promise<{ output: string; beads: number; residues: number } | undefined> {
@@ -44,25 +42,20 @@ export async function mapToCgCommand(ctx: vscode.ExtensionContext, arg?: unknown
   const settings = readSettings(uri);
   const setId = typeof setArg === 'string' ? setArg : await pickMappingSet('Map to CG with which mapping set?', settings.mapping !== 'auto' ? settings.mapping : undefined);
   if (!setId) return undefined;
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Mapping ${path.basename(uri.fsPath)} to CG`, cancellable: false }, async (progress) => {
-    progress.report({ message: 'reading mapping set' });
-    const set = loadMappingSet(setId);
-    progress.report({ message: 'reading structure' });
-    const aa = readStructureFile(uri.fsPath);
-    const fw = mapToCg(aa, set, { residueNameMap: settings.residueNameMap });
-    if (!fw.system.beads.length) throw new InputError(`no residue of this structure is known to mapping set '${set.id}' (${summarizeForwardReport(fw.report)})`, uri.fsPath);
-    const fmt = structureFormatOf(uri.fsPath) ?? 'pdb';
-    const stem = path.basename(uri.fsPath).replace(/(\.(pdb|ent|gro|cif|mmcif))?(\.gz)?$/i, '');
-    const out = nonClobberingPath(path.join(path.dirname(uri.fsPath), `${stem}.cg.${fmt === 'cif' ? 'cif' : fmt}`));
-    writeStructureFile(out, fw.cg, { protect: [uri.fsPath] });
-    const summary = summarizeForwardReport(fw.report);
-    log().info(`mapToCg ${uri.fsPath} with '${set.id}': ${describe(fw)} → ${out} (${summary})`);
-    await showComparison(ctx, { cg: fw.cg, reference: aa, title: `${path.basename(out)} over ${path.basename(uri.fsPath)}`, source: { cg: out, reference: uri.fsPath } });
-    const msg = `Mapped ${describe(fw)} with '${set.id}' → ${path.basename(out)}${summary === 'complete' ? '' : ` (${summary})`}`;
-    void (summary === 'complete' ? vscode.window.showInformationMessage(msg, 'Open') : vscode.window.showWarningMessage(msg, 'Open'))
-      .then((c) => c && vscode.window.showTextDocument(vscode.Uri.file(out)));
-    return { output: out, beads: fw.system.beads.length, residues: fw.system.residues.length };
-  });
+  const out = outputBeside(uri.fsPath, 'cg', structureFormatOf(uri.fsPath) ?? 'pdb');
+  const fw = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Mapping ${path.basename(uri.fsPath)} to CG`, cancellable: false }, () =>
+    engine(ctx).mapToCg(
+      { input: { path: uri.fsPath }, mapping: setId, residueNameMap: Object.keys(settings.residueNameMap).length ? { ...settings.residueNameMap } : undefined, out },
+      { onLog: (level, message) => (level === 'warning' ? log().warn(message) : log().info(message)) },
+    ),
+  );
+  const written = fw.written ?? out;
+  log().info(`mapToCg ${uri.fsPath} with '${fw.mappingId}': ${describe(fw)} → ${written} (${fw.summary})`);
+  await showComparison(ctx, { cg: fw.cg, reference: fw.input, title: `${path.basename(written)} over ${path.basename(uri.fsPath)}`, source: { cg: written, reference: uri.fsPath } });
+  const msg = `Mapped ${describe(fw)} with '${fw.mappingId}' → ${path.basename(written)}${fw.summary === 'complete' ? '' : ` (${fw.summary})`}`;
+  void (fw.summary === 'complete' ? vscode.window.showInformationMessage(msg, 'Open') : vscode.window.showWarningMessage(msg, 'Open'))
+    .then((c) => c && vscode.window.showTextDocument(vscode.Uri.file(written)));
+  return { output: written, beads: fw.beads, residues: fw.residues };
 }
 
 /** The mapping document a mapping command acts on: the Uri passed, else the active editor when it is a mapping. */
@@ -100,17 +93,25 @@ export async function previewMappingCommand(ctx: vscode.ExtensionContext, arg?: 
   const structure = await referenceFor(doc, structureArg, 'All-atom structure to preview the mapping on');
   if (!structure) return undefined;
   const folder = path.dirname(doc.uri.fsPath);
+  // The folder being authored: its errors are refused (naming file:line), its warnings are what the preview shows.
   const set: MappingSet = loadMappingSet(folder);
-  const aa: Structure = readStructureFile(structure);
-  const fw = mapToCg(aa, set, { residueNameMap: readSettings(doc.uri).residueNameMap });
-  const report = summarizeForwardReport(fw.report);
-  log().info(`previewMapping ${folder} on ${structure}: ${describe(fw)} (${report})`);
-  if (!fw.system.beads.length) throw new InputError(`no residue of ${path.basename(structure)} is described by the mappings in this folder (${report})`, doc.uri.fsPath, 1);
+  const aa = readStructureFile(structure);
+  let fw;
+  try {
+    fw = mapStructureToCg(aa, set, { residueNameMap: readSettings(doc.uri).residueNameMap, warn: (w) => log().warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}`) });
+  } catch (e) {
+    // Nothing mapped: the mapping being authored is what to fix, so the error points at it.
+    if (e instanceof InputError && /is known to mapping set/.test(e.message))
+      throw new InputError(`no residue of ${path.basename(structure)} is described by the mappings in this folder`, doc.uri.fsPath, 1);
+    throw e;
+  }
+  const counts = { residues: fw.system.residues.length, beads: fw.system.beads.length };
+  log().info(`previewMapping ${folder} on ${structure}: ${describe(counts)} (${fw.summary})`);
   await showComparison(ctx, { cg: fw.cg, reference: aa, title: `${path.basename(folder)} on ${path.basename(structure)}`, source: { cg: structure, reference: structure, mapping: folder } });
-  if (report !== 'complete') void vscode.window.showWarningMessage(`Mapping preview: ${describe(fw)}; ${report}. Details in the log.`, 'Show Log').then((c) => c && log().show(true));
+  if (fw.summary !== 'complete') void vscode.window.showWarningMessage(`Mapping preview: ${describe(counts)}; ${fw.summary}. Details in the log.`, 'Show Log').then((c) => c && log().show(true));
   for (const m of fw.report.missingAtoms.slice(0, 50)) log().warn(`missing ${m.resName}${m.resSeq} ${m.atom} (${m.file}:${m.line})`);
   for (const m of fw.report.unmappedAtoms.slice(0, 50)) log().warn(`unmapped ${m.resName}${m.resSeq} ${m.atom} (${m.file}:${m.line})`);
-  return { beads: fw.system.beads.length, residues: fw.system.residues.length, report };
+  return { beads: counts.beads, residues: counts.residues, report: fw.summary };
 }
 
 /** "Complete hierarchy from structure…": the language server derives the missing P-rules from a structure. */

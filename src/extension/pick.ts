@@ -1,14 +1,14 @@
 // Which file a command acts on: the Uri a menu passes, else the active editor's file when it fits, else a picker.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { fileFormatOf, fileStem, STRUCTURE_FILE_EXTENSIONS, TRAJECTORY_FILE_EXTENSIONS } from '../core/structure/read';
+import { nonClobberingPath } from '../core/structure/write';
 
-export const STRUCTURE_RE = /\.(pdb|ent|gro|cif|mmcif)(\.gz)?$/i;
-export const TRAJECTORY_RE = /\.(xtc|dcd|trr)$/i;
-export const STRUCTURE_FILTER = { 'Structures (PDB, GRO, mmCIF)': ['pdb', 'ent', 'gro', 'cif', 'mmcif', 'gz'] };
-export const TRAJECTORY_FILTER = { 'Trajectories (XTC, DCD, TRR)': ['xtc', 'dcd', 'trr'] };
+export const STRUCTURE_FILTER = { 'Structures (PDB, GRO, mmCIF)': [...STRUCTURE_FILE_EXTENSIONS] };
+export const TRAJECTORY_FILTER = { 'Trajectories (XTC, DCD, TRR)': [...TRAJECTORY_FILE_EXTENSIONS] };
 
-export const isStructurePath = (p: string) => STRUCTURE_RE.test(p);
-export const isTrajectoryPath = (p: string) => TRAJECTORY_RE.test(p);
+export const isStructurePath = (p: string) => fileFormatOf(p)?.kind === 'structure';
+export const isTrajectoryPath = (p: string) => fileFormatOf(p)?.kind === 'trajectory';
 
 /** The Uri passed by a menu (explorer passes (uri, selected[]), editor/title passes uri), if it is a file Uri. */
 export function argUri(arg: unknown): vscode.Uri | undefined {
@@ -47,4 +47,9 @@ export function resolveWorkspacePath(p: string, scope?: vscode.Uri): string {
   if (path.isAbsolute(p)) return p;
   const folder = (scope && vscode.workspace.getWorkspaceFolder(scope)) ?? vscode.workspace.workspaceFolders?.[0];
   return folder ? path.join(folder.uri.fsPath, p) : path.resolve(p);
+}
+
+/** `<dir>/<stem>.<tag>.<ext>` beside `input`, never an existing file. */
+export function outputBeside(input: string, tag: string, ext: string): string {
+  return nonClobberingPath(path.join(path.dirname(input), `${fileStem(input)}.${tag}.${ext}`));
 }

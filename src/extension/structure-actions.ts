@@ -2,27 +2,18 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readStructureFile, structureFormatOf } from '../core/structure/read';
-import { nonClobberingPath } from '../core/structure/write';
+import { readStructureFile, structureFormatOf, trajectoryFileFormatOf } from '../core/structure/read';
 import { residuesOf } from '../core/structure/builder';
 import type { Structure } from '../core/structure/types';
 import { compareStructures } from '../core/metrics';
-import { renderReport } from '../engine/report';
-import type { BackmapReport } from '../engine/pipeline';
+import { renderReport, type BackmapReport } from '../core/pipeline';
 import { readSettings } from './config';
 import { showComparison } from './comparison';
 import { engine, engineSettings, progressReporter } from './engine';
 import { log } from './log';
 import { ReportStore } from './report';
-import { STRUCTURE_FILTER, TRAJECTORY_FILTER, argUri, isStructurePath, isTrajectoryPath, pickFile, structureTarget } from './pick';
+import { STRUCTURE_FILTER, TRAJECTORY_FILTER, argUri, isStructurePath, isTrajectoryPath, outputBeside, pickFile, structureTarget } from './pick';
 
-const STRUCT_EXT = /(\.(pdb|ent|gro|cif|mmcif))?(\.gz)?$/i;
-const stemOf = (p: string) => path.basename(p).replace(STRUCT_EXT, '');
-
-/** `<dir>/<stem>.<tag>.<ext>`, never an existing file. */
-function outputBeside(input: string, tag: string, ext: string): string {
-  return nonClobberingPath(path.join(path.dirname(input), `${stemOf(input)}.${tag}.${ext}`));
-}
 
 export interface BackmapCommandResult {
   output: string;
@@ -46,8 +37,7 @@ export async function backmapCommand(ctx: vscode.ExtensionContext, reports: Repo
   if (!uri) return undefined;
   const input = uri.fsPath;
   const settings = readSettings(uri);
-  const fmt = structureFormatOf(input) ?? 'pdb';
-  const out = outputBeside(input, 'backmapped', fmt === 'cif' ? 'cif' : fmt);
+  const out = outputBeside(input, 'backmapped', structureFormatOf(input) ?? 'pdb');
   const t0 = Date.now();
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Backmapping ${path.basename(input)}`, cancellable: true },
@@ -72,10 +62,11 @@ export async function backmapCommand(ctx: vscode.ExtensionContext, reports: Repo
   log().info(`backmapped ${input} → ${written} in ${seconds.toFixed(2)} s: ${summary(r)}`);
   for (const n of r.notes) log().info(`note: ${n}`);
   const reportUri = await reports.save({ markdown: result.markdown, output: written, input, createdAt: new Date().toISOString() });
-  // The comparison view is a convenience: a failure there must not hide the successful backmapping.
+  // The comparison view is a convenience: a failure there must not hide the successful backmapping. It shows the
+  // structures the worker read and made (the files are not read again).
   try {
     await showComparison(ctx, {
-      cg: readStructureFile(input), backmapped: result.output.structure,
+      cg: result.input, backmapped: result.output.structure,
       title: `${path.basename(written)} (from ${path.basename(input)})`, source: { cg: input, backmapped: written },
     });
   } catch (e) {
@@ -91,9 +82,9 @@ export async function backmapCommand(ctx: vscode.ExtensionContext, reports: Repo
 }
 
 /** Candidate files of `re` in the folder of `near`, for a quick pick before the file dialog. */
-async function pickNear(near: string, re: RegExp, filters: Record<string, string[]>, title: string, allowNone?: string): Promise<string | null | undefined> {
+async function pickNear(near: string, fits: (file: string) => boolean, filters: Record<string, string[]>, title: string, allowNone?: string): Promise<string | null | undefined> {
   const dir = path.dirname(near);
-  const found = fs.readdirSync(dir).filter((f) => re.test(f) && path.join(dir, f) !== near).sort();
+  const found = fs.readdirSync(dir).filter((f) => fits(f) && path.join(dir, f) !== near).sort();
   const items: (vscode.QuickPickItem & { value: string | null })[] = found.map((f) => ({ label: f, description: dir, value: path.join(dir, f) }));
   if (allowNone) items.push({ label: allowNone, value: null });
   items.push({ label: '$(folder-opened) Browse…', value: '' });
@@ -126,18 +117,18 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
     if (!trajectory) return undefined;
   }
   if (!topology) {
-    const t = await pickNear(trajectory!, /\.(pdb|gro|cif|mmcif)(\.gz)?$/i, STRUCTURE_FILTER, 'CG topology (structure with the same particles)');
+    const t = await pickNear(trajectory!, isStructurePath, STRUCTURE_FILTER, 'CG topology (structure with the same particles)');
     if (!t) return undefined;
     topology = t;
   } else if (!trajectory && !b) {
-    const t = await pickNear(topology, /\.(xtc|dcd|trr)$/i, TRAJECTORY_FILTER, 'CG trajectory', 'No trajectory: backmap the models of the topology');
+    const t = await pickNear(topology, isTrajectoryPath, TRAJECTORY_FILTER, 'CG trajectory', 'No trajectory: backmap the models of the topology');
     if (t === undefined) return undefined;
     trajectory = t ?? undefined;
   }
   const settings = readSettings(vscode.Uri.file(topology));
   const base = trajectory ?? topology;
-  const ext = trajectory ? path.extname(trajectory).slice(1).toLowerCase() : 'pdb';
-  const out = nonClobberingPath(path.join(path.dirname(base), `${path.basename(base).replace(/\.(xtc|dcd|trr)$/i, '').replace(STRUCT_EXT, '')}.backmapped.${ext}`));
+  const ext = trajectory ? (trajectoryFileFormatOf(trajectory) ?? 'xtc') : 'pdb';
+  const out = outputBeside(base, 'backmapped', ext);
   const r = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Backmapping trajectory ${path.basename(base)}`, cancellable: true },
     async (progress, token) => {
@@ -145,7 +136,7 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
       const sub = token.onCancellationRequested(() => ac.abort());
       try {
         return await engine(ctx).backmapTrajectory(
-          { topology: topology!, trajectory, out, settings: engineSettings(settings) },
+          { topology: topology!, trajectory, out, settings: engineSettings(settings), keepFrames: true },
           { onProgress: progressReporter(progress), onLog: (_l, m) => log().info(m), signal: ac.signal },
         );
       } finally {
@@ -159,7 +150,8 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
   const aaTop = r.topologyOut ?? (ext === 'pdb' ? r.out : undefined);
   if (aaTop) {
     try {
-      await showComparison(ctx, { cg: readStructureFile(topology), backmapped: readStructureFile(aaTop), title: `${path.basename(r.out)} (first frame)`, source: { cg: topology, backmapped: aaTop } });
+      // The worker's own CG topology and first backmapped frame: nothing is read back from disk.
+      await showComparison(ctx, { cg: r.topology, backmapped: r.firstFrame, title: `${path.basename(r.out)} (first frame)`, source: { cg: topology, backmapped: aaTop } });
     } catch (e) {
       log().error(`comparison view failed: ${e instanceof Error ? e.stack : e}`);
     }

@@ -1,44 +1,19 @@
 /**
  * Typed messages between a host (extension, CLI, tests) and the inference worker (`dist/worker.js`,
  * a `child_process.fork` child). The channel uses Node's 'advanced' serialization (structured clone),
- * so typed arrays inside `Structure` travel as-is.
+ * so typed arrays inside `Structure` travel as-is. Cancelling is killing the worker (src/engine/client.ts).
  */
 import type { Structure } from '../core/structure/types';
+import type { BackmapOutput, BackmapSettings, InputPolicy } from '../core/pipeline/options';
+import type { TrajectoryResult } from '../core/pipeline/trajectory';
+import type { ForwardReport } from '../core/forward';
 
-export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
-export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+export { DEVICES } from '../core/model/providers';
+export type { Device } from '../core/model/providers';
+export type { BackmapSettings, InputPolicy, RefineSettings } from '../core/pipeline/options';
 
 /** Stages reported through progress events, in pipeline order. */
 export type Stage = 'parse' | 'assign' | 'model' | 'graph' | 'inference' | 'rebuild' | 'refine' | 'metrics' | 'write' | 'frames';
-
-export interface RefineSettings {
-  /** Backbone steepest descent (bonds, angles, ω, predicted φ/ψ; N, C, carbonyl O tethered, Cα fixed). */
-  backbone: boolean;
-  /** Heavy-atom clash relief (side-chain atoms move, Cα fixed). */
-  clashes: boolean;
-  /** Side-chain bonds and angles toward ideal values; off unless named (it costs side-chain accuracy). */
-  sidechains: boolean;
-}
-
-/** Options that can cross the process boundary (plain data only). */
-export interface BackmapSettings {
-  /** Model id or .onnx path, 'template' (model-free) or 'auto' (default). */
-  model?: string;
-  /** Mapping set id or folder; default: the model's mapping, or detected from the input's residue/bead names. */
-  mapping?: string;
-  device?: Device;
-  /** Renamed residues, e.g. { HSD: 'HIS' }. */
-  residueNameMap?: Record<string, string>;
-  /** Backmap what the mapping knows and report the rest (default true). */
-  partial?: boolean;
-  /**
-   * true/false for backbone and clashes, or per part; default: off for single structures, on for trajectories.
-   * `sidechains` is on only when named.
-   */
-  refine?: boolean | Partial<RefineSettings>;
-  /** Target number of beads per inference chunk (default 20,000); 0 disables chunking. */
-  chunkSize?: number;
-}
 
 export type StructureInput =
   | { path: string }
@@ -69,6 +44,8 @@ export interface BackmapTrajectoryRequest {
   force?: boolean;
   maxFrames?: number;
   stride?: number;
+  /** Multi-model PDB output: the result's first frame carries every frame as a model (the comparison view's slider). */
+  keepFrames?: boolean;
 }
 
 export interface MapToCgRequest {
@@ -78,14 +55,10 @@ export interface MapToCgRequest {
   mapping: string;
   chain?: string;
   residueNameMap?: Record<string, string>;
+  /** The mapping-warning policy for a mapping folder of the user's. */
+  policy?: InputPolicy;
   out?: string;
   force?: boolean;
-}
-
-export interface CancelRequest {
-  id: number;
-  type: 'cancel';
-  target: number;
 }
 
 /** Test-only: makes the worker misbehave so that hosts can prove they survive it. */
@@ -96,7 +69,7 @@ export interface DebugRequest {
   code?: number;
 }
 
-export type WorkerRequest = BackmapStructureRequest | BackmapTrajectoryRequest | MapToCgRequest | CancelRequest | DebugRequest;
+export type WorkerRequest = BackmapStructureRequest | BackmapTrajectoryRequest | MapToCgRequest | DebugRequest;
 
 export interface ProgressEvent {
   type: 'progress';
@@ -144,3 +117,30 @@ export interface ReadyEvent {
 }
 
 export type WorkerEvent = ProgressEvent | LogEvent | ResultEvent | ErrorEvent | ReadyEvent;
+
+// ------------------------------------------------------------------------------------------ results
+
+/** Result of `backmapStructure`: everything the host shows, so it never reads or parses the files again. */
+export interface BackmapStructureResult {
+  output: BackmapOutput;
+  /** The CG input as the worker read it. */
+  input: Structure;
+  written?: string;
+  markdown: string;
+}
+
+/** Result of `mapToCg`: the CG structure, the all-atom input as read, and what the mapping met. */
+export interface MapToCgResultMessage {
+  cg: Structure;
+  input: Structure;
+  report: ForwardReport;
+  problems: string[];
+  summary: string;
+  residues: number;
+  beads: number;
+  mappingId: string;
+  ms: number;
+  written?: string;
+}
+
+export type BackmapTrajectoryResult = TrajectoryResult;

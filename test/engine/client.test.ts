@@ -1,15 +1,15 @@
 import { test, after } from 'node:test';
 import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
-import { buildPeptide } from '../../src/core/build/peptide';
+import { buildPeptide } from '../../src/core/chemistry/peptide';
 import { loadMappingSet } from '../../src/core/mapping/load';
 import { mapToCg } from '../../src/core/forward';
 import { formatPdb } from '../../src/core/structure/pdb';
 import { InputError } from '../../src/core/errors';
-import { backmapStructure } from '../../src/engine/pipeline';
+import { backmapStructure } from '../../src/core/pipeline';
 import { EngineClient, CancelledError, WorkerCrashError, resolveWorker } from '../../src/engine/client';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { writeTinyModel } from './tiny-model';
+import { writeTinyModel } from '../core/model/tiny-model';
 import { join } from 'node:path';
 
 const client = new EngineClient();

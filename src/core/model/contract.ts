@@ -52,6 +52,8 @@ export interface ModelCard {
   K: number;
   resOffsetEncoding?: string;
   architecture?: Record<string, unknown>;
+  /** Å; overrides layers × cutoff as the halo of inference chunks. */
+  receptiveField?: number;
   inputs: { name: string; type: string; shape: (string | number)[] }[];
   outputs: { name: string; type: string; shape: (string | number)[] }[];
   opset: number;
@@ -59,6 +61,17 @@ export interface ModelCard {
   training?: Record<string, unknown>;
   reference?: string;
   accuracy?: Record<string, unknown> | null;
+}
+
+/** Receptive field of a message-passing model: layers × cutoff (Å), from the model card. */
+export function receptiveField(card: ModelCard): number {
+  if (typeof card.receptiveField === 'number') return card.receptiveField;
+  const arch = card.architecture ?? {};
+  const layers = Number(arch.layers ?? arch.num_layers ?? arch.numLayers ?? arch.n_layers ?? (card as { layers?: unknown }).layers ?? NaN);
+  const cutoff = Number(card.cutoff ?? arch.cutoff ?? NaN);
+  if (Number.isFinite(layers) && Number.isFinite(cutoff)) return layers * cutoff;
+  // A card without its depth: assume a deep model (6 layers) rather than risk a halo that is too small.
+  return 6 * (Number.isFinite(cutoff) ? cutoff : 10);
 }
 
 export interface ModelGraph {

@@ -1,24 +1,19 @@
 /**
- * Runs a backmapping model with onnxruntime-node. Builds the contract's neighbour inputs (contract.ts), checks
- * that the model was trained for the system's mapping, and picks an execution provider.
+ * The trained-model kind of Backmapper: runs an ONNX model with onnxruntime-node. Builds the contract's neighbour
+ * inputs (contract.ts), checks that the model was trained for the system's mapping, and opens its session through
+ * the one provider-selection routine (providers.ts).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type * as OrtNs from 'onnxruntime-node';
 import { InputError } from '../errors';
 import type { CgSystem } from '../cg';
-import { buildGraph, type ModelCard } from './contract';
+import { buildGraph, receptiveField, MODEL_INPUTS, RES_OFFSET_CLAMP, type ModelCard } from './contract';
 import { resolveModel } from './registry';
+import { createSession, loadOrt, ProviderUnavailableError, type Device, type ProviderAttempt } from './providers';
+import type { Backmapper } from './backmapper';
 
-export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
-
-export interface ProviderAttempt {
-  provider: string;
-  ok: boolean;
-  reason?: string;
-}
+export type { Device, ProviderAttempt } from './providers';
 
 export interface LoadOptions {
   device: Device;
@@ -26,49 +21,23 @@ export interface LoadOptions {
   threads?: number;
   /** Accept a card whose mapping hash differs from the system's set (bead types are still checked). */
   allowMappingMismatch?: boolean;
+  /** An explicit device that cannot run throws ProviderUnavailableError instead of falling back to CPU. */
+  strict?: boolean;
+  /** Receives one line per skipped or chosen provider. */
+  log?: (message: string) => void;
 }
 
-export interface Prediction {
-  vectors: Float32Array; // N*R*3
-  torsions: Float32Array; // N*4
+/** What a trained model predicts: per bead vectors (N×R×3) and the torsions of its residue (N×4). */
+export interface ModelPrediction {
+  vectors: Float32Array;
+  torsions: Float32Array;
 }
 
-let ortModule: typeof OrtNs | null = null;
-function ort(): typeof OrtNs {
-  // Loaded lazily so that importing the core never loads the native binding.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (!ortModule) ortModule = require('onnxruntime-node') as typeof OrtNs;
-  return ortModule;
-}
+const now = () => performance.now();
 
-/** Candidate providers for `auto`, best first, for this platform. */
-function autoCandidates(): string[] {
-  if (process.platform === 'win32') return ['cuda', 'dml', 'webgpu'];
-  if (process.platform === 'darwin') return ['coreml', 'webgpu'];
-  return ['cuda', 'webgpu'];
-}
+export class ModelRunner implements Backmapper {
+  readonly kind = 'model' as const;
 
-/** Why a provider cannot run here, without trying it (null = worth trying). */
-function precheck(provider: string): string | null {
-  const supported = ort().listSupportedBackends?.() ?? [];
-  const entry = supported.find((b) => b.name === provider);
-  if (!entry) return `not built into onnxruntime-node for ${process.platform}-${process.arch}`;
-  if (provider === 'cuda') {
-    // onnxruntime-node ships CUDA as a separate download (skipped by this project's .npmrc unless opted in).
-    let bin: string | null = null;
-    try {
-      bin = dirname(require.resolve('onnxruntime-node/package.json'));
-    } catch {
-      bin = null;
-    }
-    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-    const dir = bin ? join(bin, 'bin', 'napi-v6', process.platform, process.arch) : '';
-    if (!bin || !existsSync(join(dir, lib))) return `CUDA provider library ${lib} not installed (opt in with 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js', see README "GPU")`;
-  }
-  return null;
-}
-
-export class ModelRunner {
   private constructor(
     readonly card: ModelCard,
     readonly onnxPath: string,
@@ -78,38 +47,35 @@ export class ModelRunner {
     private readonly opts: LoadOptions,
   ) {}
 
+  get id(): string {
+    return this.card.id;
+  }
+
+  /** Spatial reach: the receptive field (layers × cutoff); sequence reach: the res_offset clamp. */
+  get reach(): { spatial: number; sequence: number } {
+    return { spatial: receptiveField(this.card), sequence: RES_OFFSET_CLAMP };
+  }
+
   static async load(idOrPath: string, opts: LoadOptions = { device: 'auto' }): Promise<ModelRunner> {
     const { onnxPath, card, cardPath } = resolveModel(idOrPath);
     if (card.onnx?.sha256) {
       const sha = createHash('sha256').update(readFileSync(onnxPath)).digest('hex');
       if (sha !== card.onnx.sha256) throw new InputError(`model file does not match its card (sha256 ${sha.slice(0, 12)}… vs ${card.onnx.sha256.slice(0, 12)}…)`, onnxPath);
     }
-    const wanted = opts.device === 'auto' ? [...autoCandidates(), 'cpu'] : [opts.device];
-    const attempts: ProviderAttempt[] = [];
-    for (const provider of wanted) {
-      const skip = provider === 'cpu' ? null : precheck(provider);
-      if (skip) {
-        attempts.push({ provider, ok: false, reason: skip });
-        continue;
-      }
-      try {
-        const session = await ort().InferenceSession.create(onnxPath, {
-          executionProviders: [provider],
-          graphOptimizationLevel: 'all',
-          ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-        });
-        const names = session.inputNames.join(',');
-        if (names !== 'pos,bead_type,nbr,nbr_mask,res_offset')
-          throw new InputError(`model inputs are [${names}], expected [pos,bead_type,nbr,nbr_mask,res_offset]`, onnxPath);
-        attempts.push({ provider, ok: true });
-        return new ModelRunner(card, onnxPath, provider, attempts, session, opts);
-      } catch (e) {
-        if (e instanceof InputError) throw e;
-        attempts.push({ provider, ok: false, reason: String((e as Error).message ?? e).split('\n')[0].slice(0, 300) });
-      }
+    let opened;
+    try {
+      opened = await createSession(onnxPath, opts.device, { strict: opts.strict, intraOpNumThreads: opts.threads, log: opts.log });
+    } catch (e) {
+      if (opts.strict || !(e instanceof ProviderUnavailableError)) throw e;
+      throw new InputError(`no execution provider could run the model (${e.reason})`, cardPath);
     }
-    const why = attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ');
-    throw new InputError(`no execution provider could run the model (${why})`, cardPath);
+    const session = opened.session as OrtNs.InferenceSession;
+    const names = session.inputNames.join(',');
+    if (names !== MODEL_INPUTS.join(',')) {
+      await session.release();
+      throw new InputError(`model inputs are [${names}], expected [${MODEL_INPUTS.join(',')}]`, onnxPath);
+    }
+    return new ModelRunner(card, onnxPath, opened.provider, opened.attempts, session, opts);
   }
 
   /** Refuses a system whose mapping the model was not trained for (clear message naming both). */
@@ -136,7 +102,8 @@ export class ModelRunner {
     }
   }
 
-  async predict(system: CgSystem): Promise<Prediction> {
+  /** Vectors and torsions for every bead of `system`; `timings` gets the graph and inference times (ms) added. */
+  async predict(system: CgSystem, timings: Record<string, number> = {}): Promise<ModelPrediction> {
     this.checkSystem(system);
     const n = system.beads.length;
     const types = new Int32Array(n);
@@ -148,17 +115,25 @@ export class ModelRunner {
       res[i] = b.residue;
       chain[i] = system.residues[b.residue].chainIndex;
     }
-    return this.predictArrays(system.coords.subarray(0, 3 * n), types, res, chain);
+    return this.predictArrays(system.coords.subarray(0, 3 * n), types, res, chain, timings, system.set.folder || system.set.id);
   }
 
   /** Lower-level entry: positions (Å), type ids, residue and chain index per bead. */
-  async predictArrays(pos: Float64Array | Float32Array, types: Int32Array, resIndex: Int32Array, chainIndex: Int32Array): Promise<Prediction> {
+  async predictArrays(
+    pos: Float64Array | Float32Array,
+    types: Int32Array,
+    resIndex: Int32Array,
+    chainIndex: Int32Array,
+    timings: Record<string, number> = {},
+    source = 'coordinates',
+  ): Promise<ModelPrediction> {
     if (!this.session) throw new Error('ModelRunner used after release()');
     const n = types.length;
     const R = this.card.R;
     if (n === 0) return { vectors: new Float32Array(0), torsions: new Float32Array(0) };
-    const g = buildGraph(pos, resIndex, chainIndex, this.card.cutoff, this.card.K);
-    const T = ort().Tensor;
+    let t = now();
+    const g = buildGraph(pos, resIndex, chainIndex, this.card.cutoff, this.card.K, source);
+    const T = loadOrt().Tensor as typeof OrtNs.Tensor;
     const bt = new BigInt64Array(n);
     for (let i = 0; i < n; i++) bt[i] = BigInt(types[i]);
     const feeds = {
@@ -168,7 +143,10 @@ export class ModelRunner {
       nbr_mask: new T('float32', g.mask, [n, g.k]),
       res_offset: new T('int64', g.resOffset, [n, g.k]),
     };
+    timings.graph = (timings.graph ?? 0) + now() - t;
+    t = now();
     const out = await this.session.run(feeds);
+    timings.inference = (timings.inference ?? 0) + now() - t;
     const vectors = out.vectors.data as Float32Array;
     const torsions = out.torsions.data as Float32Array;
     if (vectors.length !== n * R * 3) throw new Error(`model returned ${vectors.length} vector values for ${n} beads × ${R} slots`);

@@ -3,13 +3,17 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildPeptide } from '../../../src/core/build/peptide';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
 import { residuesOf } from '../../../src/core/structure/builder';
 import { readStructureFile } from '../../../src/core/structure/read';
 import type { Structure } from '../../../src/core/structure/types';
 import { listModels } from '../../../src/core/model/registry';
 import { FIXTURE_SEQUENCE, TRAJECTORY_FRAMES } from '../../../scripts/harness/fixture-data';
 import { openTrajectory } from '../../../src/core/trajectory';
+import { mapToCg } from '../../../src/core/forward';
+import { loadMappingSet } from '../../../src/core/mapping/load';
+import { formatPdb } from '../../../src/core/structure/pdb';
+import { runCli } from '../../../src/cli/main';
 import { EXT_ID, waitFor, wsFile, wsRoot } from './util';
 
 interface BackmapResult { output: string; report: string; model: string; provider: string; residues: number; atoms: number; seconds: number }
@@ -96,6 +100,28 @@ describe('backmap', () => {
     assert.equal(e?.name, 'InputError');
     assert.match(e!.message, /broken\.pdb/);
     assert.equal(fs.readdirSync(wsRoot()).length, before);
+  });
+
+  it('refuses CG coordinates 10x too large with the error the CLI gives, naming the file and writing nothing', async () => {
+    // The bundled example protein mapped to Martini 3, every coordinate scaled by 10 (Å read as nm).
+    const ext = vscode.extensions.getExtension(EXT_ID)!;
+    const cg = mapToCg(readStructureFile(path.join(ext.extensionPath, 'examples', 'demo-protein.pdb')), loadMappingSet('martini3')).cg;
+    const scaled = Float64Array.from(cg.coords, (x) => x * 10);
+    const file = path.join(wsRoot(), 'demo-10x.cg.pdb');
+    fs.writeFileSync(file, formatPdb(cg, { models: [scaled] }));
+    const before = fs.readdirSync(wsRoot()).sort();
+    const r = await vscode.commands.executeCommand('backmapStudio.backmap', vscode.Uri.file(file));
+    assert.equal(r, undefined);
+    const e = await lastError();
+    assert.equal(e?.command, 'backmapStudio.backmap');
+    assert.equal(e?.name, 'InputError');
+    assert.match(e!.message, /demo-10x\.cg\.pdb:\d+: CG coordinates look 10x too large/);
+    // The CLI on the same file: the same message, word for word.
+    let cliErr = '';
+    const code = await runCli(['backmap', file, '-o', path.join(wsRoot(), 'demo-10x.cli.pdb')], { out: () => {}, err: (t) => { cliErr += t; } });
+    assert.equal(code, 1);
+    assert.equal(cliErr, `backmap backmap: ${e!.message}\n`);
+    assert.deepEqual(fs.readdirSync(wsRoot()).sort(), before, 'nothing written');
   });
 
   // Every shipped model whose mapping the fixtures cover (martini3 → cg.pdb, ca → ca.pdb).

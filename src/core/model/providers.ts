@@ -1,5 +1,6 @@
 /**
- * Execution-provider selection for onnxruntime-node.
+ * Execution-provider selection for onnxruntime-node: the one routine every model session goes through
+ * (ModelRunner, the benchmarks' probes).
  *
  * `device: 'auto'` tries, in order, what this platform can have: CUDA (only when onnxruntime-node lists it
  * AND its provider library is installed beside the binding), WebGPU (bundled on Linux x64 / Windows; needs
@@ -11,13 +12,17 @@
  * CPU and the reason is recorded (documented behaviour), unless `strict` is set, in which case
  * `ProviderUnavailableError` is thrown.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Device } from '../shared/worker-protocol';
+
+/** Where a model runs: `auto` picks the best this machine has (see the order above). */
+export type Device = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
 
 export type ConcreteDevice = Exclude<Device, 'auto'>;
 
+/** One provider tried (or skipped without trying) while opening a session. */
 export interface ProviderAttempt {
   device: ConcreteDevice;
   ok: boolean;
@@ -71,12 +76,27 @@ function supportedBackends(): BackendInfo[] {
   }
 }
 
+/**
+ * Linux: whether the Vulkan loader that WebGPU (Dawn) needs is installed. Without it, trying WebGPU only prints
+ * native warnings before failing; checking first makes the fallback quiet, with the reason recorded.
+ */
+function vulkanLoaderPresent(): boolean {
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, '/usr/lib64', '/usr/lib', '/lib64', '/lib', '/usr/local/lib'];
+  if (dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return true;
+  try {
+    return readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1');
+  } catch {
+    return false;
+  }
+}
+
 const libName = (base: string): string =>
   process.platform === 'win32' ? `${base}.dll` : process.platform === 'darwin' ? `lib${base}.dylib` : `lib${base}.so`;
 
 /**
  * Static availability (no session is created): whether this platform/installation could run `device`.
- * WebGPU's adapter can only be found by trying, so it is reported as "may work" here.
+ * WebGPU's adapter can only be found by trying, so it is reported as "may work" here (on Linux, once the Vulkan
+ * loader is installed).
  */
 export function staticAvailability(device: ConcreteDevice): { possible: boolean; reason: string } {
   const backends = supportedBackends();
@@ -98,6 +118,8 @@ export function staticAvailability(device: ConcreteDevice): { possible: boolean;
     }
     case 'webgpu':
       if (!listed) return { possible: false, reason: `onnxruntime-node on ${process.platform}-${process.arch} has no WebGPU backend` };
+      if (process.platform === 'linux' && !vulkanLoaderPresent())
+        return { possible: false, reason: 'no Vulkan loader (libvulkan.so.1) found: WebGPU needs Vulkan and a GPU driver (install libvulkan1)' };
       return { possible: true, reason: '' };
     case 'dml':
       if (process.platform !== 'win32') return { possible: false, reason: 'DirectML exists only on Windows' };
@@ -127,6 +149,7 @@ export interface SessionResult {
 }
 
 export interface SessionOptions {
+  /** An explicit device that cannot run throws ProviderUnavailableError instead of falling back to CPU. */
   strict?: boolean;
   log?: (message: string) => void;
   /** Threads for the CPU provider (default: onnxruntime's choice). */

@@ -1,5 +1,5 @@
 /**
- * Spatial chunking for inference on large systems.
+ * Spatial chunking for inference on large systems, and chunked inference through a Backmapper (`inferVectors`).
  *
  * Beads are split by recursive bisection along the longest axis until each chunk's core holds at most
  * `coreBeads` beads. Each chunk is then run with a halo: every bead within `halo` Å of the core's bounding box
@@ -13,7 +13,12 @@
  *
  * Memory: the model runs on core + halo beads only; the outputs (N × R × 3 float32) are the only O(N) buffers.
  */
-import type { CgSystem } from '../core/cg';
+import type { CgSystem } from '../cg';
+import { CancelledError } from '../errors';
+import type { Backmapper } from './backmapper';
+
+/** Most beads a backmapper sees at once (a chunk's core plus its halo), unless the caller says otherwise. */
+export const DEFAULT_CHUNK_SIZE = 20000;
 
 export interface Chunk {
   /** Global bead indices whose outputs this chunk owns, ascending. */
@@ -177,4 +182,73 @@ export function subSystem(system: CgSystem, beads: Int32Array): { system: CgSyst
     coords[3 * k + 2] = system.coords[3 * g + 2];
   }
   return { system: { ...system, beads: sub, residues, coords }, residueMap };
+}
+
+export interface InferHooks {
+  /** fraction in [0, 1] of the inference stage. */
+  progress?(stage: string, fraction: number, detail?: string): void;
+  signal?: AbortSignal;
+  /** Spatial halo in Å instead of the backmapper's reach (tests show that a short one changes the output). */
+  halo?: number;
+}
+
+// Lets cancellation and progress messages through between chunks.
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Vectors (and torsions) for the whole system, in chunks of at most `chunkSize` beads (halo included) when it is
+ * larger; `chunkSize` 0 runs the whole system at once. Timings of the backmapper's stages are added to `timings`.
+ */
+export async function inferVectors(
+  bm: Backmapper,
+  system: CgSystem,
+  chunkSize: number,
+  hooks: InferHooks = {},
+  timings: Record<string, number> = {},
+): Promise<{ vectors: Float32Array; torsions: Float32Array | null; chunks: number }> {
+  const R = system.set.maxSlots;
+  const n = system.beads.length;
+  if (!chunkSize || n <= chunkSize) {
+    hooks.progress?.('inference', 0);
+    const r = await bm.predict(system, timings);
+    hooks.progress?.('inference', 1);
+    return { vectors: r.vectors, torsions: r.torsions, chunks: 1 };
+  }
+  const residueOf = new Int32Array(n);
+  const chainOf = new Int32Array(n);
+  system.beads.forEach((b, i) => {
+    residueOf[i] = b.residue;
+    chainOf[i] = system.residues[b.residue].chainIndex;
+  });
+  const residueBeads = system.residues.map((r) => Int32Array.from(r.beads));
+  const chunks = planChunks(system.coords, {
+    coreBeads: chunkSize,
+    // The model's memory follows the beads it sees at once, halo included.
+    maxBeads: chunkSize,
+    halo: hooks.halo ?? bm.reach.spatial,
+    residueOf,
+    chainOf,
+    residueBeads,
+    // model: the res_offset clamp (3); template: the residues it reads on either side
+    sequenceReach: bm.reach.sequence,
+  });
+  const vectors = new Float32Array(n * R * 3);
+  let torsions: Float32Array | null = null;
+  for (let c = 0; c < chunks.length; c++) {
+    if (hooks.signal?.aborted) throw new CancelledError();
+    const { core, beads } = chunks[c];
+    const { system: sub } = subSystem(system, beads);
+    const out = sub.beads.length ? await bm.predict(sub, timings) : { vectors: new Float32Array(0), torsions: null };
+    if (out.torsions && !torsions) torsions = new Float32Array(n * 4);
+    // chunk-local index of each core bead (both lists ascending)
+    let k = 0;
+    for (const g of core) {
+      while (beads[k] !== g) k++;
+      vectors.set(out.vectors.subarray(k * R * 3, (k + 1) * R * 3), g * R * 3);
+      if (out.torsions && torsions) torsions.set(out.torsions.subarray(k * 4, k * 4 + 4), g * 4);
+    }
+    hooks.progress?.('inference', (c + 1) / chunks.length);
+    await yieldToLoop();
+  }
+  return { vectors, torsions, chunks: chunks.length };
 }

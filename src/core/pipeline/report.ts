@@ -1,5 +1,5 @@
 /** Markdown report of a backmapping run (CLI `--report`, the extension's "Show report" command). */
-import type { BackmapOutput, BackmapReport } from './pipeline';
+import type { BackmapOutput, BackmapReport } from './options';
 
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
 const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(0)} ms`);

@@ -1,0 +1,45 @@
+/** The CLI's option table, parsed-option type, output channel and usage error (shared by main.ts and commands.ts). */
+import type { ParseArgsConfig } from 'node:util';
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  /** stderr is a terminal: progress lines are shown. */
+  tty?: boolean;
+}
+
+export const options = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  mapping: { type: 'string', short: 'm' },
+  chain: { type: 'string' },
+  model: { type: 'string' },
+  device: { type: 'string' },
+  trajectory: { type: 'string', short: 't' },
+  reference: { type: 'string', short: 'r' },
+  refine: { type: 'boolean' },
+  'no-refine': { type: 'boolean' },
+  'refine-sidechains': { type: 'boolean' },
+  report: { type: 'string' },
+  force: { type: 'boolean', short: 'f' },
+  json: { type: 'boolean' },
+  symmetric: { type: 'boolean' },
+  superpose: { type: 'boolean' },
+  'data-root': { type: 'string' },
+  limit: { type: 'string' },
+  'residue-map': { type: 'string' },
+  'chunk-size': { type: 'string' },
+  format: { type: 'string' },
+  partial: { type: 'boolean' },
+  strict: { type: 'boolean' },
+  'allow-warnings': { type: 'boolean' },
+  stride: { type: 'string' },
+  'max-frames': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+} satisfies ParseArgsConfig['options'];
+
+export type CliOptions = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** Wrong or missing arguments (exit 1, like bad input). */
+export class UsageError extends Error {}

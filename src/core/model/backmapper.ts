@@ -1,0 +1,123 @@
+/**
+ * The one Backmapper interface: what turns a CG system's bead coordinates into the per-bead hierarchical vectors
+ * that `reconstruct` builds atoms from. Two kinds: a trained ONNX model (`ModelRunner`, runner.ts) and the
+ * model-free template (template.ts). The pipeline, the inference worker and the benchmarks all backmap through it,
+ * so what is measured is what the product runs.
+ */
+import type { CgSystem } from '../cg';
+import { templateVectors } from '../template';
+import type { ModelCard } from './contract';
+import type { Device, ProviderAttempt } from './providers';
+import { ModelRunner } from './runner';
+
+export interface Prediction {
+  /** N × R × 3 (R = the mapping set's slots per bead). */
+  vectors: Float32Array;
+  /** N × 4 (cos φ, sin φ, cos ψ, sin ψ of the bead's residue) from a trained model; null for the template. */
+  torsions: Float32Array | null;
+}
+
+export interface Backmapper {
+  readonly kind: 'model' | 'template';
+  /** Model id, or 'template'. */
+  readonly id: string;
+  /** Execution provider ('cpu', 'cuda', 'webgpu', …); 'js' for the template. */
+  readonly provider: string;
+  /** Providers tried or skipped before `provider`, each with its reason. */
+  readonly attempts: ProviderAttempt[];
+  readonly card: ModelCard | null;
+  /**
+   * How far a bead's output depends on other beads: `spatial` Å around it and `sequence` residues along its chain.
+   * Inference chunks carry this much halo (chunking.ts).
+   */
+  readonly reach: { spatial: number; sequence: number };
+  /** Predicts every bead of `system`; `timings` gets 'graph' / 'inference' milliseconds added. */
+  predict(system: CgSystem, timings?: Record<string, number>): Promise<Prediction>;
+  release(): Promise<void>;
+}
+
+/**
+ * Reach of the template backmapper (src/core/template.ts): a residue's vectors depend on its own beads and the
+ * backbone beads of up to two residues on either side in the same chain segment (plus whether the next residue
+ * exists, for the C-terminus): sequence neighbours, not a spatial neighbourhood.
+ */
+export const TEMPLATE_SEQUENCE_REACH = 2;
+export const TEMPLATE_SPATIAL_REACH = 0;
+
+/** The model-free kind: ideal residue templates placed on the beads, in JavaScript. */
+export class TemplateBackmapper implements Backmapper {
+  readonly kind = 'template' as const;
+  readonly id = 'template';
+  readonly provider = 'js';
+  readonly attempts: ProviderAttempt[] = [];
+  readonly card = null;
+  readonly reach = { spatial: TEMPLATE_SPATIAL_REACH, sequence: TEMPLATE_SEQUENCE_REACH };
+
+  async predict(system: CgSystem, timings: Record<string, number> = {}): Promise<Prediction> {
+    const t = performance.now();
+    const vectors = templateVectors(system);
+    timings.inference = (timings.inference ?? 0) + performance.now() - t;
+    return { vectors, torsions: null };
+  }
+
+  async release(): Promise<void> {}
+}
+
+export interface OpenOptions {
+  device?: Device;
+  /** An explicit device that cannot run throws ProviderUnavailableError instead of falling back to CPU. */
+  strict?: boolean;
+  /** intra-op threads for the CPU provider. */
+  threads?: number;
+  /** Keep the model session open for later calls (one per model + device); `release()` is then a no-op. */
+  cache?: boolean;
+  log?: (message: string) => void;
+}
+
+/**
+ * Opens a backmapper: 'template', or a model id / .onnx path. `device: 'auto'` tries the platform's providers in
+ * order (providers.ts); an explicit device that cannot run falls back to CPU with the reason recorded, or throws
+ * `ProviderUnavailableError` with `strict`.
+ */
+export async function openBackmapper(model: string, opts: OpenOptions = {}): Promise<Backmapper> {
+  if (model === 'template') return new TemplateBackmapper();
+  const device = opts.device ?? 'auto';
+  if (!opts.cache) return loadModel(model, device, opts);
+  const key = `${model}\u0000${device}\u0000${opts.strict ? 1 : 0}`;
+  let runner = sessionCache.get(key);
+  if (!runner) {
+    runner = await loadModel(model, device, opts);
+    sessionCache.set(key, runner);
+  } else opts.log?.(`reusing the ${runner.provider} session of ${runner.id}`);
+  return shared(runner);
+}
+
+async function loadModel(model: string, device: Device, opts: OpenOptions): Promise<ModelRunner> {
+  const runner = await ModelRunner.load(model, { device, strict: opts.strict, threads: opts.threads });
+  const skipped = runner.attempts.filter((a) => !a.ok).map((a) => `${a.device}: ${a.reason}`);
+  opts.log?.(`model ${model} runs on ${runner.provider}${skipped.length ? ` (not used: ${skipped.join('; ')})` : ''}`);
+  return runner;
+}
+
+const sessionCache = new Map<string, ModelRunner>();
+
+/** A cached session seen through the interface, with a release that leaves it open for the next call. */
+function shared(runner: ModelRunner): Backmapper {
+  return {
+    kind: runner.kind,
+    id: runner.id,
+    provider: runner.provider,
+    attempts: runner.attempts,
+    card: runner.card,
+    reach: runner.reach,
+    predict: (system, timings) => runner.predict(system, timings),
+    release: async () => {},
+  };
+}
+
+/** Closes every cached model session. */
+export async function releaseCachedSessions(): Promise<void> {
+  const all = [...sessionCache.values()];
+  sessionCache.clear();
+  for (const r of all) await r.release();
+}

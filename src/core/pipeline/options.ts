@@ -1,0 +1,145 @@
+/** Options and result types of the backmapping pipeline (in process, and over the worker protocol). */
+import type { InputWarning } from '../errors';
+import type { MappingSet } from '../mapping/types';
+import type { Structure } from '../structure/types';
+import type { BondAngleStats, ClashReport, RamaResult } from '../metrics';
+import type { Device, ProviderAttempt } from '../model/providers';
+import type { RefineReport } from '../refine';
+
+export type { Device, ProviderAttempt } from '../model/providers';
+export { DEFAULT_CHUNK_SIZE } from '../model/chunking';
+
+export interface RefineSettings {
+  /** Backbone steepest descent (bonds, angles, ω, predicted φ/ψ; N, C, carbonyl O tethered, Cα fixed). */
+  backbone: boolean;
+  /** Heavy-atom clash relief (side-chain atoms move, Cα fixed). */
+  clashes: boolean;
+  /** Side-chain bonds and angles toward ideal values; off unless named (it costs side-chain accuracy). */
+  sidechains: boolean;
+}
+
+/**
+ * What the pipeline refuses and what it lets through with a warning. The defaults are the documented policy
+ * (README "Command line"), the same for the CLI and the editor.
+ */
+export interface InputPolicy {
+  /** Whole residues the mapping does not know (water, ions, ligands): skipped with a warning, or refused. Default 'skip'. */
+  unknownResidues?: 'skip' | 'error';
+  /** A bead the mapping of its (known) residue lacks: the input was made with another mapping. Default 'error'. */
+  unknownBeads?: 'skip' | 'error';
+  /**
+   * A mapping folder of the user's with validator warnings (it would silently mis-map): refused naming file:line,
+   * or used with every warning reported. Errors are always refused. Default 'refuse'.
+   */
+  mappingWarnings?: 'refuse' | 'allow';
+  /** How the front end lets the user change each refusal, appended to its message (e.g. "--partial to skip them"). */
+  hints?: { unknownResidues?: string; unknownBeads?: string };
+}
+
+/** Options that can cross the process boundary (plain data only). */
+export interface BackmapSettings {
+  /** Model id or .onnx path, 'template' (model-free) or 'auto' (default). */
+  model?: string;
+  /** Mapping set id or folder; default: the model's mapping, or detected from the input's residue/bead names. */
+  mapping?: string;
+  device?: Device;
+  /** Renamed residues, e.g. { HSD: 'HIS' }. */
+  residueNameMap?: Record<string, string>;
+  /**
+   * Backmap what the mapping knows (default true); false refuses any unknown residue or bead, whatever `policy`
+   * says.
+   */
+  partial?: boolean;
+  /**
+   * true/false for backbone and clashes, or per part; default: off for single structures, on for trajectories.
+   * `sidechains` is on only when named.
+   */
+  refine?: boolean | Partial<RefineSettings>;
+  /** Most beads per inference chunk (default DEFAULT_CHUNK_SIZE, 20,000); 0 disables chunking. */
+  chunkSize?: number;
+  /** Input checks (unknown residues/beads, mapping warnings). */
+  policy?: InputPolicy;
+}
+
+export interface BackmapOptions extends BackmapSettings {
+  /** All-atom reference for per-residue RMSD. */
+  reference?: Structure;
+  /** A pre-loaded mapping set (overrides `mapping`; the caller has applied the mapping-warning policy). */
+  mappingSet?: MappingSet;
+  /** Unavailable explicit device → error instead of the documented CPU fallback. */
+  strictDevice?: boolean;
+  /** Time already spent reading the input (reported as the parse stage). */
+  parseMs?: number;
+  /** Keep the model session for later calls (the worker caches one per model + device). */
+  cacheSession?: boolean;
+  /** Skip the quality metrics (trajectories compute them for the first frame only). */
+  skipMetrics?: boolean;
+  log?: (message: string) => void;
+  /** Non-fatal input problems (reader warnings, skipped particles, allowed mapping warnings), as they are found. */
+  warn?: (warning: InputWarning) => void;
+}
+
+export interface Hooks {
+  /** fraction in [0, 1]; `detail` e.g. "frame 12 of 89" for trajectories. */
+  progress?(stage: string, fraction: number, detail?: string): void;
+  signal?: AbortSignal;
+}
+
+export interface UnknownResidue {
+  resName: string;
+  bead?: string;
+  chainId?: string;
+  resSeq?: number;
+  file: string;
+  line: number;
+}
+
+export interface ResidueRmsd {
+  chainId: string;
+  resSeq: number;
+  iCode: string;
+  resName: string;
+  rmsd: number;
+  rmsd_bb: number;
+  rmsd_sc: number;
+}
+
+export interface BackmapReport {
+  input: string;
+  /** 'cpu', 'cuda', 'webgpu', … for a model; 'js' for the template backmapper. */
+  provider: string;
+  providerAttempts: ProviderAttempt[];
+  /** Model id, or 'template'. */
+  modelId: string;
+  mappingId: string;
+  /** Why this model/mapping was chosen (auto mode), or why the template was used. */
+  modelNote: string;
+  timings: Record<string, number>;
+  counts: { beads: number; residues: number; atoms: number; inputParticles: number; chunks: number };
+  unknown: UnknownResidue[];
+  /** % of residues with a heavy atom < 1.2 Å from another residue's (metrics' definition). */
+  clashPercent: number;
+  clash: ClashReport | null;
+  bondOutliers: number;
+  angleOutliers: number;
+  bondAngle: BondAngleStats | null;
+  ramachandranOutliers: number;
+  ramachandran: RamaResult | null;
+  refine: RefineReport & { enabled: RefineSettings };
+  rmsd?: { bb: number; sc: number; all: number; matched: number; perResidue: ResidueRmsd[] };
+  notes: string[];
+}
+
+export interface BackmapOutput {
+  structure: Structure;
+  report: BackmapReport;
+  /** Per output residue (cos φ, sin φ, cos ψ, sin ψ) predicted by the model; null for the template. */
+  torsions: Float32Array | null;
+}
+
+/** The refinement parts a run does: `value` as given, else on for trajectories and off for one structure. */
+export function refineSettings(value: BackmapSettings['refine'], defaultOn: boolean): RefineSettings {
+  if (value === undefined) return { backbone: defaultOn, clashes: defaultOn, sidechains: false };
+  if (typeof value === 'boolean') return { backbone: value, clashes: value, sidechains: false };
+  return { backbone: value.backbone ?? defaultOn, clashes: value.clashes ?? defaultOn, sidechains: value.sidechains ?? false };
+}
