@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Runs the TypeScript unit/integration tests with Node's own test runner (through tsx).
-// Usage: node scripts/run-tests.mjs [dir-or-file ...]   (default: test/unit test/server test/webview)
+// Usage: node scripts/run-tests.mjs [dir-or-file ...]   (default: every node:test suite; the extension-host and UI suites run on their own)
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passThrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
-const defaults = ['test/core', 'test/cli', 'test/unit', 'test/server', 'test/webview', 'test/engine', 'test/model'];
+const defaults = ['test/core', 'test/cli', 'test/engine', 'test/server', 'test/webview', 'test/training'];
 const files = [];
 const walk = (p) => {
   if (!existsSync(p)) return;

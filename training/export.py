@@ -5,7 +5,7 @@
 
 Writes models/<id>.onnx, models/<id>.json (card; `accuracy` is filled by `npm run bench:accuracy -- --update-cards`)
 and models/<id>.reference.bin (BMDS0001: inputs and PyTorch outputs for one held-out chain, checked against
-onnxruntime-node by test/model).
+onnxruntime-node by test/core/model).
 """
 import argparse
 import datetime

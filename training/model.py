@@ -3,7 +3,7 @@
 ONNX contract (src/core/model/contract.ts):
   inputs  pos float32 [N,3] (Å), bead_type int64 [N], nbr int64 [N,K] (nearest first, padded with own index),
           nbr_mask float32 [N,K], res_offset int64 [N,K] (clamp(dres,-3,3)+3, 7 = other chain)
-  outputs vectors float32 [N,R,3] (slot vectors for SPEC §2.2 reconstruction), torsions float32 [N,4]
+  outputs vectors float32 [N,R,3] (slot vectors for the hierarchical reconstruction of docs/mapping-format.md), torsions float32 [N,4]
 
 Design notes (see ../shared/notes/model-probe.md):
 - padded neighbour matrix and sums over the K axis: no scatter ops, fast in onnxruntime;
@@ -161,14 +161,14 @@ class BackmapNet(nn.Module):
 
 
 def reconstruct(bead_pos, vectors, slot_exists, slot_anchor, slot_level, slot_weight, slot_atom, n_atoms, max_level):
-    """SPEC §2.2 from the dataset's slot tables: every slot starts on its bead; level by level each slot of that
+    """Hierarchical reconstruction (docs/mapping-format.md "Hierarchy rules") from the dataset's slot tables: every slot starts on its bead; level by level each slot of that
     level moves to (its anchor's position before this level) + vector; level-0 slots never move; then the bead's
     reconstructed atoms are shifted so their weighted centre is the bead; shared atoms are averaged."""
     b, r = slot_anchor.shape
     p = bead_pos.unsqueeze(1).expand(b, r, 3)
     anchor = slot_anchor.clamp(min=0)
     exists = slot_exists.bool()
-    for level in range(1, min(max_level, r) + 1):  # levels > R are never placed (SPEC §2.2)
+    for level in range(1, min(max_level, r) + 1):  # levels > R are never placed (docs/mapping-format.md)
         sel = (exists & (slot_level == level)).unsqueeze(-1)
         anchor_pos = torch.gather(p, 1, anchor.unsqueeze(-1).expand(b, r, 3))
         p = torch.where(sel, anchor_pos + vectors, p)

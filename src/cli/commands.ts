@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { InputError, type InputWarning } from '../core/errors';
-import { readStructureFile, structureFormatOf, trajectoryFileFormatOf } from '../core/structure/read';
+import { readStructureFile } from '../core/structure/read';
+import { structureFormatOf, trajectoryFormatOf } from '../core/io/formats';
 import { assertWritable, writeFileAtomic, writeStructureFile } from '../core/structure/write';
 import { validateMappingFolder } from '../core/mapping/load';
 import { parseMappingText } from '../core/mapping/parse';
@@ -117,7 +118,7 @@ const backmap: Handler = async ([input], opts, io) => {
   // --refine-sidechains adds the opt-in part to whatever --refine/--no-refine/the default gives the others.
   const refine = opts['refine-sidechains'] ? { backbone: refineAll, clashes: refineAll, sidechains: true } : refineAll;
   const inputs = [inputPath, opts.trajectory, opts.reference].filter((p): p is string => !!p);
-  const binaryOut = trajectoryFileFormatOf(output) !== null;
+  const binaryOut = trajectoryFormatOf(output) !== null;
   // Every refusal that does not need the computation comes first (no wasted minutes, nothing half-written).
   if (!opts.trajectory && !binaryOut && !structureFormatOf(output))
     throw new UsageError(`cannot tell the output format from '${basename(output)}' (use .pdb, .gro or .cif)`);

@@ -1,7 +1,7 @@
 /**
- * Forward mapping all-atom → CG (SPEC §2.1): each bead is the weighted average of its member atoms, with the
- * mapping's relative weights × mass (or CM / `!` semantics, already folded into `CompiledBead.weights`),
- * renormalised over the members actually present. Beads never span residues.
+ * Forward mapping all-atom → CG (docs/mapping-format.md "Weights, CM and `!`"): each bead is the weighted
+ * average of its member atoms, with the mapping's relative weights × mass (or CM / `!` semantics, already folded
+ * into `CompiledBead.weights`), renormalised over the members actually present. Beads never span residues.
  */
 import { InputError } from './errors';
 import type { MappingSet, MoleculeMapping } from './mapping/types';
@@ -169,7 +169,7 @@ export function chainAtomFilter(s: Structure, chain: string): Uint8Array {
 }
 
 /**
- * Atom matching with legacy alternative configurations (several files with the same molecule, SPEC §1.3): the
+ * Atom matching with legacy alternative configurations (several files with the same molecule, docs/mapping-format.md "Mapping sets"): the
  * configuration that matches the most atoms is used, its atoms translated positionally per bead onto the primary
  * configuration (the one slots and bead order refer to), with that configuration's weights.
  */

@@ -1,5 +1,5 @@
 /**
- * Hierarchical reconstruction CG → all atoms (SPEC §2.2, HEroBM `HierarchicalReconstructionModule.forward`):
+ * Hierarchical reconstruction CG → all atoms (docs/mapping-format.md "Hierarchy rules", HEroBM `HierarchicalReconstructionModule.forward`):
  * every reconstructed atom of a bead starts on the bead; for level = 1..R the atoms of that level are set to the
  * position of their anchor read before the level's update plus their vector; level-0 atoms stay; then all
  * reconstructed atoms of the bead are shifted so that their CM (slot recentring weights) is on the bead. Atoms

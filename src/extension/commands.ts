@@ -5,6 +5,8 @@ import * as vscode from 'vscode';
 import { reportError } from './errors';
 import { log } from './log';
 
+// VS Code passes untyped arguments (URIs, arrays of URIs, test values); each handler declares and checks its own.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type CommandHandler = (...args: any[]) => unknown;
 
 /** Last error a command reported (tests read it through `backmapStudio.internal.lastError`). */

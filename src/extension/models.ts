@@ -25,7 +25,11 @@ export async function selectModel(): Promise<string | undefined> {
   }
   items.push({ label: 'Other', kind: vscode.QuickPickItemKind.Separator, value: '' });
   items.push({ label: '$(folder-opened) Browse for an .onnx model…', value: 'browse' });
-  for (const it of items) if (it.value === current) it.picked = true, it.label = `$(check) ${it.label}`;
+  for (const it of items) {
+    if (it.value !== current) continue;
+    it.picked = true;
+    it.label = `$(check) ${it.label}`;
+  }
   const chosen = await vscode.window.showQuickPick(items, { title: 'Backmap Studio: backmapping model', placeHolder: `current: ${current}`, matchOnDescription: true });
   if (!chosen) return undefined;
   let value = chosen.value;

@@ -1,7 +1,7 @@
 // Which file a command acts on: the Uri a menu passes, else the active editor's file when it fits, else a picker.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { fileFormatOf, fileStem, STRUCTURE_FILE_EXTENSIONS, TRAJECTORY_FILE_EXTENSIONS } from '../core/structure/read';
+import { fileFormatOf, fileStem, STRUCTURE_FILE_EXTENSIONS, TRAJECTORY_FILE_EXTENSIONS } from '../core/io/formats';
 import { nonClobberingPath } from '../core/structure/write';
 
 export const STRUCTURE_FILTER = { 'Structures (PDB, GRO, mmCIF)': [...STRUCTURE_FILE_EXTENSIONS] };

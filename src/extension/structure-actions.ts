@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readStructureFile, structureFormatOf, trajectoryFileFormatOf } from '../core/structure/read';
+import { readStructureFile } from '../core/structure/read';
+import { structureFormatOf, trajectoryFormatOf } from '../core/io/formats';
 import { residuesOf } from '../core/structure/builder';
 import type { Structure } from '../core/structure/types';
 import { compareStructures } from '../core/metrics';
@@ -127,7 +128,7 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
   }
   const settings = readSettings(vscode.Uri.file(topology));
   const base = trajectory ?? topology;
-  const ext = trajectory ? (trajectoryFileFormatOf(trajectory) ?? 'xtc') : 'pdb';
+  const ext = trajectory ? (trajectoryFormatOf(trajectory) ?? 'xtc') : 'pdb';
   const out = outputBeside(base, 'backmapped', ext);
   const r = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Backmapping trajectory ${path.basename(base)}`, cancellable: true },

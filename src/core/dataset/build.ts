@@ -2,7 +2,7 @@
  * Training datasets, made by the same TypeScript mapping code the product runs (one mapping implementation):
  * each chain is read (io), mapped (`mapToCg`), and its target slot vectors computed (`targetVectors`); the
  * per-bead slot tables (anchor, level, recentring weight, atom) are written too, so Python reconstructs
- * exactly as SPEC §2.2 / `reconstruct` without knowing anything about mapping files.
+ * exactly as docs/mapping-format.md "Hierarchy rules" / `reconstruct` without knowing anything about mapping files.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';

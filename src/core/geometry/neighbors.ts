@@ -42,7 +42,7 @@ export function cellListNeighbors(
   // Cells at least `cutoff` wide so the 27 surrounding cells hold every neighbour; widened when a
   // sparse system would otherwise need far more cells than points (memory stays O(n)).
   let cell = cutoff;
-  let nx = 0, ny = 0, nz = 0;
+  let nx: number, ny: number, nz: number;
   const maxCells = 2 * n + 64;
   for (;;) {
     nx = Math.floor((maxX - minX) / cell) + 1;

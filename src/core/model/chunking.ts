@@ -56,8 +56,8 @@ export function planCores(coords: Float64Array | Float32Array, coreBeads: number
       out.push(idx.slice().sort());
       continue;
     }
-    let lo = [Infinity, Infinity, Infinity];
-    let hi = [-Infinity, -Infinity, -Infinity];
+    const lo = [Infinity, Infinity, Infinity];
+    const hi = [-Infinity, -Infinity, -Infinity];
     for (const i of idx)
       for (let c = 0; c < 3; c++) {
         const v = coords[3 * i + c];
@@ -70,7 +70,6 @@ export function planCores(coords: Float64Array | Float32Array, coreBeads: number
     const order = Array.from(idx).sort((a, b) => coords[3 * a + axis] - coords[3 * b + axis] || a - b);
     const half = order.length >> 1;
     stack.push(Int32Array.from(order.slice(half)), Int32Array.from(order.slice(0, half)));
-    lo = hi = [];
   }
   return out;
 }

@@ -4,7 +4,8 @@
  */
 import { InputError } from '../errors';
 import type { Frame, Structure } from '../structure/types';
-import { fileFormatOf, readStructureFile, trajectoryFileFormatOf } from '../structure/read';
+import { readStructureFile } from '../structure/read';
+import { fileFormatOf, trajectoryFormatOf } from '../io/formats';
 import { writePdb } from '../structure/pdb';
 import { assertWritable, writeStructureFile } from '../structure/write';
 import { OutputFile } from '../io/output-file';
@@ -57,7 +58,7 @@ type TrajectoryModule = typeof import('../trajectory/index');
 function frameCount(top: Structure, trajectory: string | undefined, io: TrajectoryModule | null): number | null {
   if (!trajectory) return top.models.length;
   try {
-    if (io && trajectoryFileFormatOf(trajectory) === 'xtc') return io.countXtcFrames(trajectory);
+    if (io && trajectoryFormatOf(trajectory) === 'xtc') return io.countXtcFrames(trajectory);
   } catch {
     // counting is only for progress; the reader reports real problems
   }

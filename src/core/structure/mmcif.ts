@@ -136,7 +136,7 @@ export function parseMmcif(text: string, source: string): Structure {
   let ends: Int32Array = new Int32Array(0);
   let quotedFlags: Uint8Array = new Uint8Array(0);
   let nvals = 0;
-  let rowLines: number[] = [];
+  const rowLines: number[] = [];
   let have = tk.next();
   while (have) {
     if (tk.isKeyword('data_')) {

@@ -9,7 +9,7 @@ import { writeFileStreamed } from '../io/output-file';
 import { formatPdb, writePdb } from './pdb';
 import { formatGro, writeGro } from './gro';
 import { formatMmcif, writeMmcif } from './mmcif';
-import { structureFormatOf, type StructureFormat } from './read';
+import { structureFormatOf, type StructureFormat } from '../io/formats';
 
 export { formatPdb, formatGro, formatMmcif };
 

@@ -8,22 +8,15 @@ import { TrrReader, TrrWriter } from './trr';
 import { DcdReader, DcdWriter } from './dcd';
 import { OutputFile } from '../io/output-file';
 import { assertWritable } from '../structure/write';
+import { trajectoryFormatOf } from '../io/formats';
 import type { Frame, TrajectoryFormat, TrajectoryReader, TrajectoryWriter } from './types';
 
 export type { Frame, TrajectoryFormat, TrajectoryReader, TrajectoryWriter } from './types';
 export { XtcReader, XtcWriter, countXtcFrames } from './xtc';
 export { TrrReader, TrrWriter } from './trr';
 export { DcdReader, DcdWriter, AKMA_PS } from './dcd';
+export { trajectoryFormatOf } from '../io/formats';
 export { compressCoords, decompressCoords, sizeofint, sizeofints, MAGICINTS } from './xtc-codec';
-
-/** Format from the file name (.xtc, .trr, .dcd); null when unknown. */
-export function trajectoryFormatOf(path: string): TrajectoryFormat | null {
-  const p = path.toLowerCase();
-  if (p.endsWith('.xtc')) return 'xtc';
-  if (p.endsWith('.trr')) return 'trr';
-  if (p.endsWith('.dcd')) return 'dcd';
-  return null;
-}
 
 export function openTrajectory(path: string, format?: TrajectoryFormat): TrajectoryReader {
   const fmt = format ?? trajectoryFormatOf(path);

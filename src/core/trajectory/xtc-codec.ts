@@ -33,7 +33,7 @@ export function sizeofints(sizes: ArrayLike<number>): number {
   let nbytes = 1;
   for (let i = 0; i < 3; i++) {
     let tmp = 0;
-    let bc = 0;
+    let bc: number;
     for (bc = 0; bc < nbytes; bc++) {
       tmp = bytes[bc] * sizes[i] + tmp;
       bytes[bc] = tmp % 256;
@@ -135,7 +135,7 @@ export function decompressCoords(
 ): void {
   const sizeint = [maxint[0] - minint[0] + 1, maxint[1] - minint[1] + 1, maxint[2] - minint[2] + 1];
   const bitsizeint = [0, 0, 0];
-  let bitsize = 0;
+  let bitsize: number;
   if (sizeint[0] <= 0 || sizeint[1] <= 0 || sizeint[2] <= 0) throw new CorruptXtcError('bad coordinate range (maxint < minint)');
   if ((sizeint[0] | sizeint[1] | sizeint[2]) > 0xffffff || sizeint.some((s) => s > 0xffffff)) {
     bitsizeint[0] = sizeofint(sizeint[0]);
@@ -280,7 +280,7 @@ class BitWriter {
       const v = i === 1 ? n1 : n2;
       if (v >= sizes[i] || v < 0) throw new Error(`xtc compression: value ${v} outside size ${sizes[i]}`);
       tmp = v;
-      let bc = 0;
+      let bc: number;
       for (bc = 0; bc < nbytes; bc++) {
         tmp = bytes[bc] * sizes[i] + tmp;
         bytes[bc] = tmp % 256;
@@ -346,7 +346,7 @@ export function compressCoords(coords: ArrayLike<number>, natoms: number, precis
   }
   const sizeint = [maxint[0] - minint[0] + 1, maxint[1] - minint[1] + 1, maxint[2] - minint[2] + 1];
   const bitsizeint = [0, 0, 0];
-  let bitsize = 0;
+  let bitsize: number;
   if (sizeint[0] > 0xffffff || sizeint[1] > 0xffffff || sizeint[2] > 0xffffff) {
     bitsizeint[0] = sizeofint(sizeint[0]);
     bitsizeint[1] = sizeofint(sizeint[1]);

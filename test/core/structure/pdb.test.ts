@@ -123,7 +123,7 @@ test('parsePdb: > 99,999 atoms with hybrid-36, wrapped (GROMACS) and ***** (VMD)
   const back = parsePdb(formatPdb(hy), F);
   assert.deepEqual(Array.from(back.atoms.resSeq), Array.from(hy.atoms.resSeq));
   assert.deepEqual(Array.from(back.coords), Array.from(hy.coords));
-  assert.match(formatPdb(hy), /^ATOM  A0000  N   GLY AAI06/m); // serial 100000, residue 33334
+  assert.match(formatPdb(hy), /^ATOM {2}A0000 {2}N {3}GLY AAI06/m); // serial 100000, residue 33334
 });
 
 test('parsePdb errors name the file and the line', () => {

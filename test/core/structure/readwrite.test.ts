@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
-import { parseStructure, readStructureFile, structureFormatOf, detectUnitProblem, readWarnings } from '../../../src/core/structure/read';
+import { parseStructure, readStructureFile, detectUnitProblem, readWarnings } from '../../../src/core/structure/read';
+import { structureFormatOf } from '../../../src/core/io/formats';
 import { writeStructureFile, nonClobberingPath, formatStructure, writeStructure } from '../../../src/core/structure/write';
 import { ByteWriter } from '../../../src/core/io/bytes';
 import { buildPeptide } from '../../../src/core/chemistry/peptide';
@@ -116,7 +117,7 @@ test('writePdb `model`: frames streamed one at a time make the same file as all 
   const w = new ByteWriter();
   models.forEach((xyz, k) => writePdb(w, s, { models: [xyz], model: k + 1 }));
   const frames = w.toString();
-  assert.match(frames, /^MODEL        1\nATOM  /, 'no TITLE or CRYST1 before the first frame');
+  assert.match(frames, /^MODEL {8}1\nATOM {2}/, 'no TITLE or CRYST1 before the first frame');
   assert.ok(frames.endsWith('ENDMDL\n'), 'no END after a frame');
   // A caller writes the header it wants and END once; the models are the one-shot file's models.
   const whole = formatStructure({ ...s, box: null, title: '' }, 'pdb', { models });

@@ -217,7 +217,10 @@ function makeDcd(le: boolean, opts: { natoms: number; frames: Float32Array[]; ce
     }
     for (let d = 0; d < 3; d++) {
       const b = Buffer.alloc(4 * opts.natoms);
-      for (let k = 0; k < opts.natoms; k++) (le ? b.writeFloatLE(f[3 * k + d], 4 * k) : b.writeFloatBE(f[3 * k + d], 4 * k));
+      for (let k = 0; k < opts.natoms; k++) {
+        if (le) b.writeFloatLE(f[3 * k + d], 4 * k);
+        else b.writeFloatBE(f[3 * k + d], 4 * k);
+      }
       rec(b);
     }
   }
