@@ -7,7 +7,9 @@ import { assertWritable, writeFileAtomic, writeStructureFile } from '../core/str
 import { validateMappingFolder } from '../core/mapping/load';
 import { parseMappingText } from '../core/mapping/parse';
 import type { MappingDiagnostic } from '../core/mapping/parse';
-import { compareStructures, clashPercent } from '../core/metrics';
+import { compareStructures, clashPercent, describeMatching, matchStructureResidues, residueEntries, SAME_SEQUENCE_IDENTITY, type ResidueMatching } from '../core/metrics';
+import { sequencePreview } from '../core/residue-match';
+import type { Structure } from '../core/structure/types';
 import { accuracySummary, formatAccuracy, listModels } from '../core/model/registry';
 import { DEVICES, type Device } from '../core/model/providers';
 import { buildDataset } from '../core/dataset/build';
@@ -80,7 +82,8 @@ const map: Handler = async ([input], opts, io) => {
   const result = mapStructureToCg(readStructureFile(inputPath), set, { chain: opts.chain, residueNameMap: residueMapOf(opts), warn });
   for (const line of result.problems) io.err(`warning: ${line}\n`);
   writeStructureFile(output, result.cg, { force: opts.force, protect: [inputPath] });
-  io.out(`mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads with '${result.mappingId}' → ${output}\n`);
+  const solvent = result.molecules.filter((m) => m.kind === 'water' || m.kind === 'ion').map((m) => `${m.out} ${m.kind === 'water' ? 'waters' : 'ions'}`);
+  io.out(`mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads${solvent.length ? ` (+ ${solvent.join(', ')}: ${result.beads} particles in all)` : ''} with '${result.mappingId}' → ${output}\n`);
 };
 
 /** Model ids the project ships (issue contract); asked for while not installed → template, said loudly. */
@@ -98,11 +101,16 @@ function modelArg(opts: CliOptions, io: CliIO): { model: string; mapping?: strin
   return { model: want, mapping: opts.mapping };
 }
 
-/** Notes on stderr: why this model/mapping, and a device request the template cannot use. */
+/** Notes on stderr: why this model/mapping, and a device asked for that did not run (the template, a fallback). */
 function noteChoice(report: BackmapReport, opts: CliOptions, io: CliIO): void {
   io.err(`note: ${report.modelNote}\n`);
-  if (report.modelId === 'template' && opts.device && opts.device !== 'auto' && opts.device !== 'cpu')
-    io.err(`note: --device ${opts.device} is not used: the template backmapper runs in JavaScript on the CPU\n`);
+  const asked = opts.device && opts.device !== 'auto' && opts.device !== 'cpu' ? opts.device : undefined;
+  if (!asked) return;
+  if (report.modelId === 'template') io.err(`note: --device ${asked} is not used: the template backmapper runs in JavaScript on the CPU\n`);
+  else if (report.provider !== asked) {
+    const why = report.providerAttempts.find((a) => a.device === asked && !a.ok)?.reason;
+    io.err(`warning: --device ${asked} is unavailable${why ? ` (${why})` : ''}: ran on ${report.provider}\n`);
+  }
 }
 
 function describeChoice(report: BackmapReport): string {
@@ -145,7 +153,11 @@ const backmap: Handler = async ([input], opts, io) => {
     partial: true,
     policy,
     refine,
-    log: (m: string) => io.err(`${m}\n`),
+    // Which execution providers were tried and why the others were skipped: in the report's provider list, and on
+    // stderr only with --verbose (it is the same on every run of a machine).
+    log: (m: string) => {
+      if (opts.verbose) io.err(`${m}\n`);
+    },
     warn,
   };
   const progress = (stage: string, fraction: number, detail?: string) => {
@@ -205,10 +217,14 @@ const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
   const reference = readInputStructure(need(referencePath, 'the reference structure'), 'all-atom', warn);
   // Beads are not atoms: an RMSD or clash score over them would be meaningless numbers.
   for (const s of [model, reference]) refuseCg(s, 'evaluate compares all-atom structures (backmap it first)');
-  const m = compareStructures(model, reference, { chain: opts.chain, symmetric: opts.symmetric, superpose: opts.superpose });
+  // Residues by chain and number when they agree, else by sequence alignment per chain (martinize2 renumbering,
+  // GRO files without chain IDs); two different molecules are refused rather than scored.
+  const matching = matchStructureResidues(model, reference, { chain: opts.chain });
+  assertSameMolecule(matching, model, reference, opts.chain);
+  const m = compareStructures(model, reference, { chain: opts.chain, symmetric: opts.symmetric, superpose: opts.superpose, matching });
   if (!m.matched)
     throw new InputError(
-      `no heavy atom matches the reference ${referencePath} by chain, residue number and atom name${opts.chain !== undefined ? ` (chain '${opts.chain}')` : ''}`,
+      `no heavy atom of ${modelPath} matches one of the reference ${referencePath} by atom name${opts.chain !== undefined ? ` (chain '${opts.chain}')` : ''}`,
       modelPath,
       model.atoms.sourceLine[0] || undefined,
     );
@@ -222,15 +238,47 @@ const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
     missing_in_model: m.missingInModel,
     extra_in_model: m.extraInModel,
     ...(m.superposition ? { superposition_rmsd_ca: m.superposition.rmsd_ca } : {}),
+    residue_matching: {
+      method: matching.method,
+      matched_residues: matching.matched,
+      identical_residues: matching.identical,
+      model_residues: matching.modelResidues,
+      reference_residues: matching.referenceResidues,
+      chains: matching.chains.map((c) => ({
+        model_chain: c.modelChain,
+        reference_chain: c.referenceChain,
+        residues: c.matched,
+        model_range: c.modelRange,
+        reference_range: c.referenceRange,
+        numbering_offset: c.offset,
+      })),
+    },
   };
   if (opts.json) io.out(`${JSON.stringify({ ...result, per_residue: m.perResidue }, null, 1)}\n`);
   else
     io.out(
-      `matched heavy atoms ${m.matched} (missing in model ${m.missingInModel}, extra ${m.extraInModel})\n` +
+      describeMatching(matching).map((l) => `${l}\n`).join('') +
+        `matched heavy atoms ${m.matched} (missing in model ${m.missingInModel}, extra ${m.extraInModel})\n` +
         `RMSD backbone ${m.rmsd_bb.toFixed(3)} Å\nRMSD side chain ${m.rmsd_sc.toFixed(3)} Å\nRMSD all ${m.rmsd_all.toFixed(3)} Å\n` +
+        (m.superposition
+          ? `(after superposing the model's ${m.superposition.nCa} Cα atoms onto the reference: Cα RMSD ${m.superposition.rmsd_ca.toFixed(3)} Å)\n`
+          : '(as placed, no superposition: --superpose fits the model onto the reference first)\n') +
         `clashes ${clash_pct.toFixed(2)} % of residues\n`,
     );
 };
+
+/** Refuses two structures of different molecules (naming both files and their sequences): their RMSD means nothing. */
+function assertSameMolecule(matching: ResidueMatching, model: Structure, reference: Structure, chain: string | undefined): void {
+  const shorter = Math.min(matching.modelResidues, matching.referenceResidues);
+  if (!shorter || matching.identity >= SAME_SEQUENCE_IDENTITY) return;
+  const seq = (s: Structure) => sequencePreview(residueEntries(s, chain));
+  throw new InputError(
+    `not the same molecule as the reference ${reference.source}: ${matching.identical} of ${shorter} residues align ` +
+      `(${(100 * matching.identity).toFixed(0)} %, ${(100 * SAME_SEQUENCE_IDENTITY).toFixed(0)} % needed). ` +
+      `model ${seq(model)}, reference ${seq(reference)}`,
+    model.source,
+  );
+}
 
 const validate: Handler = async ([target], opts, io) => {
   const path = need(target, 'a mapping file or folder');

@@ -21,7 +21,7 @@ Usage:
                   [--reference <all-atom>] [--refine|--no-refine] [--refine-sidechains] [--report <file.md>]
                   -o <out> [--force]
                   [--partial] [--strict] [--allow-warnings] [--residue-map A=B,…] [--chunk-size N]
-                  [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd]
+                  [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd] [--verbose]
   backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
   backmap validate <mapping file|folder> [--strict] [--verbose] [--json]
   backmap models [--json]
@@ -31,6 +31,10 @@ Usage:
 Structures: PDB, GRO, mmCIF (optionally .gz). Trajectories: XTC, DCD, TRR, with the CG file as topology.
 Models: the trained model for the input's mapping when one is installed in models/ (ids martini3-protein,
   ca-protein), else the template backmapper (no trained model) — the output says which was used.
+Devices: auto tries CUDA, WebGPU, DirectML/CoreML, then the CPU; the providers skipped and why are listed in the
+  --report (and on stderr with --verbose); a --device that cannot run falls back to the CPU with a warning.
+Evaluate: residues are matched by chain and number, or by sequence alignment per chain when those differ
+  (martinize2 renumbering, GRO files without chain IDs); the output says which. Different sequences are refused.
 Refinement: backbone (bonds, angles, ω, predicted φ/ψ, tethered to the prediction) and clash relief, on by
   default for trajectories (--refine / --no-refine); --refine-sidechains also brings side-chain bonds and angles to
   ideal values (before simulation; costs about 0.03 Å of side-chain RMSD).

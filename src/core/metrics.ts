@@ -1,7 +1,8 @@
 /**
  * Structure-comparison and structure-quality metrics for backmapped proteins. Heavy atoms only
- * (hydrogens are ignored everywhere); atoms are matched by chain, residue number, insertion code and
- * atom name. Thresholds and models are documented next to each function and in `METRIC_DEFINITIONS`.
+ * (hydrogens are ignored everywhere). Comparisons match residues by chain and residue number when those agree, else
+ * by sequence alignment per chain (`matchStructureResidues`, residue-match.ts), then atoms by name within each
+ * residue pair. Thresholds and models are documented next to each function and in `METRIC_DEFINITIONS`.
  */
 import type { Structure, Residue } from './structure/types';
 import { InputError } from './errors';
@@ -14,6 +15,9 @@ import { BACKBONE_ATOMS, type ResidueTopology } from './chemistry/amino-acids';
 import { residueTopology } from './chemistry/variants';
 import { idealGeometry, type AtomRef } from './chemistry/ideal';
 import { COVALENT_RADIUS } from './chemistry/elements';
+import { matchResidueLists, type ResidueEntry, type ResidueMatching } from './residue-match';
+
+export { describeMatching, SAME_SEQUENCE_IDENTITY, type ResidueMatching } from './residue-match';
 
 /** Thresholds used by the metrics (documented so reports can quote them). */
 export const METRIC_DEFINITIONS = {
@@ -52,24 +56,47 @@ export function assertFiniteCoords(s: Structure): void {
 
 const atomKey = (chain: string, resSeq: number, iCode: string, name: string) => `${chain}\u0001${resSeq}\u0001${iCode}\u0001${name}`;
 
-/** Heavy-atom index of a structure by chain/resSeq/iCode/name (the first altLoc wins). */
-function heavyIndex(s: Structure, chain?: string): Map<string, number> {
-  const m = new Map<string, number>();
-  const a = s.atoms;
-  for (let i = 0; i < a.count; i++) {
-    if (chain !== undefined && a.chainId[i] !== chain) continue;
-    if (isHydrogen(s, i)) continue;
-    const k = atomKey(a.chainId[i], a.resSeq[i], a.iCode[i], a.name[i]);
-    if (!m.has(k)) m.set(k, i);
-  }
-  return m;
-}
-
 /** Name → atom index inside one residue (heavy atoms; first altLoc). */
 export function residueAtoms(s: Structure, r: Residue): Map<string, number> {
   const m = new Map<string, number>();
   for (let i = r.start; i < r.end; i++) if (!m.has(s.atoms.name[i]) && !isHydrogen(s, i)) m.set(s.atoms.name[i], i);
   return m;
+}
+
+/**
+ * The residues of `s` as the matching sees them: those of `chain` when given (a structure without that chain ID,
+ * e.g. a GRO file, takes part whole), polymer = two or more heavy atoms (waters and ions are paired by number only).
+ */
+export function residueEntries(s: Structure, chain?: string): ResidueEntry[] {
+  const all = residuesOf(s.atoms);
+  const res = chain !== undefined && all.some((r) => r.chainId === chain) ? all.filter((r) => r.chainId === chain) : all;
+  const atomOf = (r: Residue, name: string) => {
+    for (let i = r.start; i < r.end; i++) if (s.atoms.name[i] === name) return i;
+    return undefined;
+  };
+  return res.map((r) => {
+    let heavy = 0;
+    for (let i = r.start; i < r.end && heavy < 2; i++) if (!isHydrogen(s, i)) heavy++;
+    // A chain break after r: the next residue's N is not bonded to r's C (only judged where both atoms exist).
+    const next = all[r.index + 1];
+    const c = atomOf(r, 'C'), n = next && next.chainId === r.chainId ? atomOf(next, 'N') : undefined;
+    const breakAfter = c !== undefined && n !== undefined && distanceAt(s.coords, c, n) > METRIC_DEFINITIONS.peptideBondMax;
+    return { index: r.index, chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName, polymer: heavy >= 2, breakAfter };
+  });
+}
+
+/**
+ * Which residue of `model` corresponds to which of `reference`: by chain and number when they agree, else by sequence
+ * alignment per chain (martinize2 renumbering, GRO files without chain IDs, a missing terminal residue). `chain`
+ * restricts the reference (and the model, when it has that chain ID).
+ */
+export function matchStructureResidues(
+  model: Structure,
+  reference: Structure,
+  opts: { chain?: string; method?: 'auto' | 'numbering' | 'sequence' } = {},
+): ResidueMatching {
+  const refEntries = residueEntries(reference).filter((e) => opts.chain === undefined || e.chainId === opts.chain);
+  return matchResidueLists(residueEntries(model, opts.chain), refEntries, opts.method ?? 'auto');
 }
 
 const isBackboneName = (name: string) => name === 'N' || name === 'CA' || name === 'C' || name === 'O';
@@ -87,6 +114,10 @@ export interface CompareOptions {
   methyls?: boolean;
   /** Superpose the model onto the reference first (Kabsch on matched CA atoms); default: no superposition. */
   superpose?: boolean;
+  /** How residues are matched (default `auto`: by number when it agrees, else by sequence); see `matchStructureResidues`. */
+  match?: 'auto' | 'numbering' | 'sequence';
+  /** A matching already computed for this pair (reused, e.g. by `fullComparison`). */
+  matching?: ResidueMatching;
 }
 
 export interface ResidueRmsd {
@@ -102,6 +133,8 @@ export interface ResidueRmsd {
   rmsd_sc: number;
   /** True when the symmetric name swap gave the lower deviation. */
   swapped: boolean;
+  /** The model residue matched to this reference residue (its own chain and number); absent when none. */
+  model?: { chainId: string; resSeq: number; iCode: string; resName: string };
 }
 
 export interface CompareResult {
@@ -118,29 +151,44 @@ export interface CompareResult {
   missingInModel: number;
   extraInModel: number;
   perResidue: ResidueRmsd[];
+  /** How residues were matched (by number, or by sequence alignment when chain IDs or numbering differ). */
+  residueMatch: ResidueMatching;
   /** Present when `superpose` was requested: the transform applied to the model and the CA RMSD after it. */
   superposition?: RigidTransform & { rmsd_ca: number; nCa: number };
 }
 
 /**
- * Heavy-atom RMSDs of `model` against `reference`, atoms matched by chain/residue number/insertion
- * code/atom name; no superposition unless `superpose` (then Kabsch on matched CA atoms moves the
- * model). NaN where nothing matched.
+ * Heavy-atom RMSDs of `model` against `reference`: residues matched by `matchStructureResidues` (by number, or by
+ * sequence alignment when chain IDs or numbering differ), atoms by name within each residue pair; no superposition
+ * unless `superpose` (then Kabsch on matched CA atoms moves the model). NaN where nothing matched.
  */
 export function compareStructures(model: Structure, reference: Structure, opts: CompareOptions = {}): CompareResult {
   assertFiniteCoords(model);
   assertFiniteCoords(reference);
-  const mIndex = heavyIndex(model, opts.chain);
-  let mc: Float64Array = model.coords;
-  const refRes = residuesOf(reference.atoms).filter((r) => opts.chain === undefined || r.chainId === opts.chain);
+  const matching = opts.matching ?? matchStructureResidues(model, reference, { chain: opts.chain, method: opts.match });
+  const modelRes = residuesOf(model.atoms);
+  const allRef = residuesOf(reference.atoms);
+  const refRes = allRef.filter((r) => opts.chain === undefined || r.chainId === opts.chain);
   const refAtoms = refRes.map((r) => residueAtoms(reference, r));
+  // reference residue index → the matched model residue's heavy atoms by name
+  const partner = new Map<number, Residue>();
+  for (const [m, r] of matching.pairs) partner.set(r, modelRes[m]);
+  const modelAtoms = new Map<number, Map<string, number>>();
+  const atomsOfPartner = (r: Residue): Map<string, number> | undefined => {
+    const m = partner.get(r.index);
+    if (!m) return undefined;
+    let a = modelAtoms.get(m.index);
+    if (!a) modelAtoms.set(m.index, (a = residueAtoms(model, m)));
+    return a;
+  };
+  let mc: Float64Array = model.coords;
 
   let superposition: CompareResult['superposition'];
   if (opts.superpose) {
     const P: number[] = [], Q: number[] = [];
     refRes.forEach((r, k) => {
       const ri = refAtoms[k].get('CA');
-      const mi = mIndex.get(atomKey(r.chainId, r.resSeq, r.iCode, 'CA'));
+      const mi = atomsOfPartner(r)?.get('CA');
       if (ri === undefined || mi === undefined) return;
       P.push(mc[3 * mi], mc[3 * mi + 1], mc[3 * mi + 2]);
       Q.push(reference.coords[3 * ri], reference.coords[3 * ri + 1], reference.coords[3 * ri + 2]);
@@ -163,7 +211,8 @@ export function compareStructures(model: Structure, reference: Structure, opts: 
   refRes.forEach((r, k) => {
     const atoms = refAtoms[k];
     const topo = residueTopology(r.resName);
-    const find = (name: string) => mIndex.get(atomKey(r.chainId, r.resSeq, r.iCode, name));
+    const mAtoms = atomsOfPartner(r);
+    const find = (name: string) => mAtoms?.get(name);
     // name map model→reference for this residue: identity, or the symmetric swap when it is better
     let swap: Map<string, string> | null = null;
     if (opts.symmetric && topo) {
@@ -199,8 +248,12 @@ export function compareStructures(model: Structure, reference: Structure, opts: 
       rmsd_bb: rbn ? Math.sqrt(rbs / rbn) : NaN,
       rmsd_sc: rsn ? Math.sqrt(rss / rsn) : NaN,
       swapped: swap !== null,
+      ...(partnerRow(partner.get(r.index)) ?? {}),
     });
   });
+  // model heavy atoms of the compared residues (the chain filter applied) that found no reference atom
+  let modelHeavy = 0;
+  for (const e of residueEntries(model, opts.chain)) modelHeavy += (modelAtoms.get(e.index) ?? residueAtoms(model, modelRes[e.index])).size;
   return {
     rmsd_bb: nBb ? Math.sqrt(sBb / nBb) : NaN,
     rmsd_sc: nSc ? Math.sqrt(sSc / nSc) : NaN,
@@ -209,11 +262,15 @@ export function compareStructures(model: Structure, reference: Structure, opts: 
     matched_bb: nBb,
     matched_sc: nSc,
     missingInModel: missing,
-    extraInModel: mIndex.size - matchedModel.size,
+    extraInModel: modelHeavy - matchedModel.size,
     perResidue,
+    residueMatch: matching,
     superposition,
   };
 }
+
+const partnerRow = (m: Residue | undefined): Pick<ResidueRmsd, 'model'> | undefined =>
+  m && { model: { chainId: m.chainId, resSeq: m.resSeq, iCode: m.iCode, resName: m.resName } };
 
 // ---------------------------------------------------------------------------------------------
 // clashes
@@ -535,18 +592,17 @@ export interface ChiAgreement {
 
 /**
  * Fraction of residues whose χ1 (and χ2) in the model is within `tolerance` (40°) of the reference,
- * residues matched by chain/number/insertion code. χ2 of PHE, TYR and ASP (and χ2 of HIS is not
+ * residues matched as by `compareStructures` (`matchStructureResidues`). χ2 of PHE, TYR and ASP (and χ2 of HIS is not
  * symmetric) is compared modulo 180° because the ring/carboxylate flip is the same structure.
  */
-export function chiAgreement(model: Structure, reference: Structure, opts: { tolerance?: number; chain?: string } = {}): ChiAgreement {
+export function chiAgreement(model: Structure, reference: Structure, opts: { tolerance?: number; chain?: string; matching?: ResidueMatching } = {}): ChiAgreement {
   const tol = opts.tolerance ?? METRIC_DEFINITIONS.chiTolerance;
-  const key = (t: ResidueTorsions) => `${t.chainId}\u0001${t.resSeq}\u0001${t.iCode}`;
-  const mt = new Map(backboneTorsions(model).map((t) => [key(t), t]));
+  const matching = opts.matching ?? matchStructureResidues(model, reference, { chain: opts.chain });
+  const modelTorsions = backboneTorsions(model);
+  const refTorsions = backboneTorsions(reference);
   const c1 = { n: 0, agree: 0, fraction: NaN }, c2 = { n: 0, agree: 0, fraction: NaN };
-  for (const r of backboneTorsions(reference)) {
-    if (opts.chain !== undefined && r.chainId !== opts.chain) continue;
-    const m = mt.get(key(r));
-    if (!m) continue;
+  for (const [mi, ri] of matching.pairs) {
+    const m = modelTorsions[mi], r = refTorsions[ri];
     if (!Number.isNaN(r.chi1) && !Number.isNaN(m.chi1)) {
       c1.n++;
       if (Math.abs(angleDiff(m.chi1, r.chi1)) < tol) c1.agree++;
@@ -671,10 +727,11 @@ export interface ComparisonSummary {
 }
 /** Everything a backmapping report needs for a model against its reference. */
 export function fullComparison(model: Structure, reference: Structure, opts: { chain?: string } = {}): ComparisonSummary {
+  const matching = matchStructureResidues(model, reference, { chain: opts.chain });
   return {
-    rmsd: compareStructures(model, reference, { chain: opts.chain, symmetric: true }),
-    rmsdSuperposed: compareStructures(model, reference, { chain: opts.chain, symmetric: true, superpose: true }),
-    chi: chiAgreement(model, reference, { chain: opts.chain }),
+    rmsd: compareStructures(model, reference, { chain: opts.chain, symmetric: true, matching }),
+    rmsdSuperposed: compareStructures(model, reference, { chain: opts.chain, symmetric: true, superpose: true, matching }),
+    chi: chiAgreement(model, reference, { chain: opts.chain, matching }),
     graph: bondGraphEditDistance(model, reference),
     model: structureQuality(model),
   };

@@ -9,7 +9,10 @@ export interface Settings {
   device: Device;
   /** `auto` (model matching the mapping), `template` (model-free) or a model id / .onnx path. */
   model: string;
-  /** `backmapStudio.mapping.set`: mapping set id (`martini3`, `ca`) or folder; `auto` detects it from the bead names. */
+  /**
+   * `backmapStudio.mapping.set`: mapping set id (`martini3`, `ca`) or folder; `auto`: a mapping folder of the
+   * workspace that knows the input, else the bundled set detected from the bead names (mapping-choice.ts).
+   */
   mapping: string;
   residueNameMap: Record<string, string>;
   refineBackbone: boolean;
@@ -17,6 +20,8 @@ export interface Settings {
   refineSidechains: boolean;
   chunkSize: number;
   referenceStructure: string;
+  /** The file the settings were read for (the input of a backmap), when one was given. */
+  scope?: string;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -33,5 +38,6 @@ export function readSettings(scope?: vscode.Uri): Settings {
     // 0 = the whole system in one pass (the engine's convention); negative values are treated as 0.
     chunkSize: Math.max(0, Math.floor(c.get<number>('chunkSize', DEFAULT_CHUNK_SIZE))),
     referenceStructure: c.get<string>('mapping.referenceStructure', ''),
+    scope: scope?.scheme === 'file' ? scope.fsPath : undefined,
   };
 }

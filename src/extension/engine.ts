@@ -1,10 +1,13 @@
 // One inference worker client per extension host (lazily started, disposed on deactivate). The worker is
 // dist/worker.js beside dist/extension.js, so it also resolves onnxruntime-node from the VSIX's own node_modules.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineClient } from '../engine/client';
 import type { BackmapSettings, Stage } from '../shared/worker-protocol';
 import type { Settings } from './config';
+import { MAPPING_LANGUAGE } from './client';
 import { log } from './log';
+import { chooseWorkspaceMapping } from './mapping-choice';
 
 let client: EngineClient | undefined;
 
@@ -21,12 +24,32 @@ export function disposeEngine(): void {
   client = undefined;
 }
 
+/**
+ * The mapping set for a backmap of `s.scope`: the user's setting, or with `auto` a mapping folder of the workspace
+ * that knows the input (mapping-choice.ts). The choice and its reason go to the log.
+ */
+export function mappingForBackmap(s: Settings): string | undefined {
+  if (s.mapping !== 'auto') {
+    log().info(`Mapping set: ${s.mapping} (setting backmapStudio.mapping.set)`);
+    return s.mapping;
+  }
+  if (!s.scope) return undefined;
+  const openMappingFolders = vscode.workspace.textDocuments.filter((d) => d.languageId === MAPPING_LANGUAGE && d.uri.scheme === 'file').map((d) => path.dirname(d.uri.fsPath));
+  const choice = chooseWorkspaceMapping(s.scope, {
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+    openMappingFolders,
+    residueNameMap: Object.keys(s.residueNameMap).length ? { ...s.residueNameMap } : undefined,
+  });
+  log().info(`Mapping set: ${choice.mapping ?? 'auto'} (${choice.reason})`);
+  return choice.mapping;
+}
+
 /** Settings as the worker takes them. */
 export function engineSettings(s: Settings): BackmapSettings {
   // JSON round trip: configuration values are read-only proxies, which the IPC structured clone refuses.
   return JSON.parse(JSON.stringify({
     model: s.model,
-    mapping: s.mapping === 'auto' ? undefined : s.mapping,
+    mapping: mappingForBackmap(s),
     device: s.device,
     residueNameMap: Object.keys(s.residueNameMap).length ? s.residueNameMap : undefined,
     refine: { backbone: s.refineBackbone, clashes: s.refineClashes, sidechains: s.refineSidechains },

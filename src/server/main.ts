@@ -10,11 +10,12 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { bondKnowledge } from './bonds';
 import { codeActions, addMissingBeadTypesAction } from './features/code-actions';
 import { COMPLETE_HIERARCHY_COMMAND, completeHierarchyEdits } from './features/complete-hierarchy';
 import { completion } from './features/completion';
 import { definition } from './features/definition';
-import { WorkspaceDiagnostics, documentDiagnostics } from './features/diagnostics';
+import { SHOW_INFO_VALUES, WorkspaceDiagnostics, documentDiagnostics, type ShowInfo } from './features/diagnostics';
 import { format } from './features/formatting';
 import { hover } from './features/hover';
 import { references } from './features/references';
@@ -73,12 +74,14 @@ documents.onDidClose((e) => ws.close(e.document.uri));
  */
 let configDirty = true;
 let referencePath = '';
+let showInfo: ShowInfo = 'edited';
 async function refreshReference(): Promise<void> {
   if (hasConfiguration && configDirty) {
     configDirty = false;
     try {
       const cfg = await connection.workspace.getConfiguration({ section: 'backmapStudio.mapping' });
       referencePath = typeof cfg?.referenceStructure === 'string' ? cfg.referenceStructure.trim() : '';
+      showInfo = SHOW_INFO_VALUES.includes(cfg?.showInfo) ? cfg.showInfo : 'edited';
     } catch { referencePath = ''; }
     if (referencePath && !/^([a-zA-Z]:)?[\\/]/.test(referencePath) && workspaceFolders[0]) referencePath = join(workspaceFolders[0], referencePath);
   }
@@ -95,7 +98,7 @@ connection.onDidChangeConfiguration(async () => {
 
 connection.languages.diagnostics.on(async (params) => {
   await refreshReference();
-  const items = guard('diagnostics', [], (uri: string) => documentDiagnostics(ws, uri))(params.textDocument.uri);
+  const items = guard('diagnostics', [], (uri: string) => documentDiagnostics(ws, uri, showInfo))(params.textDocument.uri);
   return { kind: DocumentDiagnosticReportKind.Full, items };
 });
 
@@ -103,6 +106,7 @@ const workspaceDiagnostics = new WorkspaceDiagnostics(ws, {
   openDocuments: () => documents.all(),
   isOpen: (uri) => !!documents.get(uri),
   workspaceFolders: () => workspaceFolders,
+  showInfo: () => showInfo,
 });
 
 connection.languages.diagnostics.onWorkspace(async (params) => {
@@ -159,7 +163,7 @@ connection.onRenameRequest((params) => {
 connection.onCodeAction(guard('codeAction', [], (params) => {
   const x = docAndParsed(params.textDocument.uri);
   if (!x) return [];
-  const actions = codeActions(x.p, x.doc, params.range, params.context.diagnostics);
+  const actions = codeActions(x.p, x.doc, params.range, params.context.diagnostics, { bonds: bondKnowledge(x.p.moleculeName, ws.reference) });
   const addBeadTypes = addMissingBeadTypesAction(x.p, x.doc, params.range, folderOf(params.textDocument.uri), openDocument);
   if (addBeadTypes) actions.push(addBeadTypes);
   return actions;

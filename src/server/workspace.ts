@@ -38,8 +38,19 @@ export class MappingWorkspace {
   reference: Structure | null = null;
   referenceKey = '';
 
-  open(doc: TextDocument) { this.docs.set(doc.uri, doc); }
-  close(uri: string) { this.docs.delete(uri); this.parsedCache.delete(uri); }
+  /** Version each open document had when opened, and the folders of documents changed since (this session). */
+  private openedVersion = new Map<string, number>();
+  private editedFolders = new Set<string>();
+
+  open(doc: TextDocument) {
+    this.docs.set(doc.uri, doc);
+    const first = this.openedVersion.get(doc.uri);
+    if (first === undefined) this.openedVersion.set(doc.uri, doc.version);
+    else if (first !== doc.version) { const p = uriToPath(doc.uri); if (p) this.editedFolders.add(dirname(p)); }
+  }
+  close(uri: string) { this.docs.delete(uri); this.parsedCache.delete(uri); this.openedVersion.delete(uri); }
+  /** Whether the user changed a mapping document of `folder` in this session (the set is then being authored). */
+  isEditedFolder(folder: string): boolean { return this.editedFolders.has(folder); }
 
   /**
    * Uses the structure at `path` as the reference residue source (X9/X11), reloading it when the path or the file's

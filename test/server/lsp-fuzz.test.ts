@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startServer, ROOT } from './lsp-client';
 import { rng } from '../helpers/rng';
+import { mutate } from './mutate';
 
 const EDITS = Number(process.env.BMS_FUZZ_EDITS ?? 3000);
 const SHARED = join(ROOT, '..', 'shared', 'mapping-format', 'mappings');
-const CHARS = ':,!P_ 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ\n"#\'-';
 
 function corpus(): { name: string; text: string }[] {
   const out: { name: string; text: string }[] = [];
@@ -44,24 +44,7 @@ test(`fuzz: ${EDITS} seeded random edits never crash or hang the server`, { time
   try {
     for (let i = 0; i < EDITS; i++) {
       const d = docs[Math.floor(random() * docs.length)];
-      const r = random();
-      let text = d.text;
-      if (r < 0.4) {
-        const at = Math.floor(random() * (text.length + 1));
-        let ins = '';
-        const n = 1 + Math.floor(random() * 4);
-        for (let k = 0; k < n; k++) ins += CHARS[Math.floor(random() * CHARS.length)];
-        text = text.slice(0, at) + ins + text.slice(at);
-      } else if (r < 0.8) {
-        const at = Math.floor(random() * text.length);
-        text = text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 6));
-      } else {
-        const lines = text.split('\n');
-        const a = Math.floor(random() * lines.length);
-        const b = Math.floor(random() * lines.length);
-        [lines[a], lines[b]] = [lines[b], lines[a]];
-        text = lines.join('\n');
-      }
+      let text = mutate(d.text, random);
       // Keep files from degenerating into nothing: restore the original now and then.
       if (text.length < 20 || random() < 0.01) text = files[docs.indexOf(d)].text;
       d.text = text;

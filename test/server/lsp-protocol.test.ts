@@ -62,7 +62,9 @@ test('didOpen + pull diagnostics: exact codes, severities and ranges', async () 
   assert.equal(w7.severity, 2);
   assert.deepEqual(w7.range.start, posOf(PHE, 'P3BAc'));
   assert.equal(w7.range.end.character - w7.range.start.character, 5);
-  assert.ok(items.some((d) => d.code === 'W14' && d.severity === 3));
+  // Issue 26: information on a set the user has not edited is a hint (was: severity 3 right after opening).
+  assert.ok(items.some((d) => d.code === 'W14' && d.severity === 4), 'untouched: W14 as a hint');
+  assert.ok(!items.some((d) => d.severity === 3));
   assert.ok(!items.some((d) => d.severity === 1));
   // Introduce a crash (E3) and a bad key (E2).
   const bad = PHE.replace('CZ:   SC2,SC3  P2AB,P2AB  1/2,1/2', 'CZ:   SC2,SC3  P2AB  1/2,1/2').replace('  HA:   BB   !', '  yes:  BB   !');
@@ -72,6 +74,7 @@ test('didOpen + pull diagnostics: exact codes, severities and ranges', async () 
   assert.equal(e3.severity, 1);
   assert.deepEqual(e3.range.start, posOf(bad, 'P2AB  1/2', 0, 0));
   assert.ok(items2.some((d) => d.code === 'E2' && d.severity === 1));
+  assert.ok(items2.some((d) => d.code === 'W14' && d.severity === 3), 'edited: W14 as information');
   client.change(uri('phe.yaml'), PHE, 3);
   assert.ok(!(await pull(uri('phe.yaml'))).some((d) => d.severity === 1));
 });
@@ -208,4 +211,23 @@ test('executeCommand completeHierarchy applies edits through workspace/applyEdit
   assert.equal(p.molecule!.atoms[bb.slots.find((s) => s.local === 0)!.atom].names[0], 'CA', 'CM atom is the root');
   assert.ok(p.molecule!.beads.every((b) => b.slots.every((s) => s.resolved)));
   assert.equal(readFileSync(join(dir, 'phe.yaml'), 'utf8'), PHE, 'files on disk untouched');
+});
+
+test('backmapStudio.mapping.showInfo: "always" shows information on untouched files, "hints" never', async () => {
+  for (const [showInfo, want] of [['always', 3], ['hints', 4]] as const) {
+    const c = await startServer({ rootPath: dir, configuration: { showInfo } });
+    try {
+      c.open(uri('ala.yaml'), readFileSync(join(dir, 'ala.yaml'), 'utf8'));
+      const items = (await c.request<{ items: Diag[] }>('textDocument/diagnostic', { textDocument: { uri: uri('ala.yaml') } })).items;
+      const w14 = items.filter((d) => d.code === 'W14');
+      assert.ok(w14.length && w14.every((d) => d.severity === want), `${showInfo}: ${JSON.stringify(items.map((d) => [d.code, d.severity]))}`);
+      if (showInfo === 'hints') {
+        c.change(uri('ala.yaml'), readFileSync(join(dir, 'ala.yaml'), 'utf8') + '  HB2: SC1\n', 2);
+        const after = (await c.request<{ items: Diag[] }>('textDocument/diagnostic', { textDocument: { uri: uri('ala.yaml') } })).items;
+        assert.ok(after.filter((d) => d.code === 'W14').every((d) => d.severity === 4), 'hints even when edited');
+      }
+    } finally {
+      await c.close();
+    }
+  }
 });

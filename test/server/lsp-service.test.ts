@@ -11,18 +11,26 @@ import { format } from '../../src/server/features/formatting';
 const doc = (t: string) => TextDocument.create('file:///x/m.yaml', 'backmap-mapping', 1, t);
 const atoms = (...l: string[]) => `molecule: XXX\natoms:\n${l.map((x) => `  ${x}\n`).join('')}`;
 
-test('renumber IDs removes duplicate (level, ID) and keeps anchors consistent', () => {
-  const t = atoms('CA: BB P1A', 'N: BB P2AA', 'C: BB P2AA', 'O: BB P3AA');
+test('renumber IDs removes duplicate (level, ID) and re-anchors only on the bonded atom', () => {
+  // Issue 26: the old renumbering anchored O on N here (P3AA); the carbonyl O is bonded to C.
+  const ala = (...l: string[]) => atoms(...l).replace('molecule: XXX', 'molecule: ALA');
+  const t = ala('CA: BB P1A', 'N: BB P2AA', 'C: BB P2AA', 'O: BB P3AA');
   const p = parseMappingDocument(t, 'm');
   assert.ok(p.diagnostics.some((d) => d.code === 'W2'));
   const out = applyEdits(t, renumberBead(p, 'BB')!);
   const q = parseMappingDocument(out, 'm');
   assert.deepEqual(q.diagnostics.map((d) => d.code), []);
   assert.match(out, /C: BB P2AB/);
-  // Missing root (IDs B, C only at level 1) → A, B with explicit root anchor.
-  const u = atoms('CA: BB P1B', 'CB: BB P1C');
+  assert.match(out, /O: BB P3BA/, 'O anchored on C (level 2 ID B)');
+  // Without chemistry or a reference nobody knows which atom O hangs on: no automatic re-anchoring.
+  assert.equal(renumberBead(parseMappingDocument(atoms('CA: BB P1A', 'N: BB P2AA', 'C: BB P2AA', 'O: BB P3AA'), 'm'), 'BB'), null);
+  // Missing root (IDs B, C only at level 1): the CM atom becomes the root, CB is anchored on it (bonded).
+  const u = ala('CA: BB P1B CM', 'CB: BB P1C');
   const r = applyEdits(u, renumberBead(parseMappingDocument(u, 'm'), 'BB')!);
   assert.deepEqual(parseMappingDocument(r, 'm').diagnostics.map((d) => d.code), []);
+  assert.match(r, /CA: BB P1A CM/);
+  // Two candidates for the root and nothing says which: no fix.
+  assert.equal(renumberBead(parseMappingDocument(ala('CA: BB P1B', 'CB: BB P1C'), 'm'), 'BB'), null);
   assert.equal(renumberBead(parseMappingDocument(atoms('CA: BB P1A', 'N: BB P2AA'), 'm'), 'BB'), null, 'already canonical');
 });
 
@@ -30,12 +38,13 @@ test('weights quick fix scales shared weights to sum to 1 with the same proporti
   const t = atoms('CA: BB P1A', 'CB: BB,SC1 P2AA,P1A 1/2,1/3');
   const p = parseMappingDocument(t, 'm');
   const e = p.entries[1];
-  const out = applyEdits(t, normaliseWeights(p, e)!);
+  const out = applyEdits(t, normaliseWeights(p, e)!.edits);
   assert.match(out, /3\/5,2\/5/);
   const q = parseMappingDocument(out, 'm');
   assert.ok(!q.diagnostics.some((d) => d.code === 'W10'));
   const acts = codeActions(p, doc(t), { start: { line: 3, character: 2 }, end: { line: 3, character: 4 } }, []);
-  assert.ok(acts.some((a) => a.title === 'Scale shared weights to sum to 1'));
+  // The title now previews the change (issue 26): it used to be exactly 'Scale shared weights to sum to 1'.
+  assert.ok(acts.some((a) => a.title === 'Scale shared weights to sum to 1 (1/2,1/3 → 3/5,2/5)'), acts.map((a) => a.title).join(' | '));
 });
 
 test('quick fixes: quote boolean-like keys, remove underscores, digit-last names, pad fields', () => {

@@ -13,43 +13,61 @@ import { parseBeadTypes, type FolderAnalysis } from '../../core/mapping/load';
 import type { MappingDiagnostic } from '../../core/mapping/types';
 import { LANGUAGE_ID, SOURCE, isBeadTypesFile, looksLikeMapping, pathToUri, uriToPath, type MappingWorkspace } from '../workspace';
 
-export function toLspDiagnostic(doc: TextDocument, d: MappingDiagnostic): Diagnostic {
+/**
+ * How information-level diagnostics (W10, W13, W14, X4, X6, X10, X11) are shown, from `backmapStudio.mapping.showInfo`:
+ * `edited` (default) as information only in mapping folders the user edited in this session and as hints (no entry
+ * in the Problems panel) elsewhere, so untouched upstream sets do not bury warnings and errors; `always` as
+ * information everywhere; `hints` as hints everywhere (docs/mapping-format.md, "Diagnostic codes").
+ */
+export type ShowInfo = 'edited' | 'always' | 'hints';
+export const SHOW_INFO_VALUES: readonly ShowInfo[] = ['edited', 'always', 'hints'];
+
+/** Whether information diagnostics of files in `folder` are shown as hints. */
+export function quietInfo(ws: MappingWorkspace, folder: string | null, showInfo: ShowInfo): boolean {
+  if (showInfo === 'always') return false;
+  if (showInfo === 'hints') return true;
+  return !(folder && ws.isEditedFolder(folder));
+}
+
+export function toLspDiagnostic(doc: TextDocument, d: MappingDiagnostic, quiet = false): Diagnostic {
   const range = Range.create(doc.positionAt(d.span.start), doc.positionAt(Math.max(d.span.end, d.span.start)));
   return {
     range,
-    severity: d.severity === 'error' ? DiagnosticSeverity.Error : d.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
+    severity: d.severity === 'error' ? DiagnosticSeverity.Error : d.severity === 'warning' ? DiagnosticSeverity.Warning : quiet ? DiagnosticSeverity.Hint : DiagnosticSeverity.Information,
     code: d.code,
     source: SOURCE,
     message: d.message,
-    data: d.fixes ? { fixes: d.fixes } : undefined,
+    // Fixes as data for clients that apply them directly; never one that writes a non-finite number.
+    data: d.fixes?.some((f) => !f.edits.some((e) => /NaN|Infinity/.test(e.newText))) ? { fixes: d.fixes.filter((f) => !f.edits.some((e) => /NaN|Infinity/.test(e.newText))) } : undefined,
   };
 }
 
 /** All diagnostics for one open document (file-level + folder-level that point into it). */
-export function documentDiagnostics(ws: MappingWorkspace, uri: string): Diagnostic[] {
+export function documentDiagnostics(ws: MappingWorkspace, uri: string, showInfo: ShowInfo = 'always'): Diagnostic[] {
   const doc = ws.docs.get(uri);
   if (!doc) return [];
   const path = uriToPath(uri);
+  const quiet = quietInfo(ws, path ? dirname(path) : null, showInfo);
   const out: MappingDiagnostic[] = [];
   if (path && isBeadTypesFile(path)) {
     out.push(...parseBeadTypes(doc.getText(), path).diagnostics);
     const an = ws.folder(dirname(path));
     if (an) out.push(...an.report.folderDiagnostics.filter((d) => d.span.file === path && !['X1', 'X8', 'W15'].includes(d.code)));
-    return out.map((d) => toLspDiagnostic(doc, d));
+    return out.map((d) => toLspDiagnostic(doc, d, quiet));
   }
   if (!looksLikeMapping(doc.getText()) && path && !/\.ya?ml$/i.test(path)) return [];
   const an = path ? ws.folder(dirname(path)) : null;
   const p = ws.parsed(uri, an);
   if (p) out.push(...p.diagnostics);
   if (path && an) out.push(...an.report.folderDiagnostics.filter((d) => d.span.file === path));
-  return out.map((d) => toLspDiagnostic(doc, d));
+  return out.map((d) => toLspDiagnostic(doc, d, quiet));
 }
 
 /** Diagnostics of a (closed) file straight from a folder analysis (workspace diagnostics). */
-export function fileDiagnostics(an: FolderAnalysis, file: string, text: string): Diagnostic[] {
+export function fileDiagnostics(an: FolderAnalysis, file: string, text: string, quiet = false): Diagnostic[] {
   const doc = TextDocument.create(pathToUri(file), LANGUAGE_ID, 0, text);
   const own = an.parsed.find((x) => x.file === file)?.diagnostics ?? [];
-  return [...own, ...an.report.folderDiagnostics.filter((d) => d.span.file === file)].map((d) => toLspDiagnostic(doc, d));
+  return [...own, ...an.report.folderDiagnostics.filter((d) => d.span.file === file)].map((d) => toLspDiagnostic(doc, d, quiet));
 }
 
 /** What workspace diagnostics need from the server: its open documents and workspace folders. */
@@ -57,6 +75,8 @@ export interface WorkspaceView {
   openDocuments(): TextDocument[];
   isOpen(uri: string): boolean;
   workspaceFolders(): string[];
+  /** `backmapStudio.mapping.showInfo` as last read. */
+  showInfo(): ShowInfo;
 }
 
 /**
@@ -78,12 +98,13 @@ export class WorkspaceDiagnostics {
       const files = an.parsed.map((f) => ({ file: f.file, text: f.text }));
       if (an.beadTypesPath) { try { files.push({ file: an.beadTypesPath, text: readFileSync(an.beadTypesPath, 'utf8') }); } catch { /* vanished */ } }
       for (const f of an.report.folderDiagnostics) if (f.code === 'E8' && !files.some((x) => x.file === f.span.file)) files.push({ file: f.span.file, text: '' });
-      const resultId = createHash('sha1').update(this.ws.folderSignature(folder) ?? '').digest('hex').slice(0, 16);
+      const quiet = quietInfo(this.ws, folder, this.view.showInfo());
+      const resultId = createHash('sha1').update(`${this.ws.folderSignature(folder) ?? ''}|${quiet}`).digest('hex').slice(0, 16);
       for (const f of files) {
         const uri = pathToUri(f.file);
         if (this.view.isOpen(uri)) continue; // open documents are pulled per document
         if (previous.get(uri) === resultId) { items.push({ uri, version: null, kind: DocumentDiagnosticReportKind.Unchanged, resultId }); continue; }
-        items.push({ uri, version: null, kind: DocumentDiagnosticReportKind.Full, resultId, items: fileDiagnostics(an, f.file, f.text) });
+        items.push({ uri, version: null, kind: DocumentDiagnosticReportKind.Full, resultId, items: fileDiagnostics(an, f.file, f.text, quiet) });
       }
     }
     return items;

@@ -73,4 +73,31 @@ describe('mapping', () => {
     assert.equal(r.residues, 20);
     await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('backmapStudio.compare')), 10000, 'the comparison webview tab');
   });
+
+  it('Backmap this PDB uses a workspace mapping folder that knows the input, without a setting (issue 26)', async () => {
+    const ext = vscode.extensions.getExtension(EXT_ID)!;
+    const cfg = () => vscode.workspace.getConfiguration('backmapStudio');
+    const mine = path.join(wsRoot(), 'mappings', 'mine');
+    fs.cpSync(path.join(ext.extensionPath, 'mappings', 'martini3'), mine, { recursive: true });
+    // Edited in the workspace: no longer the bundled set, so the bundled id must not be reported.
+    fs.appendFileSync(path.join(mine, 'ala.yaml'), '# edited in this workspace\n');
+    const reportOf = async () => {
+      const r = await vscode.commands.executeCommand<{ report: string; output: string }>('backmapStudio.backmap', wsFile('cg.pdb'));
+      assert.ok(r, `backmap failed: ${JSON.stringify(await lastError())}`);
+      return fs.readFileSync(r.report, 'utf8');
+    };
+    // The template backmapper: the model choice is not what this test is about.
+    await cfg().update('model', 'template', vscode.ConfigurationTarget.Workspace);
+    try {
+      assert.equal(cfg().get('mapping.set'), 'auto');
+      assert.match(await reportOf(), /\*\*Mapping set:\*\* mine\b/);
+      // The user's setting still picks another set.
+      await cfg().update('mapping.set', 'martini3', vscode.ConfigurationTarget.Workspace);
+      assert.match(await reportOf(), /\*\*Mapping set:\*\* martini3\b/);
+    } finally {
+      await cfg().update('mapping.set', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg().update('model', undefined, vscode.ConfigurationTarget.Workspace);
+      fs.rmSync(mine, { recursive: true, force: true });
+    }
+  });
 });

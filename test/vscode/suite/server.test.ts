@@ -46,6 +46,59 @@ describe('mapping language server', () => {
   });
 });
 
+describe('quick fixes and information diagnostics (issue 26)', () => {
+  const code = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
+
+  it('an untouched mapping shows W14 as hints; after an edit, as information', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const ext = vscode.extensions.getExtension(EXT_ID)!;
+    const dir = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'mappings', 'upstream');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(path.join(ext.extensionPath, 'mappings', 'martini3', 'ala.yaml'), path.join(dir, 'ala.yaml'));
+    const doc = await vscode.workspace.openTextDocument(path.join(dir, 'ala.yaml'));
+    const editor = await vscode.window.showTextDocument(doc);
+    const w14 = () => vscode.languages.getDiagnostics(doc.uri).filter((d) => code(d) === 'W14');
+    await waitFor(() => w14().length > 0, 30000, 'W14 diagnostics');
+    assert.ok(w14().every((d) => d.severity === vscode.DiagnosticSeverity.Hint), JSON.stringify(w14().map((d) => d.severity)));
+    await editor.edit((e) => e.insert(new vscode.Position(doc.lineCount - 1, 0), '# authoring\n'));
+    await waitFor(() => w14().length > 0 && w14().every((d) => d.severity === vscode.DiagnosticSeverity.Information), 30000, 'W14 as information after the edit');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the quick fix for a missing anchor re-anchors on the bonded atom and never offers NaN', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const ext = vscode.extensions.getExtension(EXT_ID)!;
+    const dir = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'mappings', 'fixme');
+    fs.mkdirSync(dir, { recursive: true });
+    const text = fs.readFileSync(path.join(ext.extensionPath, 'mappings', 'martini3', 'ala.yaml'), 'utf8')
+      .replace(/(O,OT1,OC1,O1:\s+BB\s+)P3BA/, '$1P3CA').replace(/(CB:\s+SC1\s+P1A)/, '$1 1/0');
+    fs.writeFileSync(path.join(dir, 'ala.yaml'), text);
+    const doc = await vscode.workspace.openTextDocument(path.join(dir, 'ala.yaml'));
+    await vscode.window.showTextDocument(doc);
+    await waitFor(() => vscode.languages.getDiagnostics(doc.uri).some((d) => code(d) === 'W1'), 30000, 'W1 on P3CA');
+    const line = (re: RegExp) => doc.getText().split('\n').findIndex((l) => re.test(l));
+    const at = (l: number) => vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, new vscode.Range(l, 2, l, 2));
+    const onO = await at(line(/^\s+O,OT1/));
+    const fix = onO.find((a) => a.title === 'O: anchor P3CA → P3BA (bonded to C)');
+    assert.ok(fix?.edit, onO.map((a) => a.title).join(' | '));
+    const cb = line(/^\s+CB:/);
+    const onCb = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, new vscode.Range(cb, 0, cb, doc.lineAt(cb).text.length))).map((a) => a.title);
+    assert.ok(onCb.includes('Remove the weight 1/0 (bead SC1 then weighs 1.0)'), onCb.join(' | '));
+    assert.ok(!onCb.some((t) => /NaN|Infinity/.test(t)), onCb.join(' | '));
+    assert.ok(!onCb.some((t) => t.startsWith('O: anchor')), 'the anchor fix is offered only on its line');
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    assert.match(doc.getText(), /O,OT1,OC1,O1:\s+BB\s+P3BA/);
+    await waitFor(() => !vscode.languages.getDiagnostics(doc.uri).some((d) => code(d) === 'W1'), 30000, 'W1 to disappear');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('complete hierarchy (server command)', () => {
   it('adds P-rules derived from a structure to a mapping without them', async () => {
     const fs = await import('node:fs');
