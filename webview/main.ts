@@ -16,13 +16,16 @@ import {
   type LoadMessage,
   type PerResidueRow,
   type ResidueKey,
+  type SequenceResidue,
   type TorsionRow,
   type WebviewToExtension,
 } from '../src/shared/webview-protocol';
+import { THREE_TO_ONE } from '../src/core/chemistry/amino-acids';
 import { Plots } from './plots';
-import { BEAD_COLOURS, deviationGradientCss, hexCss, REFERENCE_COLOUR } from './scale';
+import { assignSecondaryStructure, SS_LABEL, type SecondaryStructure } from './secondary';
+import { BEAD_COLOURS, deviationGradientCss, deviationRgb, hexCss, REFERENCE_COLOUR } from './scale';
 import { themeData } from './themes';
-import { CompareViewer, type LayerInput, type PickInfo } from './viewer';
+import { CompareViewer, defaultRepresentation, REPRESENTATIONS, type LayerInput, type LayerRepresentation, type PickInfo } from './viewer';
 
 interface VsCodeApi {
   postMessage(msg: unknown): void;
@@ -34,6 +37,10 @@ declare function acquireVsCodeApi(): VsCodeApi;
 /** What survives a window reload (with the extension's serializer rebuilding the data from `source`). */
 interface ViewState {
   visible: Record<LayerId, boolean>;
+  representation: Record<LayerId, LayerRepresentation>;
+  water: boolean;
+  fps: number;
+  loop: boolean;
   superposed: boolean;
   frame: number;
   selected: ResidueKey[];
@@ -47,6 +54,10 @@ const post = (m: WebviewToExtension) => vscode.postMessage(m);
 const saved = vscode.getState() as Partial<ViewState> | undefined;
 const state: ViewState = {
   visible: { cg: true, backmapped: true, reference: true, ...(saved?.visible ?? {}) },
+  representation: { cg: defaultRepresentation('cg'), backmapped: defaultRepresentation('backmapped'), reference: defaultRepresentation('reference'), ...(saved?.representation ?? {}) },
+  water: saved?.water ?? false,
+  fps: saved?.fps ?? 5,
+  loop: saved?.loop ?? true,
   superposed: saved?.superposed ?? false,
   frame: saved?.frame ?? 0,
   selected: Array.isArray(saved?.selected) ? saved!.selected : [],
@@ -69,6 +80,7 @@ const app = document.getElementById('app') ?? document.body.appendChild(h('div',
 const titleEl = h('span', { class: 'title' }, state.title ?? 'Backmap comparison');
 const toggles = h('span', { class: 'toggles' });
 const toggleInputs = {} as Record<LayerId, HTMLInputElement>;
+const reprSelects = {} as Record<LayerId, HTMLSelectElement>;
 for (const id of LAYER_IDS) {
   const input = h('input', { type: 'checkbox', 'data-layer': id, id: `layer-${id}` });
   input.checked = state.visible[id];
@@ -76,29 +88,73 @@ for (const id of LAYER_IDS) {
   const swatch = h('span', { class: `swatch swatch-${id}` });
   const label = h('label', { for: `layer-${id}`, class: 'layer', 'data-layer': id }, input, swatch, LAYER_LABEL[id]);
   toggleInputs[id] = input;
-  toggles.appendChild(label);
+  // Per-layer representation (Mol*'s own: cartoon, ball-and-stick, spacefill).
+  const select = h('select', { class: 'repr', id: `repr-${id}`, 'data-layer': id, title: `How the ${LAYER_LABEL[id].toLowerCase()} are drawn` });
+  for (const r of REPRESENTATIONS[id === 'cg' ? 'cg' : 'atoms']) select.append(new Option(r.label, r.id));
+  select.value = state.representation[id];
+  select.addEventListener('change', () => void run(() => setRepresentation(id, select.value as LayerRepresentation)));
+  reprSelects[id] = select;
+  toggles.appendChild(h('span', { class: 'layer-group', 'data-layer': id }, label, select));
 }
+const waterInput = h('input', { type: 'checkbox', id: 'layer-water' });
+waterInput.checked = state.water;
+waterInput.addEventListener('change', () => void run(async () => {
+  state.water = waterInput.checked;
+  await viewer?.setWaterVisible(state.water);
+  persist();
+}));
+const waterToggle = h('label', { for: 'layer-water', class: 'layer', hidden: '', title: 'Water (HOH, SOL, Martini W…) is hidden by default' }, waterInput, 'Water');
+toggles.appendChild(waterToggle);
 const superposeBtn = h('button', { id: 'superpose', title: 'Fit the reference onto the backmapped structure (Kabsch on matched Cα)' }, 'Superpose');
 superposeBtn.addEventListener('click', () => void run(() => toggleSuperpose()));
 const resetBtn = h('button', { id: 'reset-camera', class: 'secondary', title: 'Reset the camera' }, 'Reset view');
 resetBtn.addEventListener('click', () => viewer?.resetCamera());
 const summaryEl = h('span', { class: 'summary' });
 const header = h('header', {}, titleEl, toggles, superposeBtn, resetBtn, summaryEl);
+// Sequence strip: one letter per residue, coloured by deviation, underlined by secondary structure; a click
+// selects the residue (shift-click a range) in 3D and in the plots.
+const sequenceEl = h('div', { id: 'sequence', hidden: '' });
 
 const viewport = h('div', { id: 'viewport' }) as HTMLDivElement;
 const legend = h('div', { class: 'legend' });
 const tooltip = h('div', { class: 'tooltip', hidden: '' });
 const banner = h('div', { class: 'banner', hidden: '' });
-const stage = h('div', { class: 'stage' }, viewport, legend, banner);
+const notice = h('div', { class: 'notice', hidden: '' });
+// The HTML carries a spinner (#boot) so the panel is never blank while the script and the data load.
+const spinner = document.getElementById('boot') ?? h('div', { id: 'boot', class: 'loading' }, h('div', { class: 'spinner' }), h('span', { class: 'loading-text' }, 'Loading…'));
+const stage = h('div', { class: 'stage' }, viewport, legend, banner, notice, spinner);
+function showSpinner(text: string | null): void {
+  spinner.hidden = text === null;
+  const t = spinner.querySelector('.loading-text');
+  if (t && text) t.textContent = text;
+}
 const plotsEl = h('aside', { id: 'plots' });
 const main = h('main', {}, stage, plotsEl);
 
-const slider = h('input', { type: 'range', id: 'frame', min: '0', max: '0', value: '0', step: '1' });
+const slider = h('input', { type: 'range', id: 'frame', min: '0', max: '0', value: '0', step: '1', 'aria-label': 'Frame' });
 const frameLabel = h('span', { class: 'frame-label' });
-const footer = h('footer', { hidden: '' }, h('span', {}, 'Frame'), slider, frameLabel);
-slider.addEventListener('input', () => void run(() => setFrame(Number(slider.value))));
+const playBtn = h('button', { id: 'play', title: 'Play / pause (space)', 'aria-label': 'Play' }, '▶ Play');
+playBtn.addEventListener('click', () => setPlaying(!playing));
+const speedSelect = h('select', { id: 'speed', title: 'Playback speed' });
+for (const f of [1, 2, 5, 10, 20, 30]) speedSelect.append(new Option(`${f} fps`, String(f)));
+speedSelect.value = String(state.fps);
+speedSelect.addEventListener('change', () => {
+  state.fps = Number(speedSelect.value);
+  persist();
+});
+const loopInput = h('input', { type: 'checkbox', id: 'loop' });
+loopInput.checked = state.loop;
+loopInput.addEventListener('change', () => {
+  state.loop = loopInput.checked;
+  persist();
+});
+const footer = h('footer', { hidden: '' }, playBtn, h('span', {}, 'Frame'), slider, frameLabel, speedSelect, h('label', { for: 'loop', class: 'layer' }, loopInput, 'Loop'));
+slider.addEventListener('input', () => {
+  setPlaying(false);
+  void run(() => setFrame(Number(slider.value)));
+});
 
-app.append(header, main, footer);
+app.append(header, sequenceEl, main, footer);
 document.body.appendChild(tooltip);
 
 // ------------------------------------------------------------------ data of the current comparison
@@ -106,11 +162,15 @@ let viewer: CompareViewer | null = null;
 let perResidue = new Map<string, PerResidueRow>();
 let torsions = { backmapped: new Map<string, TorsionRow>(), reference: new Map<string, TorsionRow>() };
 let superposition: LayerTransform | undefined;
-let frames = { count: 1, streamed: false, labels: [] as string[] };
+let frames = { count: 1, streamed: false, coordinates: false, labels: [] as string[] };
+let sequence: SequenceResidue[] = [];
+let secondary = new Map<string, SecondaryStructure>();
+let canAddReference = false;
 let layerModels: Partial<Record<LayerId, number>> = {};
 const plotRows: { perResidue: PerResidueRow[]; backmapped: TorsionRow[]; reference: TorsionRow[] } = { perResidue: [], backmapped: [], reference: [] };
 
 const plots = new Plots(plotsEl, {
+  requestReference: () => post({ type: 'requestReference' }),
   pick: (r) => void run(() => selectResidues([r], true, true)),
   hover: (r, x, y) => {
     viewer?.hoverResidue(r);
@@ -188,6 +248,67 @@ function renderLegend(): void {
   legend.hidden = legend.childElementCount === 0;
 }
 
+// ------------------------------------------------------------------ plots and sequence strip
+function renderPlots(): void {
+  secondary = assignSecondaryStructure(plotRows.backmapped.length ? plotRows.backmapped : plotRows.reference);
+  plots.render(
+    { ...plotRows, maxRmsd: themeData.maxRmsd, secondary },
+    {
+      reference: !!viewer?.layers.includes('reference'),
+      atoms: !!(viewer?.layers.includes('backmapped') || viewer?.layers.includes('reference')),
+      canAddReference,
+    },
+  );
+}
+
+let lastSequenceClick: number | undefined;
+function renderSequence(): void {
+  sequenceEl.replaceChildren();
+  sequenceEl.hidden = sequence.length === 0;
+  if (!sequence.length) return;
+  const keys = new Set(state.selected.map(residueKeyString));
+  let chain: string | undefined;
+  sequence.forEach((r, i) => {
+    if (r.chainId !== chain) {
+      chain = r.chainId;
+      sequenceEl.append(h('span', { class: 'chain' }, chain || '·'));
+    }
+    const k = residueKeyString(r);
+    const ss = secondary.get(k) ?? 'C';
+    const dev = perResidue.get(k)?.rmsd;
+    const el = h('span', {
+      class: `res ss-${ss}${keys.has(k) ? ' sel' : ''}`,
+      'data-key': k,
+      'data-index': String(i),
+      title: `${r.resName} ${r.chainId ? r.chainId + ':' : ''}${r.resSeq}${r.iCode}${dev != null ? ` · RMSD ${dev.toFixed(2)} Å` : ''} · ${SS_LABEL[ss]}`,
+    }, THREE_TO_ONE[r.resName] ?? 'X');
+    if (dev != null) {
+      const [cr, cg, cb] = deviationRgb(dev, themeData.maxRmsd);
+      el.style.background = `rgba(${cr},${cg},${cb},0.55)`;
+    }
+    if (r.resSeq % 10 === 0) el.dataset.tick = String(r.resSeq);
+    sequenceEl.append(el);
+  });
+}
+
+sequenceEl.addEventListener('click', (e) => {
+  const el = (e.target as HTMLElement).closest<HTMLElement>('.res');
+  if (!el) return;
+  const i = Number(el.dataset.index);
+  let picked = [sequence[i]];
+  if (e.shiftKey && lastSequenceClick !== undefined) {
+    const [a, b] = [Math.min(i, lastSequenceClick), Math.max(i, lastSequenceClick)];
+    picked = sequence.slice(a, b + 1);
+  }
+  lastSequenceClick = i;
+  void run(() => selectResidues(picked, true, false));
+});
+sequenceEl.addEventListener('mousemove', (e) => {
+  const el = (e.target as HTMLElement).closest<HTMLElement>('.res');
+  viewer?.hoverResidue(el ? sequence[Number(el.dataset.index)] : null);
+});
+sequenceEl.addEventListener('mouseleave', () => viewer?.hoverResidue(null));
+
 // ------------------------------------------------------------------ tooltip
 const fmt = (v: number | null | undefined, d = 0) => (v === null || v === undefined ? '—' : v.toFixed(d));
 function showTooltip(p: PickInfo | null, x: number, y: number): void {
@@ -246,9 +367,10 @@ function renderSummary(m: { summary?: LoadMessage['summary'] }): void {
   if (m.summary) lastSummary = m.summary;
   const s = lastSummary;
   const parts: string[] = [];
-  if (s) parts.push(`RMSD bb ${fmt(s.rmsd_bb, 2)} · sc ${fmt(s.rmsd_sc, 2)} · all ${fmt(s.rmsd_all, 2)} Å (${s.matched} atoms matched)`);
-  if (superposition?.rmsd !== undefined) parts.push(`Cα fit ${superposition.rmsd.toFixed(2)} Å`);
+  if (s) parts.push(`RMSD bb ${fmt(s.rmsd_bb, 2)} · sc ${fmt(s.rmsd_sc, 2)} · all ${fmt(s.rmsd_all, 2)} Å (${s.matched} atoms, no superposition)`);
+  if (superposition?.rmsd !== undefined && state.superposed) parts.push(`Cα fit ${superposition.rmsd.toFixed(2)} Å`);
   summaryEl.textContent = parts.join(' · ');
+  summaryEl.title = s?.definition ?? '';
 }
 
 async function loadLayers(layers: Partial<Record<LayerId, LayerData>>, frame: number): Promise<number> {
@@ -263,8 +385,9 @@ async function loadLayers(layers: Partial<Record<LayerId, LayerData>>, frame: nu
   );
   const opts = {} as Record<LayerId, { frame: number; visible: boolean; matrix: Mat4 | null }>;
   for (const id of LAYER_IDS)
-    opts[id] = { frame: frames.streamed ? 0 : Math.min(frame, (layerModels[id] ?? 1) - 1), visible: state.visible[id], matrix: matrixFor(id) };
+    opts[id] = { frame: frames.streamed || frames.coordinates ? 0 : Math.min(frame, (layerModels[id] ?? 1) - 1), visible: state.visible[id], matrix: matrixFor(id) };
   await viewer!.setLayers(inputs, opts);
+  waterToggle.hidden = !LAYER_IDS.some((id) => viewer!.waterCount(id) > 0);
   return LAYER_IDS.reduce((n, id) => n + viewer!.atomCount(id), 0);
 }
 
@@ -273,8 +396,12 @@ async function onLoad(m: LoadMessage, t0: number): Promise<void> {
   const absent = Object.fromEntries(LAYER_IDS.filter((id) => !m.layers[id]).map((id) => [id, null]));
   await v.setLayers(absent, {} as never);
   layerModels = {};
+  setPlaying(false);
   superposition = m.superposition;
-  frames = { count: m.frames?.count ?? 1, streamed: m.frames?.streamed ?? false, labels: m.frames?.labels ?? [] };
+  frames = { count: m.frames?.count ?? 1, streamed: m.frames?.streamed ?? false, coordinates: m.frames?.coordinates ?? false, labels: [...(m.frames?.labels ?? [])] };
+  sequence = m.sequence ?? [];
+  canAddReference = m.canAddReference ?? false;
+  notice.hidden = true;
   // Same source as before (a reload): keep the user's frame; otherwise start where the extension says.
   const sameSource = JSON.stringify(m.source ?? null) === JSON.stringify(state.source ?? null) && !!m.source;
   state.frame = Math.min(sameSource ? state.frame : (m.frames?.current ?? 0), frames.count - 1);
@@ -298,7 +425,8 @@ async function onLoad(m: LoadMessage, t0: number): Promise<void> {
   renderSuperposeButton();
   renderSummary(m);
   renderLegend();
-  plots.render({ ...plotRows, maxRmsd: themeData.maxRmsd });
+  renderPlots();
+  renderSequence();
   if (state.selected.length) await selectResidues(state.selected, false, false);
   banner.hidden = true;
   persist();
@@ -312,6 +440,7 @@ async function onLoad(m: LoadMessage, t0: number): Promise<void> {
 
 async function reportRendered(t0: number, atoms: number): Promise<void> {
   await viewer!.drawn();
+  showSpinner(null);
   const ms = Math.round(performance.now() - t0);
   document.body.dataset.status = 'rendered';
   document.body.dataset.renderMs = String(ms);
@@ -324,12 +453,18 @@ async function onFrame(m: FrameMessage, t0: number): Promise<void> {
   if (requestedFrame !== undefined && m.index !== requestedFrame) return;
   requestedFrame = undefined;
   state.frame = Math.min(m.index, frames.count - 1);
+  if (m.label) frames.labels[state.frame] = m.label;
   if (m.superposition) superposition = m.superposition;
-  const atoms = await loadLayers(m.layers, state.frame);
+  let atoms: number;
+  if (m.coordinates) {
+    await viewer!.setCoordinates(m.coordinates);
+    atoms = LAYER_IDS.reduce((n, id) => n + viewer!.atomCount(id), 0);
+  } else atoms = await loadLayers(m.layers, state.frame);
   if (m.perResidue || m.torsions) {
     setTables(m.perResidue, m.torsions);
     await viewer!.refreshDeviationColours();
-    plots.render({ ...plotRows, maxRmsd: themeData.maxRmsd });
+    renderPlots();
+    renderSequence();
     plots.mark(new Set(state.selected.map(residueKeyString)));
   }
   if (m.summary) renderSummary(m);
@@ -337,6 +472,7 @@ async function onFrame(m: FrameMessage, t0: number): Promise<void> {
   renderFrameControls();
   persist();
   await reportRendered(t0, atoms);
+  frameShown(m.index);
 }
 
 function renderFrameControls(): void {
@@ -345,23 +481,87 @@ function renderFrameControls(): void {
   slider.value = String(state.frame);
   const label = frames.labels[state.frame];
   frameLabel.textContent = `${state.frame + 1} / ${frames.count}${label ? ` · ${label}` : ''}`;
+  document.body.dataset.frame = String(state.frame);
 }
 
-async function setFrame(index: number): Promise<void> {
+// ------------------------------------------------------------------ playback
+let playing = false;
+let playTimer: ReturnType<typeof setTimeout> | undefined;
+/** Resolvers waiting for a frame to be on screen (streamed and coordinate frames come from the extension). */
+const frameWaiters = new Map<number, () => void>();
+function frameShown(index: number): void {
+  frameWaiters.get(index)?.();
+  frameWaiters.delete(index);
+}
+
+function setPlaying(on: boolean): void {
+  if (on && frames.count <= 1) on = false;
+  playing = on;
+  // Words with the triangle: a pause glyph (U+23F8) is missing from many webview fonts.
+  playBtn.textContent = on ? 'Pause' : '▶ Play';
+  playBtn.setAttribute('aria-label', on ? 'Pause' : 'Play');
+  playBtn.classList.toggle('active', on);
+  document.body.dataset.playing = String(on);
+  clearTimeout(playTimer);
+  if (on) playTimer = setTimeout(() => void playStep(), 0);
+}
+
+/** Shows the next frame, waits until it is drawn, then schedules the one after at the chosen speed. */
+async function playStep(): Promise<void> {
+  if (!playing) return;
+  const t0 = performance.now();
+  let next = state.frame + 1;
+  if (next >= frames.count) {
+    if (!state.loop) return setPlaying(false);
+    next = 0;
+  }
+  const remote = frames.streamed || frames.coordinates;
+  const shown = remote
+    ? new Promise<void>((resolve) => {
+        frameWaiters.set(next, resolve);
+        setTimeout(resolve, 15000); // a lost answer must not stop playback for good
+      })
+    : Promise.resolve();
+  await run(() => setFrame(next, true));
+  await shown;
+  if (!remote) await viewer?.drawn();
+  if (!playing) return;
+  const wait = Math.max(0, 1000 / state.fps - (performance.now() - t0));
+  playTimer = setTimeout(() => void playStep(), wait);
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.key === ' ' && frames.count > 1 && !(e.target instanceof HTMLInputElement && e.target.type !== 'range') && !(e.target instanceof HTMLSelectElement)) {
+    e.preventDefault();
+    setPlaying(!playing);
+  }
+});
+
+async function setFrame(index: number, now = false): Promise<void> {
   const i = Math.max(0, Math.min(index, frames.count - 1));
-  if (i === state.frame && String(i) === slider.value && !frames.streamed) return;
+  const remote = frames.streamed || frames.coordinates;
+  if (i === state.frame && String(i) === slider.value && !remote) return;
   state.frame = i;
   renderFrameControls();
   persist();
-  if (!frames.streamed) await viewer!.setFrame(i);
-  // Streamed: the extension sends the frame's layers. Multi-model: the models are here already, but the
+  if (!remote) await viewer!.setFrame(i);
+  // Streamed/coordinates: the extension sends the frame. Multi-model: the models are here already, but the
   // frame's deviation, torsions and fit come from the extension. Debounced: a dragged slider asks once.
   clearTimeout(frameRequestTimer);
   requestedFrame = i;
-  frameRequestTimer = setTimeout(() => post({ type: 'requestFrame', index: i }), frames.streamed ? 60 : 150);
+  if (now) post({ type: 'requestFrame', index: i });
+  else frameRequestTimer = setTimeout(() => post({ type: 'requestFrame', index: i }), remote ? 60 : 150);
 }
 let frameRequestTimer: ReturnType<typeof setTimeout> | undefined;
 let requestedFrame: number | undefined;
+
+async function setRepresentation(id: LayerId, r: LayerRepresentation): Promise<void> {
+  state.representation[id] = r;
+  reprSelects[id].value = r;
+  persist();
+  await viewer?.setRepresentation(id, r);
+  await viewer?.drawn();
+}
 
 function setVisible(id: LayerId, visible: boolean): void {
   state.visible[id] = visible;
@@ -400,7 +600,9 @@ async function selectResidues(residues: ResidueKey[], focus: boolean, reveal: bo
   const rs = residues.map((r) => ({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode }));
   state.selected = rs;
   viewer?.select(rs, focus);
-  plots.mark(new Set(rs.map(residueKeyString)));
+  const keys = new Set(rs.map(residueKeyString));
+  plots.mark(keys);
+  for (const el of Array.from(sequenceEl.querySelectorAll<HTMLElement>('.res'))) el.classList.toggle('sel', keys.has(el.dataset.key!));
   persist();
   if (reveal && rs.length) post({ type: 'revealResidue', residue: rs[0], layer: 'backmapped' });
 }
@@ -417,6 +619,14 @@ async function handle(m: ExtensionToWebview, t0: number): Promise<void> {
       return setFrame(m.index);
     case 'setLayerVisible':
       return setVisible(m.layer, m.visible);
+    case 'loading':
+      showSpinner(m.message);
+      return;
+    case 'notice':
+      showSpinner(null);
+      notice.textContent = m.message;
+      notice.hidden = false;
+      return;
     case 'superpose':
       if (!m.transform) {
         renderSuperposeButton();
@@ -440,7 +650,25 @@ window.addEventListener('message', (e: MessageEvent) => {
   void run(() => handle(m, t0));
 });
 
-window.addEventListener('resize', () => viewer?.plugin.handleResize());
+// The panel is often opened small (a split) and enlarged later: Mol* resizes its canvas, and after a clear
+// change in size the camera is fitted again so the structure fills the new view.
+let fittedSize = { w: 0, h: 0 };
+let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+let refits = 0;
+new ResizeObserver(() => {
+  viewer?.plugin.handleResize();
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(() => {
+    const w = viewport.clientWidth, h = viewport.clientHeight;
+    if (!viewer || !w || !h) return;
+    const changed = !fittedSize.w || Math.abs(w - fittedSize.w) / fittedSize.w > 0.2 || Math.abs(h - fittedSize.h) / fittedSize.h > 0.2;
+    if (changed && viewer.layers.length) {
+      viewer.fit();
+      document.body.dataset.refits = String(++refits);
+    }
+    fittedSize = { w, h };
+  }, 150);
+}).observe(viewport);
 
 void run(async () => {
   viewer = await CompareViewer.create(viewport);
@@ -456,6 +684,9 @@ void run(async () => {
   viewer.onClick((p) => {
     if (p) void run(() => selectResidues([p.residue], false, true));
   });
+  for (const id of LAYER_IDS) viewer.representation[id] = state.representation[id];
+  viewer.waterVisible = state.water;
+  fittedSize = { w: viewport.clientWidth, h: viewport.clientHeight };
   renderLegend();
   // For the headless tests and for debugging from the webview devtools.
   (window as unknown as { backmapCompare: unknown }).backmapCompare = { viewer, state };

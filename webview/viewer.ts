@@ -4,7 +4,13 @@
 import { OrderedSet } from 'molstar/lib/mol-data/int';
 import { Mat4 } from 'molstar/lib/mol-math/linear-algebra';
 import { EmptyLoci, type Loci } from 'molstar/lib/mol-model/loci';
-import { Structure, StructureElement, StructureProperties as P } from 'molstar/lib/mol-model/structure';
+import { Model, Structure, StructureElement, StructureProperties as P } from 'molstar/lib/mol-model/structure';
+import { Time } from 'molstar/lib/mol-model/structure/coordinates';
+import { PluginStateObject as SO, PluginStateTransform } from 'molstar/lib/mol-plugin-state/objects';
+import { MolScriptBuilder as MS } from 'molstar/lib/mol-script/language/builder';
+import { Task } from 'molstar/lib/mol-task';
+import { UUID } from 'molstar/lib/mol-util';
+import { ParamDefinition as PD } from 'molstar/lib/mol-util/param-definition';
 import { createStructureRepresentationParams } from 'molstar/lib/mol-plugin-state/helpers/structure-representation-params';
 import { StateTransforms } from 'molstar/lib/mol-plugin-state/transforms';
 import { PluginBehaviors } from 'molstar/lib/mol-plugin/behavior';
@@ -24,8 +30,76 @@ export interface LayerInput {
   atoms?: number;
 }
 
-/** Above this many atoms per model a layer is drawn as lines instead of balls and sticks. */
+/** Above this many atoms per model a layer's balls and sticks are drawn as lines. */
 export const LARGE_ATOMS = 25000;
+
+/** How a layer is drawn: all-atom layers default to cartoon + side chains, CG layers to beads. */
+export type AtomRepresentation = 'cartoon' | 'ball-and-stick' | 'spacefill';
+export type CgRepresentation = 'beads' | 'spacefill';
+export type LayerRepresentation = AtomRepresentation | CgRepresentation;
+export const REPRESENTATIONS: Record<'atoms' | 'cg', { id: LayerRepresentation; label: string }[]> = {
+  atoms: [
+    { id: 'cartoon', label: 'Cartoon + side chains' },
+    { id: 'ball-and-stick', label: 'Ball & stick' },
+    { id: 'spacefill', label: 'Spacefill' },
+  ],
+  cg: [
+    { id: 'beads', label: 'Beads + bonds' },
+    { id: 'spacefill', label: 'Spacefill' },
+  ],
+};
+export const defaultRepresentation = (layer: LayerId): LayerRepresentation => (layer === 'cg' ? 'beads' : 'cartoon');
+
+/** Parts of a layer, each its own Mol* component: a representation can then draw a part in its own style. */
+type Part = 'polymer' | 'side' | 'other' | 'main' | 'water';
+const PARTS: Part[] = ['polymer', 'side', 'other', 'main', 'water'];
+
+const entityType = () => MS.ammp('entityType');
+const PART_EXPRESSIONS: Record<Part, () => ReturnType<typeof MS.struct.generator.atomGroups>> = {
+  polymer: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.rel.eq([entityType(), 'polymer']) }),
+  // Side chains with their CA, so the sticks join the cartoon.
+  side: () =>
+    MS.struct.generator.atomGroups({
+      'entity-test': MS.core.rel.eq([entityType(), 'polymer']),
+      'atom-test': MS.core.logic.not([MS.core.set.has([MS.set('N', 'C', 'O', 'OXT'), MS.ammp('label_atom_id')])]),
+    }),
+  other: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.logic.and([MS.core.rel.neq([entityType(), 'polymer']), MS.core.rel.neq([entityType(), 'water'])]) }),
+  main: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.rel.neq([entityType(), 'water']) }),
+  water: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.rel.eq([entityType(), 'water']) }),
+};
+
+/**
+ * Trajectory frames streamed as coordinates: the extension sends each frame's x,y,z, kept here per layer; the
+ * `FrameCoordinates` transform (after the model) swaps them into the model, as Mol*'s own trajectories do.
+ */
+const frameCoordinates = new Map<string, Float32Array>();
+
+const FrameCoordinates = PluginStateTransform.BuiltIn({
+  name: 'backmap-frame-coordinates',
+  display: { name: 'Frame coordinates' },
+  from: SO.Molecule.Model,
+  to: SO.Molecule.Model,
+  params: { key: PD.Text(''), version: PD.Numeric(0) },
+})({
+  apply({ a, params }) {
+    return Task.create('Frame coordinates', async () => {
+      const xyz = frameCoordinates.get(params.key);
+      const model = a.data;
+      const n = model.atomicHierarchy.atoms._rowCount;
+      if (!xyz || params.version === 0) return new SO.Molecule.Model(model, { label: a.label, description: a.description });
+      if (xyz.length !== 3 * n) throw new Error(`frame has ${xyz.length / 3} atoms, the structure ${n}`);
+      const x = new Float32Array(n), y = new Float32Array(n), z = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        x[i] = xyz[3 * i];
+        y[i] = xyz[3 * i + 1];
+        z[i] = xyz[3 * i + 2];
+      }
+      const frame = { elementCount: n, time: Time(params.version, 'step'), x, y, z, xyzOrdering: { isIdentity: true } };
+      const m: Model = { ...model, id: UUID.create22(), atomicConformation: Model.getAtomicConformationFromFrame(model, frame), _dynamicPropertyData: Object.create(null) };
+      return new SO.Molecule.Model(m, { label: a.label, description: `frame ${params.version}` });
+    });
+  },
+});
 
 /** Atom records in one model, estimated from the text size (PDB lines are ~81 bytes, mmCIF rows ~90). */
 function estimateAtoms(text: string): number {
@@ -71,6 +145,12 @@ export class CompareViewer {
   /** Layers drawn with the light representation (see LARGE_ATOMS). */
   private large = new Set<LayerId>();
   private epoch = 0;
+  /** Representation per layer (the user's choice). */
+  readonly representation: Record<LayerId, LayerRepresentation> = { cg: 'beads', backmapped: 'cartoon', reference: 'cartoon' };
+  private readonly visible: Record<LayerId, boolean> = { cg: true, backmapped: true, reference: true };
+  /** Water (and Martini W beads) is hidden unless asked for: it buries the solute of a whole system. */
+  waterVisible = false;
+  private coordinateVersion = 0;
 
   private constructor(readonly plugin: PluginContext) {}
 
@@ -143,12 +223,14 @@ export class CompareViewer {
         input.format === 'pdb'
           ? data.apply(StateTransforms.Model.TrajectoryFromPDB, {}, { ref: ref(id, 'traj') })
           : data.apply(StateTransforms.Data.ParseCif).apply(StateTransforms.Model.TrajectoryFromMmCif, {}, { ref: ref(id, 'traj') });
-      traj
+      frameCoordinates.delete(id);
+      this.visible[id] = o.visible;
+      const xf = traj
         .apply(StateTransforms.Model.ModelFromTrajectory, { modelIndex: o.frame }, { ref: ref(id, 'model') })
+        .apply(FrameCoordinates, { key: id, version: 0 }, { ref: ref(id, 'coords') })
         .apply(StateTransforms.Model.StructureFromModel, {}, { ref: ref(id, 'struct') })
-        .apply(StateTransforms.Model.TransformStructureConformation, matrixParams(o.matrix), { ref: ref(id, 'xf') })
-        .apply(StateTransforms.Model.StructureComponent, { type: { name: 'static', params: 'all' }, nullIfEmpty: true, label: input.label }, { ref: ref(id, 'comp') })
-        .apply(StateTransforms.Representation.StructureRepresentation3D, this.reprParams(id), { ref: ref(id, 'repr'), state: { isHidden: !o.visible } });
+        .apply(StateTransforms.Model.TransformStructureConformation, matrixParams(o.matrix), { ref: ref(id, 'xf') });
+      this.buildParts(xf, id, input.label);
     }
     await b.commit();
     for (const id of ids) {
@@ -158,40 +240,119 @@ export class CompareViewer {
     }
   }
 
-  private reprParams(layer: LayerId) {
+  /** The parts a layer's representation draws, each with the Mol* representation type that draws it. */
+  private partsOf(layer: LayerId): [Part, 'cartoon' | 'ball-and-stick' | 'spacefill' | 'line' | 'beads'][] {
+    const mode = this.representation[layer];
+    const sticks = this.large.has(layer) && layer !== 'cg' ? 'line' : 'ball-and-stick';
+    if (layer === 'cg') return mode === 'spacefill' ? [['main', 'spacefill'], ['water', 'spacefill']] : [['main', 'beads'], ['water', 'beads']];
+    if (mode === 'cartoon') return [['polymer', 'cartoon'], ['side', sticks], ['other', sticks], ['water', sticks]];
+    if (mode === 'spacefill') return [['main', 'spacefill'], ['water', 'spacefill']];
+    return [['main', sticks], ['water', sticks]];
+  }
+
+  private partVisible(layer: LayerId, part: Part): boolean {
+    return this.visible[layer] && (part !== 'water' || this.waterVisible);
+  }
+
+  private buildParts(xf: ReturnType<ReturnType<PluginContext['build']>['to']>, layer: LayerId, label: string): void {
+    for (const [part, type] of this.partsOf(layer)) {
+      xf.apply(StateTransforms.Model.StructureComponent, { type: { name: 'expression', params: PART_EXPRESSIONS[part]() }, nullIfEmpty: true, label: `${label} (${part})` }, { ref: ref(layer, `comp-${part}`) })
+        .apply(StateTransforms.Representation.StructureRepresentation3D, this.reprParams(layer, type), { ref: ref(layer, `repr-${part}`), state: { isHidden: !this.partVisible(layer, part) } });
+    }
+  }
+
+  /** Switches a layer's representation (rebuilds its components; the camera stays). */
+  async setRepresentation(layer: LayerId, mode: LayerRepresentation): Promise<void> {
+    this.representation[layer] = mode;
+    const state = this.plugin.state.data;
+    if (!state.cells.has(ref(layer, 'xf'))) return;
+    const b = this.plugin.build();
+    for (const part of PARTS) if (state.cells.has(ref(layer, `comp-${part}`))) b.delete(ref(layer, `comp-${part}`));
+    const label = state.cells.get(ref(layer, 'data'))?.obj?.label ?? layer;
+    this.buildParts(b.to(ref(layer, 'xf')), layer, label);
+    await b.commit();
+  }
+
+  /** Mol* representation types drawn for a layer (tests: cartoon by default). */
+  representationTypes(layer: LayerId): string[] {
+    const out: string[] = [];
+    for (const part of PARTS) {
+      const cell = this.plugin.state.data.cells.get(ref(layer, `repr-${part}`));
+      const t = (cell?.transform.params as { type?: { name: string } } | undefined)?.type?.name;
+      if (t && cell?.obj) out.push(t);
+    }
+    return out;
+  }
+
+  /** Atoms of water residues in a layer (the water toggle is offered only when there are some). */
+  waterCount(layer: LayerId): number {
+    const s = this.plugin.state.data.cells.get(ref(layer, 'comp-water'))?.obj?.data as Structure | undefined;
+    return s?.elementCount ?? 0;
+  }
+
+  async setWaterVisible(visible: boolean): Promise<void> {
+    this.waterVisible = visible;
+    for (const layer of this.loaded) this.applyVisibility(layer);
+  }
+
+  private applyVisibility(layer: LayerId): void {
+    const state = this.plugin.state.data;
+    for (const part of PARTS) {
+      const r = ref(layer, `repr-${part}`);
+      if (state.cells.has(r)) setSubtreeVisibility(state, r, !this.partVisible(layer, part));
+    }
+  }
+
+  /** Coordinate-mode trajectories: shows `coords` (x,y,z per atom, Å) as the layer's current frame. */
+  async setCoordinates(frames: Partial<Record<LayerId, ArrayLike<number>>>): Promise<void> {
+    const b = this.plugin.build();
+    let any = false;
+    const version = ++this.coordinateVersion;
+    for (const [layer, c] of Object.entries(frames) as [LayerId, ArrayLike<number>][]) {
+      if (!c || !this.plugin.state.data.cells.has(ref(layer, 'coords'))) continue;
+      frameCoordinates.set(layer, c instanceof Float32Array ? c : Float32Array.from(c));
+      b.to(ref(layer, 'coords')).update({ key: layer, version });
+      any = true;
+    }
+    if (any) await b.commit();
+  }
+
+  /** Fits the camera to what is shown (no animation), e.g. after the view was resized. */
+  fit(): void {
+    this.plugin.managers.camera.reset(undefined, 0);
+  }
+
+  private reprParams(layer: LayerId, type: 'cartoon' | 'ball-and-stick' | 'spacefill' | 'line' | 'beads') {
     const p = this.plugin;
-    if (layer !== 'cg' && this.large.has(layer))
-      // Sticks for 25k+ atoms cost seconds per frame on modest GPUs and software GL; lines keep the
-      // colouring readable at that scale (zoomed in, the eye judges residues, not bond radii).
-      return createStructureRepresentationParams(p, undefined, {
-        type: 'line',
-        typeParams: layer === 'reference' ? { alpha: 0.75 } : {},
-        color: (layer === 'backmapped' ? 'backmap-deviation' : 'backmap-reference') as never,
-        colorParams: (layer === 'backmapped' ? { epoch: this.epoch } : {}) as never,
-      });
-    if (layer === 'cg')
+    const color = (layer === 'backmapped' ? 'backmap-deviation' : layer === 'reference' ? 'backmap-reference' : 'cg-bead-type') as never;
+    const colorParams = (layer === 'backmapped' ? { epoch: this.epoch } : {}) as never;
+    const alpha = layer === 'reference' ? { alpha: 0.75 } : {};
+    if (type === 'cartoon') return createStructureRepresentationParams(p, undefined, { type: 'cartoon', typeParams: { ...alpha }, color, colorParams });
+    if (type === 'spacefill')
+      return layer === 'cg'
+        ? createStructureRepresentationParams(p, undefined, { type: 'spacefill', typeParams: { alpha: 0.6 }, color, size: 'cg-bead-size' as never })
+        : createStructureRepresentationParams(p, undefined, { type: 'spacefill', typeParams: { ...alpha }, color, colorParams });
+    if (type === 'beads')
       return createStructureRepresentationParams(p, undefined, {
         type: 'ball-and-stick',
         typeParams: { sizeFactor: 1, sizeAspectRatio: 0.2, alpha: 0.35, ignoreHydrogens: false },
-        color: 'cg-bead-type' as never,
+        color,
         size: 'cg-bead-size' as never,
       });
-    if (layer === 'backmapped')
-      return createStructureRepresentationParams(p, undefined, {
-        type: 'ball-and-stick',
-        typeParams: { sizeFactor: 0.22, sizeAspectRatio: 0.6 },
-        color: 'backmap-deviation' as never,
-        colorParams: { epoch: this.epoch } as never,
-      });
+    // Sticks for 25k+ atoms cost seconds per frame on modest GPUs and software GL; lines keep the colouring
+    // readable at that scale (zoomed in, the eye judges residues, not bond radii).
+    if (type === 'line') return createStructureRepresentationParams(p, undefined, { type: 'line', typeParams: { ...alpha }, color, colorParams });
     return createStructureRepresentationParams(p, undefined, {
       type: 'ball-and-stick',
-      typeParams: { sizeFactor: 0.12, sizeAspectRatio: 0.7, alpha: 0.75 },
-      color: 'backmap-reference' as never,
+      typeParams: layer === 'reference' ? { sizeFactor: 0.12, sizeAspectRatio: 0.7, alpha: 0.75 } : { sizeFactor: 0.22, sizeAspectRatio: 0.6 },
+      color,
+      colorParams,
     });
   }
 
   setVisible(layer: LayerId, visible: boolean): void {
-    if (this.plugin.state.data.cells.has(ref(layer, 'repr'))) setSubtreeVisibility(this.plugin.state.data, ref(layer, 'repr'), !visible);
+    this.visible[layer] = visible;
+    this.applyVisibility(layer);
   }
 
   async setTransform(layer: LayerId, matrix: Mat4 | null): Promise<void> {
@@ -214,8 +375,14 @@ export class CompareViewer {
   /** Re-reads `themeData` (new per-residue RMSD) into the backmapped colours. */
   async refreshDeviationColours(): Promise<void> {
     this.epoch++;
-    if (!this.plugin.state.data.cells.has(ref('backmapped', 'repr'))) return;
-    await this.plugin.build().to(ref('backmapped', 'repr')).update(this.reprParams('backmapped')).commit();
+    const b = this.plugin.build();
+    let any = false;
+    for (const [part, type] of this.partsOf('backmapped')) {
+      if (!this.plugin.state.data.cells.has(ref('backmapped', `repr-${part}`))) continue;
+      b.to(ref('backmapped', `repr-${part}`)).update(this.reprParams('backmapped', type));
+      any = true;
+    }
+    if (any) await b.commit();
   }
 
   /** Centre of a layer's bounding sphere in the scene (after the superposition transform). */

@@ -33,13 +33,13 @@ export async function pickFolder(title: string): Promise<vscode.Uri | undefined>
   return r?.[0];
 }
 
-/** The structure a command should act on, or undefined when the user cancelled the picker. */
-export async function structureTarget(arg: unknown, title: string): Promise<vscode.Uri | undefined> {
+/** The structure a command should act on, or undefined when the user cancelled the picker (`filters`: what it offers). */
+export async function structureTarget(arg: unknown, title: string, filters: Record<string, string[]> = STRUCTURE_FILTER): Promise<vscode.Uri | undefined> {
   const uri = argUri(arg);
   if (uri) return uri;
   const active = vscode.window.activeTextEditor?.document.uri;
   if (active?.scheme === 'file' && isStructurePath(active.fsPath)) return active;
-  return pickFile(title, STRUCTURE_FILTER);
+  return pickFile(title, filters);
 }
 
 /** Resolves `p` against the first workspace folder when relative; `~` is not expanded (VS Code settings convention). */

@@ -16,7 +16,7 @@ export function registerCommands(ctx: vscode.ExtensionContext): Services {
   register(ctx, 'backmapStudio.backmap', 'Backmap', (uri?: unknown) => backmapCommand(ctx, reports, uri));
   register(ctx, 'backmapStudio.backmapTrajectory', 'Backmap trajectory', (a?: unknown, b?: unknown) => backmapTrajectoryCommand(ctx, reports, a, b));
   register(ctx, 'backmapStudio.compareWithReference', 'Compare with reference', (uri?: unknown, ref?: unknown) => compareWithReferenceCommand(ctx, uri, ref));
-  register(ctx, 'backmapStudio.openComparison', 'Open comparison view', (uri?: unknown) => openComparisonCommand(ctx, uri));
+  register(ctx, 'backmapStudio.openComparison', 'Open comparison view', (uri?: unknown, second?: unknown) => openComparisonCommand(ctx, uri, second));
   register(ctx, 'backmapStudio.mapToCg', 'Map all-atom structure to CG', (uri?: unknown, set?: unknown) => mapToCgCommand(ctx, uri, set));
   register(ctx, 'backmapStudio.selectModel', 'Select model', () => selectModel());
   register(ctx, 'backmapStudio.showReport', 'Show backmapping report', () => reports.show());

@@ -4,10 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readStructureFile } from '../core/structure/read';
 import { structureFormatOf, trajectoryFormatOf } from '../core/io/formats';
-import { residuesOf } from '../core/structure/builder';
-import type { Structure } from '../core/structure/types';
-import { compareStructures } from '../core/metrics';
 import { renderReport, type BackmapReport } from '../core/pipeline';
+import { ComparePanel, chooseTopology, looksCoarseGrained, referenceRmsd, rmsdShortDefinition, rmsdDefinition, trajectoryComparison, TrajectoryFrames } from './compare';
 import { readSettings } from './config';
 import { showComparison } from './comparison';
 import { engine, engineSettings, progressReporter } from './engine';
@@ -146,13 +144,27 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
     },
   );
   log().info(`trajectory ${base} → ${r.out}: ${r.frames} frames, ${r.framesPerSecond.toFixed(2)} frames/s`);
-  const markdown = `${renderReport({ report: r.report })}\n\n## Trajectory\n\n- **Frames:** ${r.frames}\n- **Speed:** ${r.framesPerSecond.toFixed(2)} frames/s (${r.seconds.toFixed(1)} s)\n- **Output:** ${r.out}${r.topologyOut ? `\n- **All-atom topology:** ${r.topologyOut}` : ''}\n`;
+  const markdown = `${renderReport({ report: r.report })}\n\n## Output\n\n- **Trajectory:** ${r.out}${r.topologyOut ? `\n- **All-atom topology:** ${r.topologyOut}` : ''}\n`;
   const reportUri = await reports.save({ markdown, output: r.out, input: base, createdAt: new Date().toISOString() });
   const aaTop = r.topologyOut ?? (ext === 'pdb' ? r.out : undefined);
   if (aaTop) {
     try {
-      // The worker's own CG topology and first backmapped frame: nothing is read back from disk.
-      await showComparison(ctx, { cg: r.topology, backmapped: r.firstFrame, title: `${path.basename(r.out)} (first frame)`, source: { cg: topology, backmapped: aaTop } });
+      // The worker's CG topology and first backmapped frame are the topologies; a binary output (and the CG
+      // trajectory) is read frame by frame when the view asks, never whole. A multi-model PDB output comes
+      // back with every frame as its models (keepFrames). The view gets a column of its own (the active group).
+      const title = `${path.basename(r.out)} (${r.frames} frames, from ${path.basename(base)})`;
+      if (r.topologyOut) {
+        const frames = new TrajectoryFrames({
+          ...(trajectory ? { cg: { topology: r.topology, trajectory } } : {}),
+          backmapped: { topology: r.firstFrame, trajectory: r.out },
+        });
+        await showComparison(ctx, {
+          cg: r.topology, backmapped: r.firstFrame, trajectory: frames, title,
+          source: { cg: topology, backmapped: aaTop, backmappedTrajectory: r.out, ...(trajectory ? { cgTrajectory: trajectory } : {}) },
+        }, vscode.ViewColumn.Active);
+      } else {
+        await showComparison(ctx, { cg: r.topology, backmapped: r.firstFrame, title, source: { cg: topology, backmapped: aaTop } }, vscode.ViewColumn.Active);
+      }
     } catch (e) {
       log().error(`comparison view failed: ${e instanceof Error ? e.stack : e}`);
     }
@@ -162,18 +174,7 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
   return { output: r.out, topology: r.topologyOut, frames: r.frames, framesPerSecond: r.framesPerSecond, report: reportUri.fsPath };
 }
 
-/** True when a structure looks coarse-grained: no residue carries the N/CA/C backbone triplet. */
-export function looksCoarseGrained(s: Structure): boolean {
-  let aa = 0;
-  let n = 0;
-  for (const r of residuesOf(s.atoms)) {
-    n++;
-    const names = new Set<string>();
-    for (let i = r.start; i < r.end; i++) names.add(s.atoms.name[i]);
-    if (names.has('N') && names.has('CA') && names.has('C')) aa++;
-  }
-  return n > 0 && aa < n / 2;
-}
+export { looksCoarseGrained };
 
 /** "Compare with reference…": a structure (backmapped or any all-atom model) against an all-atom reference. */
 export async function compareWithReferenceCommand(ctx: vscode.ExtensionContext, arg?: unknown, refArg?: unknown): Promise<{ rmsd_bb: number; rmsd_sc: number; rmsd_all: number; matched: number } | undefined> {
@@ -186,22 +187,44 @@ export async function compareWithReferenceCommand(ctx: vscode.ExtensionContext, 
   const model = readStructureFile(uri.fsPath);
   const reference = readStructureFile(ref);
   const cg = looksCoarseGrained(model);
-  const c = cg ? undefined : compareStructures(model, reference);
-  await showComparison(ctx, {
-    ...(cg ? { cg: model } : { backmapped: model }), reference,
-    title: `${path.basename(uri.fsPath)} vs ${path.basename(ref)}`, source: { [cg ? 'cg' : 'backmapped']: uri.fsPath, reference: ref },
-  });
+  // The same definition as the view's header and the backmapping report (compare/payload.ts referenceRmsd).
+  const c = cg ? undefined : referenceRmsd(model, reference);
+  const cur = ComparePanel.current;
+  const shownFile = cur?.shown.source?.[cg ? 'cg' : 'backmapped'];
+  if (cur && shownFile && path.resolve(shownFile) === path.resolve(uri.fsPath)) {
+    // The view already shows this file (e.g. right after backmapping, with its CG beads): add the reference
+    // to it, so the CG layer stays visible together with the reference.
+    cur.panel.reveal(cur.panel.viewColumn, true);
+    await cur.addReference(ref);
+  } else {
+    await showComparison(ctx, {
+      ...(cg ? { cg: model } : { backmapped: model }), reference,
+      title: `${path.basename(uri.fsPath)} vs ${path.basename(ref)}`, source: { [cg ? 'cg' : 'backmapped']: uri.fsPath, reference: ref },
+    });
+  }
   if (!c) return undefined;
   const f = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} Å` : 'n/a');
-  log().info(`compare ${uri.fsPath} vs ${ref}: bb ${f(c.rmsd_bb)}, sc ${f(c.rmsd_sc)}, all ${f(c.rmsd_all)} over ${c.matched} atoms`);
-  void vscode.window.showInformationMessage(`RMSD vs ${path.basename(ref)}: backbone ${f(c.rmsd_bb)}, side chains ${f(c.rmsd_sc)}, all ${f(c.rmsd_all)} (${c.matched} atoms)`);
+  log().info(`compare ${uri.fsPath} vs ${ref}: bb ${f(c.rmsd_bb)}, sc ${f(c.rmsd_sc)}, all ${f(c.rmsd_all)}. ${rmsdDefinition(c)}`);
+  void vscode.window.showInformationMessage(`RMSD vs ${path.basename(ref)}: backbone ${f(c.rmsd_bb)}, side chains ${f(c.rmsd_sc)}, all ${f(c.rmsd_all)} (${c.matched} atoms; ${rmsdShortDefinition(c)})`);
   return { rmsd_bb: c.rmsd_bb, rmsd_sc: c.rmsd_sc, rmsd_all: c.rmsd_all, matched: c.matched };
 }
 
-/** "Open in comparison view" for any structure file (CG files become the bead layer). */
-export async function openComparisonCommand(ctx: vscode.ExtensionContext, arg?: unknown): Promise<{ layer: 'cg' | 'backmapped'; atoms: number } | undefined> {
-  const uri = await structureTarget(arg, 'Structure to view');
+/**
+ * "Open in comparison view" for any structure file (CG files become the bead layer) or trajectory (XTC, DCD, TRR:
+ * its topology is asked for, the same-stem structure beside it first; a structure selected with it is taken).
+ */
+export async function openComparisonCommand(ctx: vscode.ExtensionContext, arg?: unknown, second?: unknown): Promise<{ layer: 'cg' | 'backmapped'; atoms: number; frames?: number } | undefined> {
+  const uri = argUri(arg) ?? (await structureTarget(undefined, 'Structure or trajectory to view', { ...STRUCTURE_FILTER, ...TRAJECTORY_FILTER }));
   if (!uri) return undefined;
+  if (isTrajectoryPath(uri.fsPath)) {
+    // Explorer multi-selection (trajectory + structure) passes the selection; a test or caller passes the topology.
+    const others = Array.isArray(second) ? (second as unknown[]).map(argUri) : [argUri(second)];
+    const topology = others.find((u) => u && isStructurePath(u.fsPath))?.fsPath ?? (await chooseTopology(uri.fsPath));
+    if (!topology) return undefined;
+    const input = trajectoryComparison(uri.fsPath, topology);
+    await showComparison(ctx, input, vscode.ViewColumn.Active);
+    return { layer: input.layer, atoms: input[input.layer]!.atoms.count, frames: input.trajectory!.count };
+  }
   const s = readStructureFile(uri.fsPath);
   const layer = looksCoarseGrained(s) ? 'cg' : 'backmapped';
   await showComparison(ctx, { [layer]: s, title: path.basename(uri.fsPath), source: { [layer]: uri.fsPath } });

@@ -64,11 +64,18 @@ export interface LayerTransform {
 }
 
 export interface ComparisonSummary {
-  /** Heavy-atom RMSDs (Å) after the Cα fit; `matched` counts matched heavy atoms. */
+  /** Heavy-atom RMSDs (Å) as the backmapping report defines them (see `definition`); `matched` counts matched heavy atoms. */
   rmsd_bb: number | null;
   rmsd_sc: number | null;
   rmsd_all: number | null;
   matched: number;
+  /** How the RMSD was computed (what was superposed, how atoms were matched), shown as the header's tooltip. */
+  definition?: string;
+}
+
+/** One residue of the sequence strip (polymer residues of the main layer, in file order). */
+export interface SequenceResidue extends ResidueKey {
+  resName: string;
 }
 
 /** Paths the extension needs to rebuild the payload after a window reload (kept in webview state). */
@@ -90,16 +97,36 @@ export interface LoadMessage {
   superposition?: LayerTransform;
   /**
    * Trajectory: `count` frames. When the layers hold all frames as models, the slider switches models;
-   * with `streamed`, the webview asks for each frame with `requestFrame` and gets a `frame` message.
+   * with `streamed`, the webview asks for each frame with `requestFrame` and gets a `frame` message with new
+   * layers; with `coordinates`, the layers are topologies and each `frame` message carries only coordinates.
    */
-  frames?: { count: number; current?: number; streamed?: boolean; labels?: string[] };
+  frames?: FramesInfo;
   source?: ComparisonSource;
+  /** Residues for the sequence strip (absent: no strip). */
+  sequence?: SequenceResidue[];
+  /** Set when no reference is loaded but one could be (the empty RMSD plot offers "Compare with reference…"). */
+  canAddReference?: boolean;
 }
+
+export interface FramesInfo {
+  count: number;
+  current?: number;
+  streamed?: boolean;
+  coordinates?: boolean;
+  labels?: string[];
+}
+
+/** Interleaved x,y,z (Å) of every atom of a layer, in the order of the layer's topology. */
+export type LayerCoordinates = Float32Array | number[];
 
 export interface FrameMessage {
   type: 'frame';
   index: number;
   layers: Partial<Record<LayerId, LayerData>>;
+  /** Coordinate-mode trajectories: the frame's coordinates per layer. */
+  coordinates?: Partial<Record<LayerId, LayerCoordinates>>;
+  /** The frame's time or name, when the load message had no labels (e.g. "120 ps"). */
+  label?: string;
   perResidue?: PerResidueRow[];
   torsions?: { backmapped?: TorsionRow[]; reference?: TorsionRow[] };
   summary?: ComparisonSummary;
@@ -113,13 +140,19 @@ export type ExtensionToWebview =
   | { type: 'setFrame'; index: number }
   | { type: 'setLayerVisible'; layer: LayerId; visible: boolean }
   /** Answer to `requestSuperpose`; `null` when no fit was possible (reason in `message`). */
-  | { type: 'superpose'; transform: LayerTransform | null; message?: string };
+  | { type: 'superpose'; transform: LayerTransform | null; message?: string }
+  /** The extension is reading or computing what it will send next (the webview shows a spinner). */
+  | { type: 'loading'; message: string }
+  /** Nothing to show, and why (e.g. no topology chosen for a trajectory). */
+  | { type: 'notice'; message: string };
 
 export type WebviewToExtension =
   | { type: 'ready' }
   | { type: 'revealResidue'; residue: ResidueKey; layer: LayerId }
   | { type: 'requestSuperpose'; frame: number }
   | { type: 'requestFrame'; index: number }
+  /** "Compare with reference…" from the view (the empty RMSD plot): the extension asks for a reference file. */
+  | { type: 'requestReference' }
   | { type: 'error'; message: string; detail?: string }
   /** Sent after each load/frame finished drawing; `ms` from message receipt to first frame drawn. */
   | { type: 'rendered'; ms: number; atoms: number; layers: LayerId[]; frame: number };
@@ -182,7 +215,14 @@ export function isLayerTransform(v: unknown): v is LayerTransform {
 }
 
 function isSummary(v: unknown): boolean {
-  return isObj(v) && isNumOrNull(v.rmsd_bb) && isNumOrNull(v.rmsd_sc) && isNumOrNull(v.rmsd_all) && isInt(v.matched);
+  return isObj(v) && isNumOrNull(v.rmsd_bb) && isNumOrNull(v.rmsd_sc) && isNumOrNull(v.rmsd_all) && isInt(v.matched) && optional(v.definition, isStr);
+}
+
+const isSequenceResidue = (v: unknown): boolean => isResidueKey(v) && isStr((v as unknown as Obj).resName);
+
+function isCoordinates(v: unknown): boolean {
+  if (!isObj(v)) return false;
+  return Object.entries(v).every(([k, c]) => isLayerId(k) && (c === undefined || c instanceof Float32Array || isArrayOf(c, isNum)) && (c === undefined || (c as ArrayLike<number>).length % 3 === 0));
 }
 
 function isFrames(v: unknown): boolean {
@@ -192,6 +232,7 @@ function isFrames(v: unknown): boolean {
     (v.count as number) >= 1 &&
     optional(v.current, (c) => isInt(c) && (c as number) >= 0 && (c as number) < (v.count as number)) &&
     optional(v.streamed, isBool) &&
+    optional(v.coordinates, isBool) &&
     optional(v.labels, (l) => isArrayOf(l, isStr))
   );
 }
@@ -212,13 +253,17 @@ export function isExtensionToWebview(msg: unknown): msg is ExtensionToWebview {
         optional(msg.summary, isSummary) &&
         optional(msg.superposition, isLayerTransform) &&
         optional(msg.frames, isFrames) &&
-        optional(msg.source, isSource)
+        optional(msg.source, isSource) &&
+        optional(msg.sequence, (q) => isArrayOf(q, isSequenceResidue)) &&
+        optional(msg.canAddReference, isBool)
       );
     case 'frame':
       return (
         isInt(msg.index) &&
         (msg.index as number) >= 0 &&
         isLayers(msg.layers) &&
+        optional(msg.coordinates, isCoordinates) &&
+        optional(msg.label, isStr) &&
         optional(msg.perResidue, (p) => isArrayOf(p, isPerResidueRow)) &&
         optional(msg.torsions, isTorsions) &&
         optional(msg.summary, isSummary) &&
@@ -232,6 +277,9 @@ export function isExtensionToWebview(msg: unknown): msg is ExtensionToWebview {
       return isLayerId(msg.layer) && isBool(msg.visible);
     case 'superpose':
       return (msg.transform === null || isLayerTransform(msg.transform)) && optional(msg.message, isStr);
+    case 'loading':
+    case 'notice':
+      return isStr(msg.message);
     default:
       return false;
   }
@@ -248,6 +296,8 @@ export function isWebviewToExtension(msg: unknown): msg is WebviewToExtension {
       return isInt(msg.frame) && (msg.frame as number) >= 0;
     case 'requestFrame':
       return isInt(msg.index) && (msg.index as number) >= 0;
+    case 'requestReference':
+      return true;
     case 'error':
       return isStr(msg.message) && optional(msg.detail, isStr);
     case 'rendered':

@@ -16,6 +16,13 @@ import { BAD_MAPPING, FIXTURE_SEQUENCE } from '../../scripts/harness/fixture-dat
 import { RESULTS, contextMenu, explorerRow, openSession, poll, runCommand, type Session } from './harness';
 import { pixstats } from './pixstats';
 
+/** Screenshot of the Mol* canvas of a comparison webview, for pixel statistics. */
+async function canvasShot(inner: ReturnType<Session['page']['frameLocator']>, name: string): Promise<string> {
+  const file = join(RESULTS, `e2e-${name}.png`);
+  await inner.locator('canvas').first().screenshot({ path: file });
+  return file;
+}
+
 /** residue label → sorted heavy-atom names */
 function heavyAtomsByResidue(s: Structure): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -101,6 +108,93 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
     assert.ok(st.distinctColours > 50, `only ${st.distinctColours} distinct colours`);
   });
 
+  /** The comparison webview's inner document (the last one: a trajectory editor opens a second webview). */
+  const webview = (last = false) => {
+    const outer = s.page.frameLocator('iframe.webview.ready');
+    return (last ? outer.last() : outer.first()).frameLocator('#active-frame');
+  };
+
+  step('the comparison view draws cartoon + side chains by default, with legends on the plots', async () => {
+    const inner = webview();
+    await inner.locator('#repr-backmapped').waitFor({ timeout: 30000 });
+    assert.equal(await inner.locator('#repr-backmapped').inputValue(), 'cartoon');
+    const legends = await inner.locator('.plot-legend').allTextContents();
+    assert.ok(legends.some((t) => /backmapped \(colour: RMSD\)/.test(t)), legends.join(' | '));
+    assert.match((await inner.locator('.plot-empty-bars').textContent()) ?? '', /No reference/);
+    assert.equal(await inner.locator('aside h3', { hasText: 'χ1' }).evaluate((e) => getComputedStyle(e).textTransform), 'none');
+  });
+
+  step('with a reference, clicking a per-residue bar opens the source beside the comparison, which stays', async () => {
+    const out = readdirSync(s.ws).find((f) => /^cg\.backmapped(-\d+)?\.pdb$/.test(f))!;
+    // Explorer: select the backmapped file and aa.pdb, right-click → Compare with reference… (the other one is the reference).
+    await explorerRow(s.page, out).click();
+    await explorerRow(s.page, 'aa.pdb').click({ modifiers: ['Control'] });
+    await contextMenu(s.page, explorerRow(s.page, out), 'Compare with reference');
+    const inner = webview();
+    await inner.locator('svg.plot-bars .bar').first().waitFor({ timeout: 60000 });
+    assert.equal(await inner.locator('#layer-cg').isChecked(), true, 'the CG beads stay with the reference');
+    assert.match((await inner.locator('header .summary').getAttribute('title')) ?? '', /no superposition/);
+    await s.page.waitForTimeout(1500);
+    await s.page.locator('iframe.webview.ready').first().screenshot({ path: shot('compare-reference') });
+    const box = (await inner.locator('svg.plot-bars').boundingBox())!;
+    await inner.locator('svg.plot-bars').hover({ position: { x: box.width * 0.5, y: box.height * 0.7 } });
+    await inner.locator('.plot-readout', { hasText: /— all [\d.]+ Å/ }).waitFor({ timeout: 10000 });
+    await inner.locator('svg.plot-bars').click({ position: { x: box.width * 0.5, y: box.height * 0.7 } });
+    // The PDB text opens in a second editor group beside the panel; the comparison tab is still there.
+    // (Selecting the file in the Explorer above opened it as a preview in the panel's group: that one stays behind.)
+    const groups = s.page.locator('.editor-group-container');
+    await poll(async () => (await groups.count()) >= 2, 30000, 'a second editor group with the source');
+    await groups.nth(1).locator('.tab', { hasText: out }).first().waitFor({ timeout: 30000 });
+    await groups.nth(0).locator('.tab', { hasText: 'vs aa.pdb' }).first().waitFor({ timeout: 10000 });
+    await s.page.waitForTimeout(1000);
+    await s.page.screenshot({ path: shot('reveal-beside') });
+  });
+
+  step('"Backmap trajectory…" opens a playing trajectory in the comparison view (play, speed, loop, frame number)', async () => {
+    await runCommand(s.page, 'View: Close All Editors');
+    await contextMenu(s.page, explorerRow(s.page, 'cg.xtc'), 'Backmap trajectory');
+    // Topology: the structures beside the trajectory.
+    const input = s.page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('cg.pdb');
+    await s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'cg.pdb' }).first().waitFor();
+    await s.page.keyboard.press('Enter');
+    await s.page.locator('.tab', { hasText: /cg\.backmapped(-\d+)?\.xtc \(\d+ frames/ }).first().waitFor({ timeout: 180000 });
+    const inner = webview();
+    await inner.locator('footer #play').waitFor({ state: 'visible', timeout: 60000 });
+    const frame = s.page.locator('iframe.webview.ready').first();
+    const fb = (await frame.boundingBox())!;
+    assert.ok(fb.width > 900, `the view has a column of its own (${Math.round(fb.width)} px wide)`);
+    assert.match((await inner.locator('.frame-label').textContent()) ?? '', /^1 \/ 3/);
+    await inner.locator('#speed').selectOption('2');
+    await inner.locator('#play').click();
+    await inner.locator('.frame-label', { hasText: /^2 \/ 3 · \d+ ps/ }).waitFor({ timeout: 60000 });
+    await s.page.waitForTimeout(300);
+    await frame.screenshot({ path: shot('trajectory-playing') });
+    await inner.locator('.frame-label', { hasText: /^1 \/ 3/ }).waitFor({ timeout: 60000 }); // looped
+    await inner.locator('#play').click();
+    const st = pixstats(await canvasShot(inner, 'trajectory-canvas'));
+    assert.ok(st.nonBackgroundFraction > 0.02, `trajectory canvas ${JSON.stringify(st)}`);
+  });
+
+  step('clicking the backmapped .xtc opens it in the trajectory view, not the binary editor', async () => {
+    const xtc = readdirSync(s.ws).find((f) => /^cg\.backmapped(-\d+)?\.xtc$/.test(f))!;
+    await runCommand(s.page, 'View: Close All Editors');
+    await explorerRow(s.page, xtc).dblclick();
+    const input = s.page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible', timeout: 30000 });
+    await s.page.locator('.quick-input-list .monaco-list-row', { hasText: 'topology.pdb' }).first().waitFor();
+    await s.page.keyboard.press('Enter');
+    const inner = webview(true);
+    await inner.locator('footer #play').waitFor({ state: 'visible', timeout: 60000 });
+    assert.equal(await s.page.locator('.monaco-editor .binary', { hasText: 'binary' }).count(), 0);
+    await inner.locator('#play').click();
+    await inner.locator('.frame-label', { hasText: /^2 \/ 3/ }).waitFor({ timeout: 60000 });
+    await s.page.waitForTimeout(300);
+    await s.page.screenshot({ path: shot('trajectory-editor') });
+    await inner.locator('#play').click();
+  });
+
   const caModel = listModels().find((m) => m.mapping.id === 'ca');
   step(`C-alpha input through the shipped model ${caModel?.id ?? '(none shipped: skipped)'} on onnxruntime-node from the VSIX`, async () => {
     if (!caModel) { console.log('no C-alpha model in models/: onnxruntime-node inference from the VSIX not exercised'); return; }
@@ -110,7 +204,7 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
     const model = parsePdb(readFileSync(join(s.ws, out), 'utf8'), out);
     assert.deepEqual([...heavyAtomsByResidue(model).keys()], [...heavyAtomsByResidue(buildPeptide(FIXTURE_SEQUENCE)).keys()]);
     const report = await poll(() => {
-      const f = join(s.globalStorage, 'last-report.md');
+      const f = join(s.ws, out.replace(/\.pdb$/, '.report.md')); // one report per run, beside its output
       const t = existsSync(f) ? readFileSync(f, 'utf8') : '';
       return t.includes(`/${out}`) || t.includes('ca.pdb') ? t : '';
     }, 30000, 'the stored report of the C-alpha run');
@@ -150,7 +244,7 @@ describe('Backmap Studio in code-server (packaged VSIX)', { timeout: 900000 }, (
 
   step('palette "Backmap Studio: Show backmapping report" opens the report preview', async () => {
     await runCommand(s.page, 'Backmap Studio: Show backmapping report');
-    await s.page.locator('.tab', { hasText: 'last-report' }).first().waitFor({ timeout: 30000 });
+    await s.page.locator('.tab', { hasText: '.report.md' }).first().waitFor({ timeout: 30000 });
     // The preview is a webview: find the frame that rendered the report's heading.
     await poll(async () => {
       for (const f of s.page.frames()) {

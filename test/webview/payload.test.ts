@@ -9,6 +9,7 @@ import { reloadComparison } from '../../src/extension/compare/reload';
 import { formatPdb, parsePdb } from '../../src/core/structure/pdb';
 import { isExtensionToWebview } from '../../src/shared/webview-protocol';
 import { makeFixture } from './fixtures';
+import { compareStructures } from '../../src/core/metrics';
 
 const fx = makeFixture(30, 3);
 
@@ -19,13 +20,25 @@ test('payload: layers, per-residue deviation, torsions, fit', () => {
   assert.equal(p.layers.reference!.models, 1);
   assert.equal(p.frames?.count, 3);
   assert.equal(p.perResidue.length, 30);
-  // Residues whose side chain was built in another rotamer deviate more than the rest.
+  // Issue 26 item 6: one RMSD definition, the backmapping report's (no superposition, atoms matched by chain,
+  // residue number and name), stated with the numbers. The fixture was moved 35° away, so it shows here.
+  const report = compareStructures(fx.backmapped, fx.reference);
+  assert.equal(p.summary!.rmsd_all, report.rmsd_all);
+  assert.equal(p.summary!.matched, report.matched);
+  assert.ok(p.summary!.rmsd_bb! > 5, `rmsd_bb ${p.summary!.rmsd_bb} (not superposed)`);
+  assert.match(p.summary!.definition!, /no superposition/);
+  assert.match(p.summary!.definition!, /matched by chain, residue number/);
+  // In the reference's frame (as a backmap of a CG made from it is), residues whose side chain was built in
+  // another rotamer deviate more than the rest, and backbones stay close.
+  const fit = superposeReference(fx.backmapped, fx.reference)!.matrix;
+  const rc = fx.reference.coords.map((_, i) => { const a = i - (i % 3), d = i % 3; return fit[d] * fx.reference.coords[a] + fit[4 + d] * fx.reference.coords[a + 1] + fit[8 + d] * fx.reference.coords[a + 2] + fit[12 + d]; });
+  const fitted = { ...fx.reference, coords: rc, models: [rc] };
+  const q = buildComparisonPayload(fx.cg, fx.backmapped, fitted);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const flipped = p.perResidue.filter((_, i) => i % 5 === 2 && !['GLY', 'ALA'].includes(p.perResidue[i].resName)).map((r) => r.rmsd!);
-  const others = p.perResidue.filter((_, i) => i % 5 !== 2).map((r) => r.rmsd!);
+  const flipped = q.perResidue.filter((_, i) => i % 5 === 2 && !['GLY', 'ALA'].includes(q.perResidue[i].resName)).map((r) => r.rmsd!);
+  const others = q.perResidue.filter((_, i) => i % 5 !== 2).map((r) => r.rmsd!);
   assert.ok(mean(flipped) > mean(others) + 0.5, `flipped ${mean(flipped)} vs others ${mean(others)}`);
-  // The structures were moved 35° apart: the deviation is measured after the fit, so backbones stay close.
-  assert.ok(p.summary!.rmsd_bb! < 1.5, `rmsd_bb ${p.summary!.rmsd_bb}`);
+  assert.ok(q.summary!.rmsd_bb! < 1.5, `rmsd_bb ${q.summary!.rmsd_bb}`);
   // χ1 of a flipped residue: 180 in the backmapped copy, not in the reference.
   const k = p.torsions.backmapped!.findIndex((t, i) => i % 5 === 2 && t.chi1 !== null);
   assert.ok(Math.abs(Math.abs(p.torsions.backmapped![k].chi1!) - 180) < 1);

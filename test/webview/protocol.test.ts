@@ -121,3 +121,27 @@ test('helpers', () => {
   const viaR = [0, 1, 2].map((i) => R[3 * i] * x[0] + R[3 * i + 1] * x[1] + R[3 * i + 2] * x[2] + t[i]);
   assert.deepEqual(viaM, viaR);
 });
+
+test('issue 26 messages: coordinate frames, loading and notices, sequence, the RMSD definition, requestReference', () => {
+  const load = goodToWebview[0] as Extract<ExtensionToWebview, { type: 'load' }>;
+  const good: ExtensionToWebview[] = [
+    { ...load, frames: { count: 89, current: 0, coordinates: true, labels: ['0 ps'] }, sequence: [{ chainId: 'A', resSeq: 1, iCode: '', resName: 'MET' }], canAddReference: true, summary: { rmsd_bb: 0.1, rmsd_sc: 0.6, rmsd_all: 0.5, matched: 600, definition: 'no superposition' } },
+    { type: 'frame', index: 3, layers: {}, coordinates: { cg: new Float32Array(6), backmapped: [1, 2, 3] }, label: '30 ps' },
+    { type: 'loading', message: 'Loading…' },
+    { type: 'notice', message: 'No topology chosen' },
+  ];
+  for (const m of good) assert.ok(isExtensionToWebview(m), m.type);
+  const bad: unknown[] = [
+    { type: 'frame', index: 3, layers: {}, coordinates: { cg: [1, 2] } }, // not x,y,z triples
+    { type: 'frame', index: 3, layers: {}, coordinates: { model: [1, 2, 3] } },
+    { type: 'frame', index: 3, layers: {}, coordinates: { cg: [1, 2, NaN] } },
+    { type: 'frame', index: 3, layers: {}, label: 3 },
+    { ...load, frames: { count: 3, coordinates: 'yes' } },
+    { ...load, sequence: [{ chainId: 'A', resSeq: 1, iCode: '' }] },
+    { ...load, summary: { rmsd_bb: 0.1, rmsd_sc: 0.6, rmsd_all: 0.5, matched: 600, definition: 1 } },
+    { type: 'loading' },
+    { type: 'notice', message: null },
+  ];
+  for (const m of bad) assert.equal(isExtensionToWebview(m), false, JSON.stringify(m));
+  assert.ok(isWebviewToExtension({ type: 'requestReference' }));
+});

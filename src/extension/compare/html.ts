@@ -52,6 +52,7 @@ export function compareHtml(o: CompareHtmlOptions): string {
 </head>
 <body>
 <div id="app"></div>
+<div id="boot" class="loading"><div class="spinner"></div><span class="loading-text">Loading the comparison…</span></div>
 <script nonce="${o.nonce}" src="${escapeHtml(o.scriptUri)}"></script>
 </body>
 </html>

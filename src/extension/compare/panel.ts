@@ -16,6 +16,7 @@ import {
   type WebviewToExtension,
 } from '../../shared/webview-protocol';
 import { compareHtml, makeNonce } from './html';
+import type { TrajectoryFrames } from './frames';
 import { analyseFrame, buildComparisonPayload, lineOfResidue, residuesOnLines, superposeReference, toLoadMessage, type LayerText } from './payload';
 import { reloadComparison } from './reload';
 import { readStructureFile } from '../../core/structure/read';
@@ -31,6 +32,11 @@ export interface ComparisonInput {
   cgBonds?: [number, number][];
   /** A trajectory whose frames are produced on demand (each `frame(i)` gives that frame's layers). */
   frames?: FrameSource;
+  /**
+   * Trajectory files read frame by frame in the extension host: `cg`/`backmapped` are then the topologies, and
+   * the webview gets only coordinates per frame. The panel closes it when it shows something else.
+   */
+  trajectory?: TrajectoryFrames;
 }
 
 export interface FrameSource {
@@ -67,12 +73,23 @@ export class ComparePanel implements vscode.Disposable {
   private selectionTimer: NodeJS.Timeout | undefined;
   private readonly id = Math.random().toString(36).slice(2, 10);
   private disposed = false;
+  /** Panels the commands may reuse; a trajectory file's own editor (custom editor) is not one of them. */
+  private readonly reusable: boolean;
+
+  /**
+   * Where a new panel opens: beside the active text editor (the structure's text stays visible), else in the
+   * active group, so it gets a whole column rather than a narrow new split.
+   */
+  static defaultColumn(): vscode.ViewColumn {
+    return vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+  }
 
   /** Opens (or reuses) the comparison panel and shows `input`. */
-  static show(context: vscode.ExtensionContext, input: ComparisonInput, column = vscode.ViewColumn.Beside): ComparePanel {
+  static show(context: vscode.ExtensionContext, input: ComparisonInput, column = ComparePanel.defaultColumn()): ComparePanel {
     const cur = ComparePanel.current;
     if (cur) {
-      cur.panel.reveal(column, true);
+      // Shown where it is: moving it would re-create the webview's context.
+      cur.panel.reveal(cur.panel.viewColumn, true);
       cur.load(input).catch(showLoadError);
       return cur;
     }
@@ -82,11 +99,18 @@ export class ComparePanel implements vscode.Disposable {
     return p;
   }
 
+  /** A comparison in a webview panel VS Code made (the trajectory custom editor); not reused by the commands. */
+  static attach(context: vscode.ExtensionContext, panel: vscode.WebviewPanel): ComparePanel {
+    panel.webview.options = ComparePanel.options(context);
+    return new ComparePanel(context, panel, false);
+  }
+
   /**
    * Registers the reload serializer and the editor-selection highlighting; call once from `activate`
    * (package.json needs `onWebviewPanel:backmapStudio.compare` in activationEvents).
    */
   static register(context: vscode.ExtensionContext): vscode.Disposable {
+    const focused = (): ComparePanel | undefined => ComparePanel.all.find((p) => p.panel.active) ?? ComparePanel.current;
     const serializer = vscode.window.registerWebviewPanelSerializer(ComparePanel.viewType, {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
         panel.webview.options = ComparePanel.options(context);
@@ -105,12 +129,12 @@ export class ComparePanel implements vscode.Disposable {
         }
       },
     });
-    const selection = vscode.window.onDidChangeTextEditorSelection((e) => ComparePanel.current?.onEditorSelection(e));
+    const selection = vscode.window.onDidChangeTextEditorSelection((e) => (focused() ?? ComparePanel.current)?.onEditorSelection(e));
     context.subscriptions.push(serializer, selection);
     return vscode.Disposable.from(serializer, selection);
   }
 
-  private static options(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  static options(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
     return {
       enableScripts: true,
       // Mol*'s scene is costly to rebuild; keep it while the tab is in the background.
@@ -123,11 +147,22 @@ export class ComparePanel implements vscode.Disposable {
     return vscode.Uri.joinPath(context.globalStorageUri, 'compare');
   }
 
+  /** Every open comparison (the reusable one and trajectory editors), for tests and selection sync. */
+  static readonly all: ComparePanel[] = [];
+  private static readonly created = new vscode.EventEmitter<ComparePanel>();
+  /** Fires for every new panel (the commands' and the trajectory editors'). */
+  static readonly onDidCreate = ComparePanel.created.event;
+
   private constructor(
     private readonly context: vscode.ExtensionContext,
     readonly panel: vscode.WebviewPanel,
+    reusable = true,
   ) {
-    ComparePanel.current = this;
+    this.reusable = reusable;
+    if (reusable) ComparePanel.current = this;
+    ComparePanel.all.push(this);
+    // After the constructor has run (listeners may subscribe to onDidRender).
+    queueMicrotask(() => ComparePanel.created.fire(this));
     this.dataDir = ComparePanel.dataRoot(context);
     const w = panel.webview;
     const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
@@ -141,7 +176,7 @@ export class ComparePanel implements vscode.Disposable {
       w.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.active) ComparePanel.current = this;
+        if (e.webviewPanel.active && this.reusable) ComparePanel.current = this;
       }),
       this.renderedEmitter,
     );
@@ -149,11 +184,25 @@ export class ComparePanel implements vscode.Disposable {
 
   /** Shows new structures in this panel (replacing what it showed). */
   async load(input: ComparisonInput): Promise<void> {
+    if (this.input.trajectory && this.input.trajectory !== input.trajectory) this.input.trajectory.close();
     this.input = input;
     this.frameCache.clear();
     this.frameIndex = 0;
     this.panel.title = input.title ?? 'Backmap comparison';
-    const payload = buildComparisonPayload(input.cg, input.backmapped, input.reference, {
+    // Reading and formatting can take a while for big systems: the view shows a spinner meanwhile.
+    this.post({ type: 'loading', message: `Loading ${input.title ?? 'the comparison'}…` });
+    let { cg, backmapped } = input;
+    let label: string | undefined;
+    if (input.trajectory) {
+      // The topologies drawn with the coordinates of the first frame, so the view opens on frame 1.
+      const f0 = input.trajectory.frame(0);
+      const s0 = input.trajectory.structures(f0);
+      cg = s0.cg ?? cg;
+      backmapped = s0.backmapped ?? backmapped;
+      this.input = { ...input, cg, backmapped };
+      label = f0.label;
+    }
+    const payload = buildComparisonPayload(cg, backmapped, input.reference, {
       title: input.title,
       source: input.source,
       cgBonds: input.cgBonds,
@@ -162,7 +211,27 @@ export class ComparePanel implements vscode.Disposable {
     const layers = await this.layerData(payload.layers);
     const msg = toLoadMessage(payload, layers);
     if (input.frames && input.frames.count > 1) msg.frames = { count: input.frames.count, current: 0, labels: input.frames.labels, streamed: true };
+    if (input.trajectory) msg.frames = { count: input.trajectory.count, current: 0, coordinates: true, labels: label ? [label] : undefined };
+    msg.canAddReference = !input.reference && !!(backmapped ?? cg);
     this.post(msg);
+  }
+
+  /** Adds (or replaces) the reference layer, keeping the CG and backmapped layers and the trajectory. */
+  async addReference(file: string): Promise<void> {
+    const reference = readStructureFile(file);
+    const name = path.basename(file);
+    const title = this.input.title && !this.input.reference ? `${this.input.title} vs ${name}` : this.input.title;
+    await this.load({ ...this.input, reference, title, source: { ...this.input.source, reference: file } });
+  }
+
+  /** What the view shows (for the test hook and the "Compare with reference…" command). */
+  get shown(): Readonly<ComparisonInput> {
+    return this.input;
+  }
+
+  /** A message in place of a comparison (nothing loaded). */
+  showMessage(message: string): void {
+    this.post({ type: 'notice', message });
   }
 
   /** Highlights residues in the 3D view (e.g. from a list of outliers). */
@@ -208,6 +277,11 @@ export class ComparePanel implements vscode.Disposable {
     return out;
   }
 
+  /** Handles a message as if the webview had sent it (tests drive the panel through this). */
+  receive(m: unknown): Promise<void> {
+    return this.onMessage(m);
+  }
+
   private async onMessage(m: unknown): Promise<void> {
     if (!isWebviewToExtension(m)) return;
     try {
@@ -222,6 +296,11 @@ export class ComparePanel implements vscode.Disposable {
           return this.superpose(m.frame);
         case 'requestFrame':
           return await this.sendFrame(m.index);
+        case 'requestReference': {
+          const pick = await vscode.window.showOpenDialog({ title: 'All-atom reference structure', canSelectMany: false, filters: { 'Structures (PDB, GRO, mmCIF)': ['pdb', 'ent', 'gro', 'cif', 'mmcif', 'gz'] }, openLabel: 'Compare' });
+          if (pick?.[0]) await this.addReference(pick[0].fsPath);
+          return;
+        }
         case 'error':
           void vscode.window.showErrorMessage(`Backmap Studio comparison: ${m.message}`);
           return;
@@ -253,6 +332,7 @@ export class ComparePanel implements vscode.Disposable {
    */
   private async sendFrame(index: number): Promise<void> {
     this.frameIndex = index;
+    if (this.input.trajectory) return this.sendCoordinates(index, this.input.trajectory);
     const { cg, backmapped } = await this.frameStructures(index);
     if (this.frameIndex !== index) return; // a newer request overtook this one
     const streamed = !!this.input.frames;
@@ -263,6 +343,14 @@ export class ComparePanel implements vscode.Disposable {
       layers = await this.layerData(p.layers, `-f${index}`);
     }
     this.post({ type: 'frame', index, layers, ...a });
+  }
+
+  /** Coordinate mode: the frame's coordinates (read now, one frame at a time) and its analysis. */
+  private sendCoordinates(index: number, t: TrajectoryFrames): void {
+    const f = t.frame(Math.min(index, t.count - 1));
+    const s = t.structures(f);
+    const a = analyseFrame(s.cg, s.backmapped, this.input.reference, 0);
+    this.post({ type: 'frame', index, layers: {}, coordinates: f.coords, label: f.label || undefined, ...a });
   }
 
   private superpose(frame: number): void {
@@ -295,9 +383,20 @@ export class ComparePanel implements vscode.Disposable {
     if (line === undefined) return;
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const pos = new vscode.Position(line - 1, 0);
-    const existing = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === doc.uri.fsPath);
-    const editor = await vscode.window.showTextDocument(doc, { viewColumn: existing?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: true, selection: new vscode.Range(pos, pos.translate(0, doc.lineAt(pos.line).text.length)) });
+    // Beside the panel, never in its group: the comparison tab stays open and focused, and the editor is a
+    // pinned tab (not a preview that the next reveal would replace).
+    const existing = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === doc.uri.fsPath && e.viewColumn !== this.panel.viewColumn);
+    const column = existing?.viewColumn ?? this.besideColumn();
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: column, preserveFocus: true, preview: false, selection: new vscode.Range(pos, pos.translate(0, doc.lineAt(pos.line).text.length)) });
     editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  /** A visible text editor group other than the panel's, else the column beside it. */
+  private besideColumn(): vscode.ViewColumn {
+    const mine = this.panel.viewColumn;
+    const other = vscode.window.tabGroups.all.find((g) => g.viewColumn !== mine && g.tabs.some((t) => t.input instanceof vscode.TabInputText));
+    if (other) return other.viewColumn;
+    return mine === undefined ? vscode.ViewColumn.Beside : ((mine + 1) as vscode.ViewColumn);
   }
 
   /** Selected lines of an open layer file → the residues on them, highlighted in 3D (debounced). */
@@ -320,6 +419,9 @@ export class ComparePanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     if (ComparePanel.current === this) ComparePanel.current = undefined;
+    const k = ComparePanel.all.indexOf(this);
+    if (k >= 0) ComparePanel.all.splice(k, 1);
+    this.input.trajectory?.close();
     clearTimeout(this.selectionTimer);
     for (const f of this.written) fs.rmSync(f, { force: true });
     this.written.clear();

@@ -5,7 +5,8 @@ import type { Structure } from '../../core/structure/types';
 import { formatPdb } from '../../core/structure/pdb';
 import { formatMmcif } from '../../core/structure/mmcif';
 import { kabsch } from '../../core/geometry/kabsch';
-import { backboneTorsions, compareStructures } from '../../core/metrics';
+import { backboneTorsions, compareStructures, type CompareResult } from '../../core/metrics';
+import { residueTopology } from '../../core/chemistry';
 import {
   finiteOrNull,
   residueKeyString,
@@ -18,6 +19,7 @@ import {
   type LoadMessage,
   type PerResidueRow,
   type ResidueKey,
+  type SequenceResidue,
   type TorsionRow,
 } from '../../shared/webview-protocol';
 
@@ -44,6 +46,64 @@ export interface ComparisonPayload extends FrameAnalysis {
   layers: Partial<Record<LayerId, LayerText>>;
   frames?: { count: number; current?: number; labels?: string[] };
   source?: ComparisonSource;
+  sequence?: SequenceResidue[];
+}
+
+/**
+ * The one RMSD definition of the extension: the backmapping report's reference RMSD (src/core/pipeline/run.ts
+ * `metricsOf`: `compareStructures(model, reference)` with its defaults). The toast after "Compare with
+ * reference…", the view's header and its per-residue bars all come from this call.
+ */
+export function referenceRmsd(model: Structure, reference: Structure): CompareResult {
+  return compareStructures(model, reference);
+}
+
+/** How atoms were paired, from the comparison's own residue matching (by numbering, or by sequence alignment). */
+function matchingWords(c: Pick<CompareResult, 'residueMatch'>): string {
+  return c.residueMatch?.method === 'sequence'
+    ? 'residues matched by sequence alignment per chain (chain IDs or numbering differ), atoms by name'
+    : 'atoms matched by chain, residue number, insertion code and atom name';
+}
+
+/** What `referenceRmsd` measures, in words (the header's tooltip, the log). */
+export function rmsdDefinition(c: Pick<CompareResult, 'matched' | 'missingInModel' | 'extraInModel' | 'residueMatch'>): string {
+  return (
+    `RMSD as in the backmapping report: heavy atoms only, no superposition (coordinates as written), ${matchingWords(c)}; ` +
+    'backbone = N, CA, C, O, side chains = the other heavy atoms. ' +
+    `${c.matched} atoms matched` +
+    (c.missingInModel ? `, ${c.missingInModel} reference atoms without a counterpart` : '') +
+    (c.extraInModel ? `, ${c.extraInModel} model atoms without a counterpart` : '') +
+    '. "Superpose" only moves the reference in the view (Cα fit).'
+  );
+}
+
+/** Short form for the toast after "Compare with reference…". */
+export function rmsdShortDefinition(c: Pick<CompareResult, 'residueMatch'>): string {
+  return `heavy atoms, no superposition, ${c.residueMatch?.method === 'sequence' ? 'residues matched by sequence alignment' : 'matched by chain/residue number/atom name'}`;
+}
+
+/** True when a structure looks coarse-grained: no residue carries the N/CA/C backbone triplet. */
+export function looksCoarseGrained(s: Structure): boolean {
+  let aa = 0;
+  let n = 0;
+  for (const r of residuesOf(s.atoms)) {
+    n++;
+    const names = new Set<string>();
+    for (let i = r.start; i < r.end; i++) names.add(s.atoms.name[i]);
+    if (names.has('N') && names.has('CA') && names.has('C')) aa++;
+  }
+  return n > 0 && aa < n / 2;
+}
+
+/** Amino-acid residues of `s` (known to the chemistry tables), for the sequence strip; capped for huge systems. */
+export function sequenceOf(s: Structure, max = 20000): SequenceResidue[] {
+  const out: SequenceResidue[] = [];
+  for (const r of residuesOf(s.atoms)) {
+    if (!residueTopology(r.resName)) continue;
+    out.push({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName });
+    if (out.length >= max) break;
+  }
+  return out;
 }
 
 export interface PayloadOptions {
@@ -187,8 +247,7 @@ export function analyseFrame(cg: Structure | undefined, backmapped: Structure | 
   if (bm) out.torsions.backmapped = torsionRows(bm);
   if (reference) out.torsions.reference = torsionRows(reference);
   if (bm && reference) {
-    // Deviation after the Cα fit (what a backmap should be judged on), symmetric side-chain names allowed.
-    const c = compareStructures(bm, reference, { superpose: true, symmetric: true });
+    const c = referenceRmsd(bm, reference);
     out.perResidue = c.perResidue.map((r) => ({
       chainId: r.chainId,
       resSeq: r.resSeq,
@@ -198,7 +257,7 @@ export function analyseFrame(cg: Structure | undefined, backmapped: Structure | 
       rmsd_bb: finiteOrNull(r.rmsd_bb),
       rmsd_sc: finiteOrNull(r.rmsd_sc),
     }));
-    out.summary = { rmsd_bb: finiteOrNull(c.rmsd_bb), rmsd_sc: finiteOrNull(c.rmsd_sc), rmsd_all: finiteOrNull(c.rmsd_all), matched: c.matched };
+    out.summary = { rmsd_bb: finiteOrNull(c.rmsd_bb), rmsd_sc: finiteOrNull(c.rmsd_sc), rmsd_all: finiteOrNull(c.rmsd_all), matched: c.matched, definition: rmsdDefinition(c) };
   }
   if (reference && (bm || cg)) out.superposition = bm ? superposeReference(bm, reference) : superposeReference(frameOf(cg!, frame), reference, true);
   return out;
@@ -231,6 +290,7 @@ export function buildComparisonPayload(cg?: Structure, backmapped?: Structure, r
     ...analyseFrame(cg, backmapped, reference, frame),
     frames: count > 1 ? { count, current: frame, labels: opts.frameLabels } : undefined,
     source: opts.source,
+    sequence: sequenceOf(backmapped ?? reference ?? cg!),
   };
 }
 
@@ -246,6 +306,7 @@ export function toLoadMessage(p: ComparisonPayload, layerData: Partial<Record<La
     superposition: p.superposition,
     frames: p.frames ? { ...p.frames, streamed: opts.streamed } : undefined,
     source: p.source,
+    sequence: p.sequence?.length ? p.sequence : undefined,
   };
 }
 

@@ -4,12 +4,15 @@ import { loadMappingSet } from '../../core/mapping/load';
 import { mapToCg } from '../../core/forward';
 import type { Structure } from '../../core/structure/types';
 import type { ComparisonSource } from '../../shared/webview-protocol';
+import { TrajectoryFrames, type TrajectoryLayer } from './frames';
 
 export interface ReloadedInput {
   cg?: Structure;
   backmapped?: Structure;
   reference?: Structure;
   source: ComparisonSource;
+  /** Trajectories (`cgTrajectory` / `backmappedTrajectory` in the source) opened again, read frame by frame. */
+  trajectory?: TrajectoryFrames;
 }
 
 /**
@@ -24,5 +27,9 @@ export function reloadComparison(source: ComparisonSource): ReloadedInput {
     out.cg = source.mapping ? mapToCg(s, loadMappingSet(source.mapping)).cg : s;
   }
   if (!out.cg && !out.backmapped && !out.reference) throw new Error('nothing to show: the comparison has no files');
+  const layers: { cg?: TrajectoryLayer; backmapped?: TrajectoryLayer } = {};
+  if (source.cgTrajectory && out.cg) layers.cg = { topology: out.cg, trajectory: source.cgTrajectory };
+  if (source.backmappedTrajectory && out.backmapped) layers.backmapped = { topology: out.backmapped, trajectory: source.backmappedTrajectory };
+  if (layers.cg || layers.backmapped) out.trajectory = new TrajectoryFrames(layers);
   return out;
 }

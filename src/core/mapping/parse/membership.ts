@@ -63,9 +63,10 @@ function reportLooseSetting(ctx: ParseContext, p: Token, cg: CgmapSetting, r: Hi
       [{ title: `Replace with ${canonRule}`, edits: [{ start: p.start, end: p.end, newText: canonRule }], preferred: cg.kind !== 'weight' }]);
   } else if (cg.kind === 'weight') {
     const hint = /^\.\d/.test(s) ? ' (a decimal needs a leading digit: `0.5`)' : /\d\d\/|\/\d\d/.test(s) ? ' (fractions use single digits only)' : '';
+    // No fix that writes NaN/Infinity (a zero denominator): only a finite weight is a replacement.
     const canonW = CANONICAL_DECIMAL.test(cg.match!) && !/^\./.test(s) ? cg.match! : formatWeight(cg.weight!);
     ctx.report('W9', p.start, p.end, `Weight \`${s}\` is read by CGmap as ${formatWeight(cg.weight!)} (match \`${cg.match}\`)${hint}; the bead position is silently mis-weighted.`,
-      /^\.\d+$/.test(s) ? [{ title: `Replace with 0${s}`, edits: [{ start: p.start, end: p.end, newText: `0${s}` }], preferred: true }] : canonW !== s ? [{ title: `Replace with ${canonW}`, edits: [{ start: p.start, end: p.end, newText: canonW }] }] : undefined);
+      /^\.\d+$/.test(s) ? [{ title: `Replace with 0${s}`, edits: [{ start: p.start, end: p.end, newText: `0${s}` }], preferred: true }] : canonW !== s && Number.isFinite(cg.weight!) ? [{ title: `Replace with ${canonW}`, edits: [{ start: p.start, end: p.end, newText: canonW }] }] : undefined);
   } else if (/^p\d/i.test(s) || /^P[A-Za-z]*\d/.test(s) || /^P\d/i.test(s)) {
     const m = /^[Pp](\d+)([A-Za-z]{1,2})$/.exec(s);
     const fix = m ? `P${parseInt(m[1], 10)}${m[2].toUpperCase()}` : null;
