@@ -5,7 +5,13 @@
 //   martini3       ../shared/data/splits/benchmark.tsv chains, CG made by our own mapToCg (martini3 set)
 //   martini3-real  benchmark_martini3_paired.tsv: real martinize2 CG (read with assignCg) vs its all-atom input
 //   ca             benchmark.tsv chains mapped to C-alpha beads (ca set)
-// Metrics per structure (src/core/metrics.ts): heavy-atom RMSD BB/SC/ALL without superposition (median and mean
+//   lipids         the held-out (+z) leaflet of the CHARMM36 bilayers in ../shared/data/raw/membranes
+//                  (src/core/dataset/lipids.ts), CG made by mapToCg (martini3 set); one row per molecule
+//                  (median/mean heavy-atom RMSD, acyl-chain C–C bonds within 1.28–1.70 Å) for the template and
+//                  every model whose card lists lipids in `moleculeKinds` (raw, and "+relax": bonds across beads
+//                  relaxed to template lengths, `relaxMoleculeBonds`)
+// Metrics per structure (src/core/metrics.ts; residues matched by number, or by sequence where martinize2 renumbered
+// them): heavy-atom RMSD BB/SC/ALL without superposition (median and mean
 // over structures; SC also with symmetric name swaps, and SC/ALL against the reference renamed to the IUPAC rule for
 // ASP/GLU/ARG from its own geometry, since deposited files break it for 5-21 % of those residues), clash %,
 // bond/angle outliers %, χ1/χ2 agreement. The percentages are pooled over all residues / bonds / angles / χ of a
@@ -31,6 +37,12 @@ import type { Device } from '../src/core/model/providers';
 import { listModels, resolveModel } from '../src/core/model/registry';
 import { readTsv, sharedDataRoot, repoRoot } from '../src/core/dataset/tsv';
 import { rebuild } from '../src/core/pipeline';
+import { CHARMM36_MEMBRANES, lipidAccuracy, loadMembrane } from '../src/core/dataset/lipids';
+import { modelMoleculeKinds } from '../src/core/model/contract';
+import type { ModelCard } from '../src/core/model/contract';
+import { relaxMoleculeBonds } from '../src/core/molecule-template';
+
+/** Molecule classes a model card says it was trained on (cards without the field: amino acids). */
 
 const argv = process.argv.slice(2);
 const arg = (n: string) => {
@@ -38,7 +50,7 @@ const arg = (n: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const limit = arg('limit') ? Number(arg('limit')) : Infinity;
-const routes = (arg('routes') ?? 'martini3,martini3-real,ca').split(',');
+const routes = (arg('routes') ?? 'martini3,martini3-real,ca,lipids').split(',');
 const device = (arg('device') ?? 'cpu') as Device;
 const updateCards = argv.includes('--update-cards');
 const withSidechains = argv.includes('--sidechains');
@@ -50,8 +62,6 @@ interface Case {
   /** The reference with ASP/GLU/ARG equivalent atoms renamed to the IUPAC rule (nomenclature.ts), from its own geometry. */
   referenceIupac: Structure;
   chain?: string;
-  /** Match residues by position in the chain (the CG file may be renumbered). */
-  renumber?: boolean;
 }
 
 interface PerStructure {
@@ -115,64 +125,14 @@ function casesFor(route: string, dataRoot: string, set: MappingSet, skipped: str
         const { system, unknown } = assignCg(cg, set, { partial: true });
         if (!system.beads.length) throw new Error('no beads assigned');
         if (unknown.length) skipped.push(`${route} ${label}: ${unknown.length} CG residues/beads unknown to the set were left out (structure kept)`);
-        out.push({ label, system, reference: aa, referenceIupac: withIupacNaming(aa).structure, renumber: true });
+        // martinize2 may renumber residues (EN_chain's chain B goes on at 22): the metrics match them by sequence then.
+        out.push({ label, system, reference: aa, referenceIupac: withIupacNaming(aa).structure });
       } catch (e) {
         skipped.push(`${route} ${label}: ${(e as Error).message.split('\n')[0]}`);
       }
     }
   }
   return out;
-}
-
-/**
- * martinize2 may renumber residues (e.g. chain B restarting at 22 in EN_chain): when a chain's residue-name sequence
- * matches the reference's at some offset, the model's residues take the reference numbering (positional match).
- */
-function alignNumbering(model: Structure, ref: Structure): number {
-  const chains = (s: Structure) => {
-    const m = new Map<string, { resSeq: number; iCode: string; resName: string; atoms: number[] }[]>();
-    let last = '';
-    for (let i = 0; i < s.atoms.count; i++) {
-      const ch = s.atoms.chainId[i];
-      const key = `${ch}\u0001${s.atoms.resSeq[i]}\u0001${s.atoms.iCode[i]}`;
-      const list = m.get(ch) ?? [];
-      if (key !== last) list.push({ resSeq: s.atoms.resSeq[i], iCode: s.atoms.iCode[i], resName: s.atoms.resName[i], atoms: [] });
-      list[list.length - 1].atoms.push(i);
-      m.set(ch, list);
-      last = key;
-    }
-    return m;
-  };
-  const norm = (n: string) => (/^(HI|HS)/.test(n) ? 'HIS' : /^CY/.test(n) ? 'CYS' : n);
-  const mc = chains(model);
-  const rc = chains(ref);
-  let renumbered = 0;
-  for (const [ch, mres] of mc) {
-    const rres = rc.get(ch);
-    if (!rres) continue;
-    const same = mres.length === rres.length && mres.every((r, k) => r.resSeq === rres[k].resSeq && r.iCode === rres[k].iCode);
-    if (same) continue;
-    let best = { off: 0, hits: -1 };
-    for (let off = -rres.length + 1; off < rres.length; off++) {
-      let hits = 0;
-      for (let k = 0; k < mres.length; k++) {
-        const r = rres[k + off];
-        if (r && norm(r.resName) === norm(mres[k].resName)) hits++;
-      }
-      if (hits > best.hits) best = { off, hits };
-    }
-    if (best.hits < 0.9 * mres.length) continue;
-    for (let k = 0; k < mres.length; k++) {
-      const r = rres[k + best.off];
-      if (!r) continue;
-      for (const i of mres[k].atoms) {
-        model.atoms.resSeq[i] = r.resSeq;
-        model.atoms.iCode[i] = r.iCode;
-      }
-      renumbered++;
-    }
-  }
-  return renumbered;
 }
 
 /** raw reconstruction; the pipeline's default refinement; that plus the opt-in side-chain idealisation. */
@@ -182,7 +142,6 @@ type Refinement = 'raw' | 'refine' | 'sidechains';
 function evaluate(c: Case, pred: Prediction, refine: Refinement): Omit<PerStructure, 'seconds'> {
   const on = refine !== 'raw';
   const model = rebuild(c.system, pred, { backbone: on, clashes: on, sidechains: refine === 'sidechains' }).structure;
-  if (c.renumber) alignNumbering(model, c.reference);
   const cmp = compareStructures(model, c.reference, { chain: c.chain });
   const sym = compareStructures(model, c.reference, { chain: c.chain, symmetric: true });
   const iupac = compareStructures(model, c.referenceIupac, { chain: c.chain });
@@ -271,9 +230,14 @@ async function main(): Promise<void> {
   }
   const models = listModels();
   const results: Record<string, unknown>[] = [];
+  const lipidRows: LipidRow[] = [];
   const skipped: string[] = [];
   const routeMapping: Record<string, string> = { martini3: 'martini3', 'martini3-real': 'martini3', ca: 'ca' };
   for (const route of routes) {
+    if (route === 'lipids') {
+      lipidRows.push(...(await lipidRoute(dataRoot, models.filter((m) => modelMoleculeKinds(m).includes('lipid')))));
+      continue;
+    }
     const mappingId = routeMapping[route];
     if (!mappingId) throw new Error(`unknown route ${route}`);
     const set = loadMappingSet(mappingId);
@@ -282,7 +246,7 @@ async function main(): Promise<void> {
     console.error(`${route}: ${cases.length} structures prepared in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // The template baseline and every shipped model for this mapping, through the product's Backmapper interface.
     const methods: Backmapper[] = [new TemplateBackmapper()];
-    for (const card of models.filter((m) => m.mapping.id === mappingId)) methods.push(await openBackmapper(card.id, { device }));
+    for (const card of models.filter((m) => m.mapping.id === mappingId && modelMoleculeKinds(m).includes('amino-acid'))) methods.push(await openBackmapper(card.id, { device }));
     for (const m of methods) {
       const variants: [Refinement, string][] = [['raw', m.id], ['refine', `${m.id} +refine`]];
       if (withSidechains) variants.push(['sidechains', `${m.id} +refine +sidechains`]);
@@ -321,6 +285,14 @@ async function main(): Promise<void> {
   }
   const table = lines.join('\n');
   console.log(table);
+  const lipidTable = lipidRows.length
+    ? [
+        '| route | method | molecule | n | median | mean | tail C–C in 1.28–1.70 Å % |',
+        '|---|---|---|---|---|---|---|',
+        ...lipidRows.map((r) => `| lipids | ${r.method} | ${r.molecule} | ${r.n} | ${f(r.median)} | ${f(r.mean)} | ${r.tailBondsWithinPercent === null ? '–' : f(r.tailBondsWithinPercent, 1)} |`),
+      ].join('\n')
+    : '';
+  if (lipidTable) console.log(`\nlipids and sterols (held-out leaflet of the CHARMM36 bilayers; heavy-atom RMSD in Å, no superposition):\n${lipidTable}`);
   // Side chains by residue type, for the models (types holding at least 1 % of the squared error, largest first).
   for (const r of results) {
     const x = r as unknown as ReturnType<typeof summarize> & { route: string; method: string };
@@ -334,14 +306,17 @@ async function main(): Promise<void> {
   if (skipped.length) console.log(`\nskipped (${skipped.length}):\n` + skipped.map((s) => `- ${s}`).join('\n'));
   const outDir = join(repoRoot(__dirname), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const json = { measuredAt: new Date().toISOString(), device, limit: Number.isFinite(limit) ? limit : null, results, skipped, table };
+  const json = { measuredAt: new Date().toISOString(), device, limit: Number.isFinite(limit) ? limit : null, results, lipids: lipidRows, skipped, table, lipidTable };
   writeFileSync(join(outDir, 'accuracy.json'), JSON.stringify(json, null, 1));
   console.log(`\nwrote ${join(outDir, 'accuracy.json')}`);
   if (updateCards) {
     for (const card of models) {
       const { cardPath } = resolveModel(card.id);
       const base = (r: { method: string }) => r.method.replace(/ \+refine( \+sidechains)?$/, '');
-      const mine = (results as { route: string; method: string }[]).filter((r) => base(r) === card.id || (base(r) === 'template' && routeMapping[r.route] === card.mapping.id));
+      const lipidModel = modelMoleculeKinds(card).includes('lipid');
+      const mine = lipidModel
+        ? (lipidRows as unknown as { route: string; method: string }[]).filter((r) => r.method.replace(/ \+relax$/, '') === card.id || r.method === 'template')
+        : (results as { route: string; method: string }[]).filter((r) => base(r) === card.id || (base(r) === 'template' && routeMapping[r.route] === card.mapping.id));
       if (!mine.length) continue;
       const strip = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'perStructure' && k !== 'sidechainByType' && k !== 'mapping' && k !== 'mappingHash'));
       const j = JSON.parse(readFileSync(cardPath, 'utf8'));
@@ -357,6 +332,70 @@ async function main(): Promise<void> {
       console.log(`updated ${cardPath}`);
     }
   }
+}
+
+interface LipidRow {
+  route: 'lipids';
+  method: string;
+  molecule: string;
+  n: number;
+  median: number;
+  mean: number;
+  /** Acyl-chain C–C bonds within 1.28–1.70 Å (null for sterols). */
+  tailBondsWithinPercent: number | null;
+}
+
+/** The `lipids` route: every membrane's held-out leaflet, per molecule, for the template and the lipid models. */
+async function lipidRoute(dataRoot: string, cards: ModelCard[]): Promise<LipidRow[]> {
+  const set = loadMappingSet('martini3');
+  const t0 = Date.now();
+  const membranes = CHARMM36_MEMBRANES.map((src) => loadMembrane(dataRoot, src, set)).slice(0, Number.isFinite(limit) ? limit : undefined);
+  console.error(`lipids: ${membranes.length} membranes prepared in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const methods: Backmapper[] = [new TemplateBackmapper()];
+  for (const card of cards) methods.push(await openBackmapper(card.id, { device }));
+  const rows: LipidRow[] = [];
+  for (const m of methods) {
+    // Models also "+relax": bonds across beads pulled to template lengths (the template does this itself).
+    const variants = m.kind === 'template' ? [m.id] : [m.id, `${m.id} +relax`];
+    const rmsdOf = new Map(variants.map((v) => [v, new Map<string, number[]>()]));
+    const bondsOf = new Map(variants.map((v) => [v, new Map<string, { total: number; within: number }>()]));
+    for (const mem of membranes) {
+      // The runner gives a lipid model every molecule as its own chain (modelInputSystem, its training convention).
+      const system = mem.forward.system;
+      const p = await inferVectors(m, system, DEFAULT_CHUNK_SIZE);
+      for (const v of variants) {
+        const vectors = v === m.id ? p.vectors : Float32Array.from(p.vectors);
+        if (v !== m.id) relaxMoleculeBonds(system, vectors);
+        const acc = lipidAccuracy(mem, vectors);
+        const rmsd = rmsdOf.get(v)!;
+        const bonds = bondsOf.get(v)!;
+        for (const [k, l] of acc.rmsd) rmsd.set(k, [...(rmsd.get(k) ?? []), ...l]);
+        for (const k of acc.rmsd.keys()) {
+          const b = bonds.get(k) ?? { total: 0, within: 0 };
+          const mine = acc.tailBondsByMolecule.get(k);
+          if (mine) { b.total += mine.total; b.within += mine.within; }
+          bonds.set(k, b);
+        }
+      }
+    }
+    await m.release();
+    for (const v of variants) for (const [molecule, list] of rmsdOf.get(v)!) {
+      const bonds = bondsOf.get(v)!;
+      const sorted = [...list].sort((a, b) => a - b);
+      const b = bonds.get(molecule)!;
+      rows.push({
+        route: 'lipids',
+        method: v,
+        molecule,
+        n: list.length,
+        median: sorted[Math.floor(sorted.length / 2)],
+        mean: list.reduce((s, x) => s + x, 0) / list.length,
+        tailBondsWithinPercent: b.total ? (100 * b.within) / b.total : null,
+      });
+      console.error(`  lipids ${v} ${molecule}: median ${rows[rows.length - 1].median.toFixed(3)} (${list.length})`);
+    }
+  }
+  return rows;
 }
 
 main().catch((e) => {

@@ -7,12 +7,17 @@
  *   node --import tsx bench/speed.ts [--sizes 1000,10000,100000,1000000] [--frames 1000] [--skip-structures]
  *                                    [--skip-trajectory] [--models template,martini3-protein] [--json out.json]
  *                                    [--chunk-size N]   (most beads per inference chunk, halo included; default: the engine's)
+ *                                    [--membrane 100000] [--skip-membrane]
  *
+ * Membrane row (issue 31): a whole synthetic CG system of ~N beads written as GRO without chain ids: a POPC
+ * bilayer (a Martini 3 POPC made with our mapping from the NMRlipids CHARMM36 bilayer in ../shared; without
+ * ../shared the row has no lipids), transmembrane-length helices in the water, Martini W water and 1 % NA/CL,
+ * backmapped whole (lipids by the template or a lipid model, water placed, ions named) with its peak RSS.
  * Inputs are synthetic but realistic: ideal-geometry helices (buildPeptide) mapped to CG (mapToCg), tiled in
  * space as separate chains; trajectory frames are perturbed copies written with the io writer.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildPeptide } from '../src/core/chemistry/peptide';
@@ -21,6 +26,9 @@ import { mapToCg } from '../src/core/forward';
 import { StructureBuilder } from '../src/core/structure/builder';
 import type { Structure } from '../src/core/structure/types';
 import { formatPdb } from '../src/core/structure/pdb';
+import { formatGro } from '../src/core/structure/gro';
+import { selectAtoms } from '../src/core/pipeline/molecules';
+import { sharedDataRoot } from '../src/core/dataset/tsv';
 import { readStructureFile } from '../src/core/structure/read';
 import { writeStructureFile } from '../src/core/structure/write';
 import { listModels } from '../src/core/model/registry';
@@ -71,6 +79,89 @@ function tiledCg(mapping: string, beads: number): Structure {
   return b.build(`tiled-${beads}`);
 }
 
+/** One Martini 3 POPC (CG beads, centred, tails along −z) mapped from the CHARMM36 NMRlipids bilayer, or null. */
+function cgPopc(): Structure | null {
+  const root = sharedDataRoot();
+  const file = root && join(root, 'raw', 'membranes', 'nmrlipids_charmm36_popc_chol', 'POPCchol', 'chol0pct', 'POPC_0CHL.gro.gz');
+  if (!file || !existsSync(file)) return null;
+  const aa = readStructureFile(file);
+  const a = aa.atoms;
+  const end = a.resSeq.findIndex((r, i) => i > 0 && r !== a.resSeq[0]);
+  const keep = Int32Array.from({ length: end }, (_, i) => i);
+  try {
+    const cg = mapToCg(selectAtoms(aa, keep), loadMappingSet('martini3')).cg;
+    // Head (first bead) up: flip so that the head's z is above the tail's, then centre.
+    const n = cg.atoms.count;
+    const flip = cg.coords[2] < cg.coords[3 * (n - 1) + 2] ? 1 : -1;
+    const c = [0, 1, 2].map((k) => cg.coords.filter((_, i) => i % 3 === k).reduce((x, y) => x + y, 0) / n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) cg.coords[3 * i + k] = (cg.coords[3 * i + k] - c[k]) * (k === 2 ? -flip : 1);
+    return cg;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * ~`beads` CG beads of a membrane system in a square box: a POPC bilayer at z = 0 (8 Å lipid spacing, 12 % of the
+ * beads), 30-residue helices in the water (8 %), W water on a 4.7 Å grid above and below, 1 % of the waters as
+ * NA/CL. Written as GRO: no chain ids, residue numbers over 99,999 wrap as GROMACS writes them.
+ */
+export function membraneCg(beads: number): Structure {
+  const lipid = cgPopc();
+  const protein = tiledCg('martini3', Math.round(beads * 0.08));
+  // Lipids (2 leaflets × (L/8)² × 12 beads) ≈ 12 % of the beads.
+  const L = Math.max(60, 8 * Math.sqrt((0.12 * beads) / 24));
+  // The helices keep tiledCg's layout (18 × 18 × 50 Å apart, no overlaps) in the upper water, from z = 30 Å.
+  const pb = [Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < protein.atoms.count; i++)
+    for (let k = 0; k < 3; k++) {
+      const v = protein.coords[3 * i + k] + (k === 2 ? 30 : 0);
+      pb[k] = Math.min(pb[k], v);
+      pb[k + 3] = Math.max(pb[k + 3], v);
+    }
+  const b = new StructureBuilder(beads + 4096);
+  let resSeq = 0;
+  // Protein helices first (as CHARMM-GUI orders a system), shifted into the upper water.
+  const pa = protein.atoms;
+  let last = '';
+  for (let i = 0; i < pa.count; i++) {
+    const key = `${pa.chainId[i]}${pa.resSeq[i]}`;
+    if (key !== last) resSeq++;
+    last = key;
+    b.addAtom({ name: pa.name[i], resName: pa.resName[i], resSeq, x: protein.coords[3 * i], y: protein.coords[3 * i + 1], z: 30 + protein.coords[3 * i + 2] });
+  }
+  if (lipid) {
+    const nL = Math.floor(L / 8);
+    for (const leaflet of [1, -1])
+      for (let gx = 0; gx < nL; gx++)
+        for (let gy = 0; gy < nL; gy++) {
+          resSeq++;
+          for (let i = 0; i < lipid.atoms.count; i++)
+            b.addAtom({ name: lipid.atoms.name[i], resName: 'POPC', resSeq, x: gx * 8 + 4 + lipid.coords[3 * i], y: gy * 8 + 4 + leaflet * lipid.coords[3 * i + 1], z: leaflet * (lipid.coords[3 * i + 2] + 14) });
+        }
+  }
+  // Water (and ions) fill |z| > 22 Å up to the bead count.
+  let w = 0;
+  for (let layer = 0; b.count < beads; layer++)
+    for (const sign of [1, -1]) {
+      const z = sign * (22 + layer * 4.7);
+      for (let gx = 0; gx < Math.floor(L / 4.7) && b.count < beads; gx++)
+        for (let gy = 0; gy < Math.floor(L / 4.7) && b.count < beads; gy++) {
+          const x = gx * 4.7 + 1;
+          const y = gy * 4.7 + 1;
+          if (x > pb[0] - 3 && x < pb[3] + 3 && y > pb[1] - 3 && y < pb[4] + 3 && z > pb[2] - 3 && z < pb[5] + 3) continue;
+          const ion = w % 100 === 50 ? 'NA' : w % 100 === 99 ? 'CL' : null;
+          b.addAtom({ name: ion ?? 'W', resName: ion ?? 'W', resSeq: ++resSeq, x, y, z });
+          w++;
+        }
+    }
+  const zmin = Math.min(...b.build('m').coords.filter((_, i) => i % 3 === 2));
+  const built = b.build(`membrane-${beads}`, 'synthetic membrane system', { a: L, b: L, c: L, alpha: 90, beta: 90, gamma: 90 });
+  for (let i = 0; i < built.atoms.count; i++) built.coords[3 * i + 2] -= zmin - 1;
+  built.box!.c = Math.max(L, Math.max(...built.coords.filter((_, i) => i % 3 === 2)) + 2);
+  return built;
+}
+
 interface RunResult {
   model: string;
   refine: boolean;
@@ -95,16 +186,18 @@ async function one(): Promise<void> {
   const refine = opt('refine', 'off') === 'on';
   const dir = mkdtempSync(join(tmpdir(), 'bm-speed-'));
   try {
-    const cg = tiledCg(mapping, beads);
-    const cgPath = join(dir, 'cg.pdb');
-    writeFileSync(cgPath, formatPdb(cg));
+    const membrane = opt('system') === 'membrane';
+    const cg = membrane ? membraneCg(beads) : tiledCg(mapping, beads);
+    const cgPath = join(dir, membrane ? 'cg.gro' : 'cg.pdb');
+    writeFileSync(cgPath, membrane ? formatGro(cg) : formatPdb(cg));
     // CPU time as well as wall time: this machine is shared, and wall time stretches with the load.
     const cpu0 = process.cpuUsage();
     let t = performance.now();
     const input = readStructureFile(cgPath);
     const parse = performance.now() - t;
     const chunkSize = opt('chunk-size') ? Number(opt('chunk-size')) : undefined;
-    const out = await backmapStructure(input, { model, mapping, device, refine, skipMetrics: true, parseMs: parse, chunkSize });
+    // The membrane system is backmapped as a user would: the backmapper per molecule class chosen by the engine.
+    const out = await backmapStructure(input, { model: membrane && model === 'auto' ? undefined : model, mapping: membrane ? undefined : mapping, device, refine, skipMetrics: true, parseMs: parse, chunkSize });
     t = performance.now();
     writeStructureFile(join(dir, 'aa.pdb'), out.structure, { force: true });
     const write = performance.now() - t;
@@ -216,6 +309,27 @@ async function main(): Promise<void> {
     print('Template runs use the template backmapper in JavaScript (no ONNX session); model runs use the listed provider. "refine" = backbone descent + clash relief (off by default for single structures). Metrics are off. Total = parse + assign + model load + graph + inference + rebuild + refine + write. Peak RSS is the whole process, one fresh process per row (Node heap limit 4 GB).');
     print();
   }
+  if (!flag('skip-membrane')) {
+    const sizes = (opt('membrane', '100000') ?? '').split(',').filter(Boolean).map(Number);
+    print('## Membrane system: protein + POPC bilayer + water + ions (GRO, no chain ids)');
+    print();
+    print('| backmappers | beads | heavy atoms | chunks | parse | assign | graph | inference | rebuild | solvent | write | total (wall) | CPU time | peak RSS (MB) |');
+    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const model of ['auto', 'template'])
+      for (const size of sizes) {
+        const r = await runChild(['--one', String(size), '--system', 'membrane', '--model', model, '--device', 'cpu', '--refine', 'off'], 4096);
+        if ('error' in r && !('beads' in r)) {
+          print(`| ${model} | ${size} | – | – | failed: ${r.error.replace(/\|/g, '/')} |`);
+          continue;
+        }
+        const x = r as RunResult;
+        const t = x.timings;
+        print(`| ${model === 'auto' ? 'auto (model per class)' : 'template'} | ${x.beads} | ${x.atoms} | ${x.chunks} | ${f1(t.parse)} | ${f1(t.assign)} | ${f1(t.graph)} | ${f1(t.inference)} | ${f1(t.rebuild)} | ${f1(t.solvent)} | ${f1(t.write)} | ${f1(x.totalMs)} | ${f1(x.cpuMs)} | ${x.maxRssMB.toFixed(0)} |`);
+      }
+    print();
+    print('Beads counted as the report counts them (solute beads, water beads, ions); heavy atoms include every water oxygen placed. "solvent" = ion naming and water placement (cell list).');
+    print();
+  }
   if (!flag('skip-trajectory')) {
     print(`## Trajectory throughput (300-residue protein, ${frames} frames)`);
     print();
@@ -265,8 +379,12 @@ async function main(): Promise<void> {
   if (json) writeFileSync(json, JSON.stringify({ lines, runs: all }, null, 1));
 }
 
-if (opt('one')) void one().catch((e) => {
-  console.log(JSON.stringify({ error: String(e?.stack ?? e) }));
-  process.exit(1);
-});
-else void main();
+// Run as a script (imported, e.g. for `membraneCg`, it does nothing).
+if (process.argv[1] && /speed\.ts$/.test(process.argv[1])) {
+  if (opt('one'))
+    void one().catch((e) => {
+      console.log(JSON.stringify({ error: String(e?.stack ?? e) }));
+      process.exit(1);
+    });
+  else void main();
+}

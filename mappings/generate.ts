@@ -4,6 +4,9 @@
  *   mappings/martini3/  Martini 3 (martini3001) proteins, bead membership and weights chosen so that bead positions
  *                       reproduce martinize2 (vermouth: mass-weighted with H=1,C=12,N=14,O=16,S=32; atoms shared by
  *                       beads get count/total fractions; `!` atoms weigh 0; hydrogens count when present).
+ *                       Lipids and sterols (mappings/lipids.ts) follow the proteins in the same set, their bead types
+ *                       after the protein ones, so the protein files and type ids are unchanged by them.
+ *   mappings/martini3-chol8/  the older 8-bead Martini 3 cholesterol (mappings/lipids.ts), alone.
  *   mappings/ca/        C-alpha only: one bead `CA` per residue holding every heavy atom, positioned on CA (`CM`).
  * Hierarchy labels (`P<level><anchor><id>`) come from a breadth-first walk of the bond graph from the bead's root
  * (`P1A`), so every anchor is a bonded neighbour inside the same bead.
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import { RESIDUES as AMINO_ACIDS } from '../src/core/chemistry/amino-acids';
 import { protonationParent } from '../src/core/chemistry/variants';
 import { TERMINAL_OXYGEN_NAMES, atomNames, residueBonds, type Bond } from '../src/core/chemistry/bonds';
+import { cholesterol8File, martini3LipidFiles } from './lipids';
 
 /** Bead share of an atom: bead name and relative weight (fraction text, '' = sole member). */
 type Share = [bead: string, frac: string];
@@ -467,7 +471,8 @@ function beadTypesYaml(entries: [string, number][], comment: string): string {
 export function generate(root: string): void {
   const m3 = join(root, 'martini3');
   const ca = join(root, 'ca');
-  for (const dir of [m3, ca]) {
+  const chol8 = join(root, 'martini3-chol8');
+  for (const dir of [m3, ca, chol8]) {
     mkdirSync(dir, { recursive: true });
     for (const f of readdirSync(dir)) if (f.endsWith('.yaml')) rmSync(join(dir, f));
   }
@@ -490,11 +495,20 @@ export function generate(root: string): void {
     if (!caTypeOf.has(base)) caTypeOf.set(base, caTypeOf.size);
     caTypes.push([`${r.name}_CA`, caTypeOf.get(base)!]);
   }
-  writeFileSync(join(m3, 'bead_types.yaml'), beadTypesYaml(m3Types, 'Martini 3 protein bead types (protonation variants share ids).'));
+  // Lipids and sterols after every protein type: the protein ids stay what the protein model was trained on.
+  let nextType = typeOf.size;
+  for (const l of martini3LipidFiles()) {
+    writeFileSync(join(m3, l.file), l.text);
+    for (const b of l.beads) m3Types.push([`${l.molecule}_${b}`, nextType++]);
+  }
+  writeFileSync(join(m3, 'bead_types.yaml'), beadTypesYaml(m3Types, 'Martini 3 protein bead types (protonation variants share ids), then lipid and sterol bead types.'));
+  const c8 = cholesterol8File();
+  writeFileSync(join(chol8, c8.file), c8.text);
+  writeFileSync(join(chol8, 'bead_types.yaml'), beadTypesYaml(c8.beads.map((b, i) => [`${c8.molecule}_${b}`, i]), 'Martini 3 cholesterol, older 8-bead model.'));
   writeFileSync(join(ca, 'bead_types.yaml'), beadTypesYaml(caTypes, 'C-alpha bead types: one per amino acid (variants share ids).'));
 }
 
 if (process.argv[1] && /generate\.ts$/.test(process.argv[1])) {
   generate(new URL('.', import.meta.url).pathname);
-  console.log('mapping sets written to mappings/martini3 and mappings/ca');
+  console.log('mapping sets written to mappings/martini3, mappings/martini3-chol8 and mappings/ca');
 }

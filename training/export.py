@@ -63,6 +63,10 @@ def main():
     ap.add_argument('--models-dir', default=os.path.join(repo, 'models'))
     ap.add_argument('--note', default=None, help='free-text note for the card (e.g. machine load during training)')
     ap.add_argument('--reference-input', default=None, help='one-sample BMDS (default training/data/<mapping>-demo.bmds)')
+    ap.add_argument('--molecule-kinds', default=None,
+                    help='comma-separated molecule classes the model was trained on (e.g. lipid,sterol): written to the '
+                         'card as moleculeKinds, and bead types absent from the training data (--data) are left out of '
+                         'beadTypes, so the runtime refuses molecules the model never saw')
     args = ap.parse_args()
     ckpt_path = args.checkpoint or os.path.join(here, 'runs', args.model_id, 'checkpoint.pt')
     ck = torch.load(ckpt_path, map_location='cpu')
@@ -207,6 +211,10 @@ def main():
         'reference': f'{args.model_id}.reference.bin',
         'accuracy': old.get('accuracy') if old.get('onnx', {}).get('sha256') == sha else None,
     }
+    if args.molecule_kinds:
+        card['moleculeKinds'] = [k for k in args.molecule_kinds.split(',') if k]
+        seen = set(int(t) for t in Dataset(args.data).a['bead_type'])
+        card['beadTypes'] = [n if i in seen else '' for i, n in enumerate(card['beadTypes'])]
     with open(card_path, 'w') as fh:
         json.dump(card, fh, indent=2, ensure_ascii=False)
         fh.write('\n')

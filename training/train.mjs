@@ -37,6 +37,17 @@ const PRESETS = {
     // The shipped model is this run continued once (--init): 21 + 75 min, the second stage data-parallel.
     continue: [['--procs', '2', '--threads', '1', '--eval-every-min', '20', '--lr', '1e-3', '--seed', '1235', '--budget-min', '75']],
   },
+  // Lipids and sterols (src/core/dataset/lipids.ts): the CHARMM36 bilayers, the +z leaflet of each held out.
+  'martini3-lipids': {
+    mapping: 'martini3',
+    dataset: 'charmm36-membranes',
+    build: ['training/build-lipid-dataset.ts'],
+    // A small, fast network (48 features, 2 layers, 7 Å / 16 neighbours): on the dense bilayer the protein-sized
+    // one (64 features, 3 layers, 10 Å / 32) took 13 s per step on the shared 2-core machine (docs/experiments.md).
+    args: ['--features', '48', '--layers', '2', '--cutoff', '7', '--k-max', '16', '--batch-beads', '1000', '--noise', '0.1', '--outward', '0', '--split-chain', '0', '--lr', '3e-3', '--procs', '2', '--threads', '1', '--eval-every-min', '6', '--budget-min', '25'],
+    reference: ['--input', 'test/core/forward/fixtures/popc-chl1.pdb', '--molecules-as-chains'],
+    export: ['--molecule-kinds', 'lipid,sterol'],
+  },
 };
 
 const argv = process.argv.slice(2);
@@ -47,9 +58,9 @@ if (!id || !PRESETS[id]) {
 }
 const preset = PRESETS[id];
 const rest = argv.filter((a) => a !== id && a !== '--rebuild' && a !== '--no-export' && a !== '--one-stage');
-const list = process.env.BACKMAP_TRAIN_LIST || join(repo, '..', 'shared', 'data', 'splits', preset.list);
+const list = process.env.BACKMAP_TRAIN_LIST || join(repo, '..', 'shared', 'data', 'splits', preset.list ?? 'none.tsv'); // unused by presets with their own builder
 // One dataset file per model and list, so a changed list never reuses a stale dataset.
-const data = join(repo, 'training', 'data', `${id}.${basename(list, '.tsv')}.bmds`);
+const data = join(repo, 'training', 'data', `${id}.${preset.dataset ?? basename(list, '.tsv')}.bmds`);
 
 const run = (cmd, args) => {
   console.log(`$ ${cmd} ${args.join(' ')}`);
@@ -57,7 +68,9 @@ const run = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
-if (!existsSync(data) || argv.includes('--rebuild')) {
+if (preset.build && (!existsSync(data) || argv.includes('--rebuild'))) {
+  run(process.execPath, ['--import', 'tsx', ...preset.build, '--mapping', preset.mapping, '--out', data]);
+} else if (!existsSync(data) || argv.includes('--rebuild')) {
   if (!existsSync(list)) {
     console.error(`training list not found: ${list} (needs ../shared/data)`);
     process.exit(1);
@@ -76,7 +89,7 @@ stages.forEach((stageArgs, k) => {
   checkpoint = join(outDir, 'checkpoint.pt');
 });
 if (!argv.includes('--no-export')) {
-  const ref = join(repo, 'training', 'data', `${preset.mapping}-demo.bmds`);
-  run(process.execPath, ['--import', 'tsx', 'training/reference-input.ts', '--mapping', preset.mapping, '--out', ref]);
-  run(python, ['training/export.py', '--model-id', id, '--data', data, '--checkpoint', checkpoint, '--reference-input', ref]);
+  const ref = join(repo, 'training', 'data', preset.reference ? `${id}-reference.bmds` : `${preset.mapping}-demo.bmds`);
+  run(process.execPath, ['--import', 'tsx', 'training/reference-input.ts', '--mapping', preset.mapping, '--out', ref, ...(preset.reference ?? [])]);
+  run(python, ['training/export.py', '--model-id', id, '--data', data, '--checkpoint', checkpoint, '--reference-input', ref, ...(preset.export ?? [])]);
 }

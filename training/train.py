@@ -71,6 +71,10 @@ def compute_loss(model, batch, max_level, w_bond=5.0, w_angle=5.0, w_tors=0.2, b
         l_t = (((tp - tt) ** 2).sum(-1) * tm).sum() / tm.sum()
         losses['tors'] = l_t
         total = total + w_tors * l_t
+    else:
+        # No residue with a backbone (lipids): keep the torsion head in the graph so data-parallel training
+        # (DDP) sees every parameter take part.
+        total = total + 0.0 * tors.sum()
     losses['total'] = total
     return total, losses, pred
 

@@ -7,6 +7,7 @@ import { InputError } from './errors';
 import type { MappingSet, MoleculeMapping } from './mapping/types';
 import { residuesOf } from './structure/builder';
 import { variantGroup } from './chemistry/variants';
+import { lipidTopology } from './chemistry/lipids';
 import type { Box, Structure } from './structure/types';
 
 export interface CgBead {
@@ -61,7 +62,8 @@ export interface AssignCgOptions {
 
 /**
  * The set's molecule for a residue name: exact name, then `residueNameMap`, then a protonation/force-field variant
- * of the same amino acid (HSD ↔ HIS ↔ HIE …, CYX ↔ CYS, ASH → ASP, …). `null` when the set has none.
+ * of the same amino acid (HSD ↔ HIS ↔ HIE …, CYX ↔ CYS, ASH → ASP, …), then another spelling of a lipid or sterol
+ * (CHOL, CHL → CHL1). `null` when the set has none.
  */
 export function resolveMolecule(
   set: MappingSet,
@@ -74,6 +76,12 @@ export function resolveMolecule(
   if (direct) return direct;
   const group = variantGroup(resName.toUpperCase());
   if (group) for (const n of group) {
+    const m = set.molecules.get(n);
+    if (m) return m;
+  }
+  // Lipid and sterol spellings of the chemistry table (Martini CHOL, GROMACS-port CHL for CHARMM36's CHL1, …).
+  const lipid = lipidTopology(resName) ?? lipidTopology(resName.toUpperCase());
+  if (lipid) for (const n of [lipid.name, ...lipid.aliases]) {
     const m = set.molecules.get(n);
     if (m) return m;
   }

@@ -5,7 +5,8 @@
  * fix the orientation of 1–2-bead residues such as GLY/ALA in Martini or every residue in C-alpha) are
  * Kabsch-fitted onto the input beads, and the fitted template's slot vectors are returned, so the same
  * `reconstruct` builds the atoms. Backbone conformation (α, β, PPII, αL) and, for residues whose side chain has
- * beads, χ1/χ2 rotamers are chosen by the best fit.
+ * beads, χ1/χ2 rotamers are chosen by the best fit. Lipids and sterols are placed bead by bead from a conformation
+ * library instead (molecule-template.ts).
  */
 import { InputError } from './errors';
 import { buildPeptide } from './chemistry/peptide';
@@ -17,6 +18,7 @@ import type { Structure } from './structure/types';
 import { backboneBead, type CgSystem } from './cg';
 import { mapToCg } from './forward';
 import { targetVectors } from './reconstruct';
+import { moleculeTemplateVectors } from './molecule-template';
 
 export interface TemplateOptions {
   /** Template structures for non-amino-acid molecules, keyed by molecule (residue) name; one residue each. */
@@ -163,6 +165,9 @@ export function templateVectors(system: CgSystem, opts: TemplateOptions = {}): F
     const r = res[ri];
     const mol = r.molecule;
     const base = aminoBase(mol.name);
+    // Lipids and sterols: per-bead local fits of a conformation library (molecule-template.ts); a template
+    // structure passed in options takes precedence.
+    if (!base && !custom.has(mol.name) && moleculeTemplateVectors(system, ri, out)) continue;
     const cterm = ri === res.length - 1 || res[ri + 1].chainIndex !== r.chainIndex;
     // Input neighbour backbone beads in the same chain segment.
     const nbrIn: number[] = NBR_OFFSETS.map((d) => {
@@ -227,7 +232,7 @@ export function templateVectors(system: CgSystem, opts: TemplateOptions = {}): F
     if (!best) {
       throw new InputError(
         `no template for residue ${r.resName} ${r.chainId}${r.resSeq}${r.iCode} (molecule ${mol.name}): ` +
-          'the template backmapper knows amino acids; pass a template structure for other molecules',
+          'the template backmapper knows amino acids, lipids and sterols; pass a template structure for other molecules',
         mol.file,
       );
     }

@@ -2,7 +2,7 @@
 // then `backmap backmap cg.gro -o out.gro`, no other flag; every class present and counted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPeptide } from '../../src/core/chemistry/peptide';
 import { StructureBuilder } from '../../src/core/structure/builder';
@@ -37,12 +37,12 @@ function wholeSystem(): { s: Structure; lipids: number; sterols: number } {
     });
   }
   let seq = 200;
+  // 41 waters on a 3.1 Å grid (6 × 4 per layer): 41 = 9 W + SW + TW after mapping.
   for (let k = 0; k < 41; k++) {
-    const x = 5 + 3.1 * (k % 6), y = 55 + 3.1 * Math.floor(k / 6) % 4, z = 5 + 3.1 * Math.floor(k / 24);
-    sb.addAtom({ name: 'OH2', resName: 'TIP3', resSeq: seq, element: 'O', x, y: 50 + 3.1 * (Math.floor(k / 6) % 4), z });
-    sb.addAtom({ name: 'H1', resName: 'TIP3', resSeq: seq, element: 'H', x: x + 0.96, y: 50 + 3.1 * (Math.floor(k / 6) % 4), z });
-    sb.addAtom({ name: 'H2', resName: 'TIP3', resSeq: seq++, element: 'H', x: x - 0.24, y: 50.93 + 3.1 * (Math.floor(k / 6) % 4), z });
-    void y;
+    const x = 5 + 3.1 * (k % 6), y = 50 + 3.1 * (Math.floor(k / 6) % 4), z = 5 + 3.1 * Math.floor(k / 24);
+    sb.addAtom({ name: 'OH2', resName: 'TIP3', resSeq: seq, element: 'O', x, y, z });
+    sb.addAtom({ name: 'H1', resName: 'TIP3', resSeq: seq, element: 'H', x: x + 0.96, y, z });
+    sb.addAtom({ name: 'H2', resName: 'TIP3', resSeq: seq++, element: 'H', x: x - 0.24, y: y + 0.93, z });
   }
   for (const [name, x] of [['SOD', 60], ['SOD', 63], ['SOD', 66], ['CLA', 60], ['CLA', 66]] as const)
     sb.addAtom({ name, resName: name, resSeq: seq++, element: name === 'SOD' ? 'NA' : 'CL', x, y: 10, z: name === 'SOD' ? 10 : 20 });
@@ -72,7 +72,6 @@ test('map system.gro --mapping martini3 → backmap cg.gro: protein, lipids, ste
     assert.equal(residues(out, 'CHL1'), sterols);
     assert.equal(residues(out, 'MET'), 1);
     assert.ok(out.box && Math.abs(out.box.a - 70) < 0.01);
-    const { readFileSync } = await import('node:fs');
     const md = readFileSync(join(dir, 'report.md'), 'utf8');
     assert.match(md, /\| water \| 41 \| 41 \|/);
     assert.match(md, /\| ion \| 5 \| 5 \|/);

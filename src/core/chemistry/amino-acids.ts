@@ -7,10 +7,10 @@
  */
 
 /**
- * Class of a molecule in the chemistry table. Only amino acids are described so far; lipids, sterols, solvent
- * and ions get their own kinds (and tables beside this one) when the engine learns them.
+ * Class of a molecule in the chemistry table: amino acids (this file), lipids and sterols (`lipids.ts`); solvent
+ * and ions get their own kinds when the engine learns them. `moleculeKind` (molecules.ts) classifies a residue name.
  */
-export type MoleculeKind = 'amino-acid';
+export type MoleculeKind = 'amino-acid' | 'lipid' | 'sterol' | 'water' | 'ion';
 
 /** Torsion of an internal coordinate: a fixed value, or χ_k (1-based) plus an offset, in degrees. */
 export type TorsionSpec = number | { chi: number; offset?: number };
@@ -28,7 +28,7 @@ export interface AtomIC {
 }
 
 export interface ResidueTopology {
-  kind: MoleculeKind;
+  kind: 'amino-acid';
   name3: string;
   name1: string;
   /** Heavy atoms in PDB order (backbone N CA C O, then side chain); OXT is not listed. */

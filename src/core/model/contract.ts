@@ -14,6 +14,7 @@
  * padding column.
  */
 import { cellListNeighbors } from '../geometry/neighbors';
+import type { CgSystem } from '../cg';
 
 export const MODEL_INPUTS = ['pos', 'bead_type', 'nbr', 'nbr_mask', 'res_offset'] as const;
 export const MODEL_OUTPUTS = ['vectors', 'torsions'] as const;
@@ -42,7 +43,11 @@ export interface ModelCard {
   id: string;
   format: string;
   description?: string;
-  mapping: { id: string; hash: string };
+  /**
+   * The mapping set the model reads, pinned by its content hash; `trainedWithHash` keeps the hash of the set as it was
+   * at training time where the set has since grown by other molecules (bead-type ids unchanged, tested).
+   */
+  mapping: { id: string; hash: string; trainedWithHash?: string };
   /** Type id -> idname(s) (`MOL_BEAD`, several joined with `|` when they share an id). */
   beadTypes: string[];
   numTypes: number;
@@ -61,6 +66,30 @@ export interface ModelCard {
   training?: Record<string, unknown>;
   reference?: string;
   accuracy?: Record<string, unknown> | null;
+  /**
+   * Molecule classes the model was trained on (`amino-acid` when absent). A model of lipids and sterols was trained
+   * with every molecule as its own chain (`modelInputSystem`).
+   */
+  moleculeKinds?: string[];
+}
+
+/** Molecule classes a card's model takes (cards written before the field: amino acids). */
+export function modelMoleculeKinds(card: ModelCard): string[] {
+  return card.moleculeKinds?.length ? card.moleculeKinds : ['amino-acid'];
+}
+
+/**
+ * The system as the model was trained to see it: models of separate small molecules (lipids, sterols) were trained
+ * with each molecule as its own chain, so that the residue-offset feature never links two molecules; protein models
+ * see chains as they are.
+ */
+export function modelInputSystem(card: ModelCard, system: CgSystem): CgSystem {
+  return modelMoleculeKinds(card).includes('amino-acid') ? system : moleculesAsChains(system);
+}
+
+/** A copy of a system in which every residue is its own chain (molecules are not sequence neighbours). */
+export function moleculesAsChains(system: CgSystem): CgSystem {
+  return { ...system, residues: system.residues.map((r, i) => ({ ...r, chainIndex: i })) };
 }
 
 /** Receptive field of a message-passing model: layers × cutoff (Å), from the model card. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type * as OrtNs from 'onnxruntime-node';
 import { InputError } from '../errors';
 import type { CgSystem } from '../cg';
-import { buildGraph, receptiveField, MODEL_INPUTS, RES_OFFSET_CLAMP, type ModelCard } from './contract';
+import { buildGraph, modelInputSystem, receptiveField, MODEL_INPUTS, RES_OFFSET_CLAMP, type ModelCard } from './contract';
 import { resolveModel } from './registry';
 import { createSession, loadOrt, ProviderUnavailableError, type Device, type ProviderAttempt } from './providers';
 import type { Backmapper } from './backmapper';
@@ -34,6 +34,9 @@ export interface ModelPrediction {
 }
 
 const now = () => performance.now();
+
+/** Largest slot-vector component (Å) a sane prediction has; anything beyond means the input broke the model. */
+const MAX_SLOT_COMPONENT = 50;
 
 export class ModelRunner implements Backmapper {
   readonly kind = 'model' as const;
@@ -105,6 +108,7 @@ export class ModelRunner implements Backmapper {
   /** Vectors and torsions for every bead of `system`; `timings` gets the graph and inference times (ms) added. */
   async predict(system: CgSystem, timings: Record<string, number> = {}): Promise<ModelPrediction> {
     this.checkSystem(system);
+    system = modelInputSystem(this.card, system);
     const n = system.beads.length;
     const types = new Int32Array(n);
     const res = new Int32Array(n);
@@ -150,6 +154,19 @@ export class ModelRunner implements Backmapper {
     const vectors = out.vectors.data as Float32Array;
     const torsions = out.torsions.data as Float32Array;
     if (vectors.length !== n * R * 3) throw new Error(`model returned ${vectors.length} vector values for ${n} beads × ${R} slots`);
+    // Beads on top of each other (stacked copies, a broken frame) drive the network far outside what it was trained
+    // on (the shipped models then predict ~1e18 Å): refuse rather than write atoms far away. A slot vector spans a bond or
+    // a bead radius: a few Å, below 10 Å for the shipped models on real proteins (test/core/model/overlap.test.ts).
+    for (let i = 0; i < vectors.length; i++) {
+      const v = vectors[i];
+      if (Number.isFinite(v) && Math.abs(v) <= MAX_SLOT_COMPONENT) continue;
+      const bead = Math.floor(i / (3 * R));
+      throw new InputError(
+        `model "${this.card.id}" gave no usable atoms for bead ${bead + 1} of ${n} (residue ${resIndex[bead] + 1} of the input): ` +
+          'beads overlap or sit far outside a CG model\'s geometry (check for stacked copies or a corrupted frame)',
+        source,
+      );
+    }
     return { vectors, torsions };
   }
 

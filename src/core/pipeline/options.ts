@@ -2,7 +2,7 @@
 import type { InputWarning } from '../errors';
 import type { MappingSet } from '../mapping/types';
 import type { Structure } from '../structure/types';
-import type { BondAngleStats, ClashReport, RamaResult } from '../metrics';
+import type { BondAngleStats, ClashReport, RamaResult, ResidueMatching } from '../metrics';
 import type { Device, ProviderAttempt } from '../model/providers';
 import type { RefineReport } from '../refine';
 
@@ -94,6 +94,22 @@ export interface UnknownResidue {
   line: number;
 }
 
+/** Classes a whole system is split into (src/core/pipeline/molecules.ts). */
+export type MoleculeClass = 'protein' | 'lipid' | 'sterol' | 'ligand' | 'water' | 'ion' | 'go-site' | 'unknown';
+
+/**
+ * Molecules of one class in the input and in the output: protein chains, lipid/sterol/ligand residues, water
+ * molecules (a Martini W bead stands for 4), ions, Go-Martini virtual sites (particles, never output) and unknown
+ * residues (kept out, listed under `unknown`).
+ */
+export interface MoleculeCount {
+  kind: MoleculeClass;
+  in: number;
+  out: number;
+  /** What was counted or done, e.g. "waters (412 CG beads)". */
+  note?: string;
+}
+
 export interface ResidueRmsd {
   chainId: string;
   resSeq: number;
@@ -102,6 +118,8 @@ export interface ResidueRmsd {
   rmsd: number;
   rmsd_bb: number;
   rmsd_sc: number;
+  /** The model residue matched to this reference residue (when its chain or number differs, see `rmsd.residueMatch`). */
+  model?: { chainId: string; resSeq: number; iCode: string; resName: string };
 }
 
 export interface BackmapReport {
@@ -117,6 +135,8 @@ export interface BackmapReport {
   timings: Record<string, number>;
   counts: { beads: number; residues: number; atoms: number; inputParticles: number; chunks: number };
   unknown: UnknownResidue[];
+  /** Molecules per class, in → out (whole systems: protein, lipids, sterols, ligands, water, ions, …). */
+  molecules?: MoleculeCount[];
   /** % of residues with a heavy atom < 1.2 Å from another residue's (metrics' definition). */
   clashPercent: number;
   clash: ClashReport | null;
@@ -126,7 +146,9 @@ export interface BackmapReport {
   ramachandranOutliers: number;
   ramachandran: RamaResult | null;
   refine: RefineReport & { enabled: RefineSettings };
-  rmsd?: { bb: number; sc: number; all: number; matched: number; perResidue: ResidueRmsd[] };
+  /** Trajectories: frames backmapped and the wall time of the whole run; the metrics are the first frame's. */
+  trajectory?: { frames: number; seconds: number };
+  rmsd?: { bb: number; sc: number; all: number; matched: number; perResidue: ResidueRmsd[]; /** How residues were matched to the reference. */ residueMatch?: ResidueMatching };
   notes: string[];
 }
 

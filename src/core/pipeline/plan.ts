@@ -3,8 +3,9 @@
  * unit, reader warnings, the mapping-warning policy, unknown residues and beads). The CLI, the inference worker
  * (editor) and the benchmarks all plan through here, so a check holds in every front end.
  *
- * Shaped to grow: molecule classes (lipids, ligands) are more mapping sets to cover the input, and multi-stage
- * chains are a list of (mapping set, backmapper) steps instead of one.
+ * Whole systems: the input is split into molecules (molecules.ts): water and ions go to solvent.ts, Go-Martini
+ * virtual sites are skipped with a note, and the residues the mapping set knows are grouped by backmapper (a
+ * trained model whose card knows every bead type of the molecule, else the template), each group run on its own.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { InputError, type InputWarning } from '../errors';
@@ -13,10 +14,13 @@ import type { Structure } from '../structure/types';
 import { residuesOf } from '../structure/builder';
 import { readStructureFile, detectUnitProblem, readWarnings } from '../structure/read';
 import { assignCg, type CgSystem } from '../cg';
+import { subSystem } from '../model/chunking';
 import { loadMappingSet, listBundledMappingSets, resolveMappingFolder, validateMappingFolder } from '../mapping/load';
 import { listModels, modelsRoot, resolveModel } from '../model/registry';
 import type { ModelCard } from '../model/contract';
-import type { BackmapOptions, InputPolicy, UnknownResidue } from './options';
+import type { BackmapOptions, InputPolicy, MoleculeClass, UnknownResidue } from './options';
+import { countSystem, countUnknown, selectAtoms, splitCg, GO_SITE_NAMES, type CgSplit } from './molecules';
+import { AMINO_ACID_NAMES } from '../chemistry/variants';
 
 // ------------------------------------------------------------------------------------------ reading inputs
 
@@ -108,14 +112,17 @@ export function loadMappingChecked(idOrFolder: string, policy: InputPolicy = {},
 // ------------------------------------------------------------------------------------------ model choice
 
 /** Fraction of the CG particles whose (residue, bead) names the set knows. */
-export function mappingCoverage(cg: Structure, set: MappingSet, residueNameMap?: Record<string, string>): number {
+export function mappingCoverage(cg: Structure, set: MappingSet, residueNameMap?: Record<string, string>, card?: ModelCard): number {
   const a = cg.atoms;
   if (!a.count) return 0;
   let known = 0;
+  // With a card: only beads whose type the model was trained on count (a lipid model and a protein model share
+  // the martini3 set; each card lists only its own bead types).
+  const cardTypes = card ? new Set(card.beadTypes.flatMap((t) => t.split('|')).filter(Boolean)) : null;
   for (let i = 0; i < a.count; i++) {
     const rn = residueNameMap?.[a.resName[i]] ?? a.resName[i];
     const mol = set.molecules.get(rn) ?? set.molecules.get(rn.toUpperCase());
-    if (mol && mol.beadIndex.has(a.name[i])) known++;
+    if (mol && mol.beadIndex.has(a.name[i]) && (!cardTypes || cardTypes.has(`${mol.name}_${a.name[i]}`))) known++;
   }
   return known / a.count;
 }
@@ -204,7 +211,7 @@ export function chooseModel(cg: Structure, opts: BackmapOptions): ModelChoice {
       continue;
     }
     if (explicitSet && set.id !== explicitSet.id) continue;
-    const coverage = mappingCoverage(cg, set, rmap);
+    const coverage = mappingCoverage(cg, set, rmap, card);
     if (coverage > 0 && (!best || coverage > best.coverage)) best = { card, set, coverage };
   }
   if (best)
@@ -262,10 +269,64 @@ export function checkUnknown(unknown: UnknownResidue[], policy: InputPolicy = {}
 
 // ------------------------------------------------------------------------------------------ the plan
 
+/** Residues of the plan's system that one backmapper runs. */
+export interface BackmapGroup {
+  choice: ModelChoice;
+  /** Indices into `BackmapPlan.system.residues`, ascending. */
+  residues: Int32Array;
+}
+
 export interface BackmapPlan {
   choice: ModelChoice;
+  /** Every residue the mapping set knows (beads' `source` indices refer to the input structure). */
   system: CgSystem;
   unknown: UnknownResidue[];
+  /** Backmappers and their residues: one group (`choice`, every residue) unless classes need different ones. */
+  groups: BackmapGroup[];
+  /** Water, ions and Go-Martini virtual sites of the input (solvent.ts places the first two). */
+  solvent: Pick<CgSplit, 'waters' | 'ions' | 'goSites'>;
+  /** Molecules per class in the input. */
+  moleculesIn: Map<MoleculeClass, number>;
+}
+
+/** True when the card's bead types name every bead of `mol` with its type id (the runner's own check). */
+function cardKnows(card: ModelCard, mol: CgSystem['residues'][number]['molecule']): boolean {
+  return mol.beads.every((b) => {
+    const names = b.typeId >= 0 && b.typeId < card.beadTypes.length ? card.beadTypes[b.typeId].split('|') : [];
+    return names.includes(b.idname);
+  });
+}
+
+/**
+ * Backmapper per residue: the chosen model where its card knows the molecule; else (auto) another shipped model
+ * of the same mapping set whose card knows it; else the template. Groups in order of first appearance.
+ */
+export function planGroups(system: CgSystem, choice: ModelChoice, opts: BackmapOptions): BackmapGroup[] {
+  const all = () => Int32Array.from(system.residues.keys());
+  if (choice.kind === 'template' || !choice.card) return [{ choice, residues: all() }];
+  const byMolecule = new Map<string, ModelChoice>();
+  const others = (opts.model ?? 'auto') === 'auto' ? safeListModels().filter((c) => c.id !== choice.card!.id && c.mapping.id === choice.set.id) : [];
+  const pick = (mol: CgSystem['residues'][number]['molecule']): ModelChoice => {
+    let c = byMolecule.get(mol.name);
+    if (c) return c;
+    if (cardKnows(choice.card!, mol)) c = choice;
+    else {
+      const card = others.find((k) => cardKnows(k, mol));
+      c = card
+        ? { kind: 'model', modelId: card.id, card, set: choice.set, note: `auto: ${card.id} for ${mol.name} (its card knows the molecule's bead types)` }
+        : { kind: 'template', modelId: 'template', set: choice.set, note: `template for ${mol.name}: no shipped model's card knows its bead types` };
+    }
+    byMolecule.set(mol.name, c);
+    return c;
+  };
+  const groups = new Map<string, { choice: ModelChoice; residues: number[] }>();
+  system.residues.forEach((r, i) => {
+    const c = pick(r.molecule);
+    let g = groups.get(c.modelId);
+    if (!g) groups.set(c.modelId, (g = { choice: c, residues: [] }));
+    g.residues.push(i);
+  });
+  return [...groups.values()].map((g) => ({ choice: g.choice, residues: Int32Array.from(g.residues) }));
 }
 
 /**
@@ -280,10 +341,75 @@ export function planBackmap(input: Structure, opts: BackmapOptions, checkInputs 
     refuseAllAtom(input);
     if (opts.reference) checkInputStructure(opts.reference, 'all-atom', opts.warn);
   }
-  const choice = chooseModel(input, opts);
+  const split = splitCg(input);
+  const solvent = { waters: split.waters, ions: split.ions, goSites: split.goSites };
+  const moleculesIn = new Map<MoleculeClass, number>();
+  const add = (c: MoleculeClass, n: number) => n && moleculesIn.set(c, (moleculesIn.get(c) ?? 0) + n);
+  add('water', split.waters.reduce((n, w) => n + w.water.waters, 0));
+  add('ion', split.ions.length);
+  if (!split.solute.length) {
+    // Water and ions only: no mapping set or backmapper is needed for them.
+    const set = opts.mappingSet ?? (opts.mapping ? loadMappingChecked(opts.mapping, opts.policy, opts.warn) : cachedSet('martini3'));
+    const choice: ModelChoice = { kind: 'template', modelId: 'template', set, note: 'water and ions only: placed by the solvent rules (no backmapper)' };
+    const system: CgSystem = { set, beads: [], residues: [], coords: new Float64Array(0), box: input.box };
+    noteGoSites(input, split, opts);
+    return { choice, system, unknown: [], groups: [], solvent, moleculesIn };
+  }
+  const solute = split.solute.length === input.atoms.count ? input : selectAtoms(input, split.solute);
+  const choice = chooseModel(solute, opts);
   const partial = opts.partial ?? true;
-  const assigned = assignCg(input, choice.set, { residueNameMap: opts.residueNameMap, partial });
-  const unknown = assigned.unknown.map((u) => ({ resName: u.resName, bead: u.bead, chainId: u.chainId, resSeq: u.resSeq, file: u.file, line: u.line }));
+  const assigned = assignCg(solute, choice.set, { residueNameMap: opts.residueNameMap, partial });
+  if (solute !== input) for (const b of assigned.system.beads) b.source = split.solute[b.source];
+  let unknown: UnknownResidue[] = assigned.unknown.map((u) => ({ resName: u.resName, bead: u.bead, chainId: u.chainId, resSeq: u.resSeq, file: u.file, line: u.line }));
+  // Go virtual sites written inside their residue: a CA particle in a Martini amino acid (which has BB, no CA bead).
+  const inlineGo = unknown.filter((u) => u.bead !== undefined && GO_SITE_NAMES.has(u.bead) && AMINO_ACID_NAMES.has(u.resName) && (choice.set.molecules.get(u.resName)?.beadIndex.has('BB') ?? false));
+  if (inlineGo.length) {
+    unknown = unknown.filter((u) => !inlineGo.includes(u));
+    const lines = new Set(inlineGo.map((u) => u.line));
+    for (let i = 0; i < input.atoms.count; i++) if (lines.has(input.atoms.sourceLine[i]) && GO_SITE_NAMES.has(input.atoms.name[i])) solvent.goSites.push(i);
+  }
   checkUnknown(unknown, opts.policy, opts.warn);
-  return { choice, system: assigned.system, unknown };
+  noteGoSites(input, solvent, opts);
+  for (const [c, n] of countSystem(assigned.system)) add(c, n);
+  add('go-site', solvent.goSites.length);
+  add('unknown', countUnknown(unknown));
+  return { choice, system: assigned.system, unknown, groups: planGroups(assigned.system, choice, opts), solvent, moleculesIn };
 }
+
+/** One note for the Go-Martini virtual sites skipped (they are not atoms). */
+function noteGoSites(input: Structure, split: Pick<CgSplit, 'goSites'>, opts: BackmapOptions): void {
+  if (!split.goSites.length) return;
+  const first = split.goSites[0];
+  opts.warn?.({
+    message: `${split.goSites.length} Go-Martini virtual site(s) (martinize2 -go, named CA) skipped: they carry no atoms`,
+    file: input.source,
+    line: input.atoms.sourceLine[first] || undefined,
+  });
+}
+
+/**
+ * The plan as one backmapper runs it (trajectories: one model session for every frame): the first group's residues
+ * (the chosen model's molecules, protein first), with the other classes, water and ions skipped and said so in one
+ * warning. Bead `source` indices still refer to the input structure.
+ */
+export function firstGroupOf(plan: BackmapPlan, source: string, warn?: (w: InputWarning) => void): { choice: ModelChoice; system: CgSystem; unknown: UnknownResidue[] } {
+  const g = plan.groups[0];
+  if (!g) throw new InputError('nothing to backmap frame by frame: the structure holds only water and ions', source);
+  let system = plan.system;
+  const skipped: string[] = [];
+  if (g.residues.length !== system.residues.length) {
+    const beads: number[] = [];
+    for (const r of g.residues) beads.push(...system.residues[r].beads);
+    beads.sort((x, y) => x - y);
+    const names = new Set<string>();
+    const inGroup = new Set(g.residues);
+    system.residues.forEach((r, k) => inGroup.has(k) || names.add(r.resName));
+    skipped.push(`${system.residues.length - g.residues.length} residue(s) of other classes (${[...names].slice(0, 6).join(', ')})`);
+    system = subSystem(system, Int32Array.from(beads)).system;
+  }
+  if (plan.solvent.waters.length) skipped.push(`${plan.solvent.waters.length} water bead(s)`);
+  if (plan.solvent.ions.length) skipped.push(`${plan.solvent.ions.length} ion(s)`);
+  if (skipped.length) warn?.({ message: `frame by frame, ${g.choice.modelId} backmaps its molecules only; skipped: ${skipped.join(', ')}`, file: source });
+  return { choice: g.choice, system, unknown: plan.unknown };
+}
+

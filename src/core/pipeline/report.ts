@@ -1,7 +1,15 @@
-/** Markdown report of a backmapping run (CLI `--report`, the extension's "Show report" command). */
+/** Markdown report of a backmapping run (CLI `--report`, the extension's report beside each output). */
+import { describeMatching } from '../residue-match';
 import type { BackmapOutput, BackmapReport } from './options';
 
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
+/** Counts with thousands separators (1,203). */
+const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+/** "12 of 1,203 bonds (1.0 %)"; "n/a" when nothing was checked. */
+const outOf = (part: number | undefined, whole: number | undefined, what: string): string =>
+  part === undefined || whole === undefined || !Number.isFinite(part) || !whole
+    ? 'n/a'
+    : `${count(part)} of ${count(whole)} ${what} (${((100 * part) / whole).toFixed(1)} %)`;
 const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(0)} ms`);
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
@@ -16,6 +24,8 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
   out.push(`- **Model:** ${r.modelId}${r.modelId === 'template' ? ' (model-free template backmapper)' : ''}`);
   out.push(`- **Mapping set:** ${r.mappingId}`);
   out.push(`- **Execution provider:** ${r.provider}`);
+  const traj = r.trajectory;
+  if (traj) out.push(`- **Frames:** ${count(traj.frames)} in ${traj.seconds.toFixed(1)} s (geometry and accuracy below are the first frame's)`);
   if (r.modelNote) out.push(`- **Choice:** ${r.modelNote}`);
   const skipped = r.providerAttempts.filter((a) => !a.ok);
   for (const a of skipped) out.push(`- Provider ${a.device} not used: ${a.reason}`);
@@ -27,8 +37,13 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
   out.push(`| residues | ${r.counts.residues} |`);
   out.push(`| atoms written | ${r.counts.atoms} |`);
   out.push(`| inference chunks | ${r.counts.chunks} |`, '');
+  if (r.molecules?.length) {
+    out.push('## Molecules per class', '', '| class | in | out | counted |', '|---|---:|---:|---|');
+    for (const m of r.molecules) out.push(`| ${m.kind} | ${m.in} | ${m.out} | ${esc(m.note ?? (m.kind === 'protein' ? 'chains' : m.kind === 'go-site' ? 'virtual sites (no atoms)' : 'molecules'))} |`);
+    out.push('');
+  }
 
-  out.push('## Time per stage', '', '| stage | time |', '|---|---:|');
+  out.push(traj ? `## Time per stage (summed over ${count(traj.frames)} frames)` : '## Time per stage', '', '| stage | time |', '|---|---:|');
   const stages = [...STAGE_ORDER.filter((s) => s in r.timings), ...Object.keys(r.timings).filter((s) => !STAGE_ORDER.includes(s))];
   let total = 0;
   for (const s of stages) {
@@ -36,17 +51,24 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
     total += r.timings[s] ?? 0;
   }
   out.push(`| **total** | **${ms(total)}** |`);
-  if (total > 0 && r.counts.atoms) out.push('', `Throughput: ${((r.counts.atoms / total) * 1000).toFixed(0)} heavy atoms/s end to end.`);
+  if (traj && traj.seconds > 0 && r.counts.atoms)
+    // every frame's atoms over the whole run's wall time (reading, model, writing included)
+    out.push('', `Throughput: ${(traj.frames / traj.seconds).toFixed(1)} frames/s, ${count((traj.frames * r.counts.atoms) / traj.seconds)} heavy atoms/s over all ${count(traj.frames)} frames (${count(r.counts.atoms)} atoms each), end to end.`);
+  else if (total > 0 && r.counts.atoms) out.push('', `Throughput: ${count((r.counts.atoms / total) * 1000)} heavy atoms/s end to end.`);
   out.push('');
 
-  out.push('## Geometry', '', '| check | value |', '|---|---:|');
-  out.push(`| clashes (% of residues) | ${fmt(r.clashPercent)} |`);
-  out.push(`| bond-length outliers | ${Number.isFinite(r.bondOutliers) ? r.bondOutliers : 'n/a'} |`);
-  out.push(`| bond-angle outliers | ${Number.isFinite(r.angleOutliers) ? r.angleOutliers : 'n/a'} |`);
-  out.push(`| Ramachandran outliers | ${Number.isFinite(r.ramachandranOutliers) ? r.ramachandranOutliers : 'n/a'} |`);
+  const scope = traj ? ' (first frame)' : '';
+  out.push(`## Geometry${scope}`, '', '| check | value |', '|---|---:|');
+  const th = r.bondAngle?.thresholds;
+  const clashCut = r.clash ? ` (heavy atoms < ${r.clash.cutoff} Å apart)` : '';
+  out.push(`| clashes${clashCut} | ${r.clash ? outOf(r.clash.clashingResidues, r.clash.residues, 'residues') : fmt(r.clashPercent) + ' % of residues'} |`);
+  const bare = (n: number) => (Number.isFinite(n) ? count(n) : 'n/a');
+  out.push(`| bond-length outliers${th ? ` (> ${th.bondOutlier.toFixed(2)} Å from ideal)` : ''} | ${r.bondAngle ? outOf(r.bondAngle.bonds.outliers, r.bondAngle.bonds.n, 'bonds') : bare(r.bondOutliers)} |`);
+  out.push(`| bond-angle outliers${th ? ` (> ${th.angleOutlier.toFixed(0)}° from ideal)` : ''} | ${r.bondAngle ? outOf(r.bondAngle.angles.outliers, r.bondAngle.angles.n, 'angles') : bare(r.angleOutliers)} |`);
+  out.push(`| Ramachandran outliers | ${r.ramachandran ? outOf(r.ramachandran.outliers, r.ramachandran.total, 'residues with φ and ψ') : bare(r.ramachandranOutliers)} |`);
   out.push('');
   const en = r.refine.enabled;
-  out.push(`Refinement: backbone ${en.backbone ? 'on' : 'off'}, side-chain geometry ${en.sidechains ? 'on' : 'off'}, clash relief ${en.clashes ? 'on' : 'off'}.`);
+  out.push(`Refinement${scope}: backbone ${en.backbone ? 'on' : 'off'}, side-chain geometry ${en.sidechains ? 'on' : 'off'}, clash relief ${en.clashes ? 'on' : 'off'}.`);
   if (r.refine.backbone)
     out.push(
       `Backbone: ${r.refine.backbone.iterations} steepest-descent steps, restraint energy ${fmt(r.refine.backbone.energyBefore, 1)} → ${fmt(r.refine.backbone.energyAfter, 1)}, N, C and ${r.refine.backbone.oxygens} carbonyl O tethered to the prediction (Cα fixed).`,
@@ -71,12 +93,24 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
 
   if (r.rmsd) {
     const m = r.rmsd;
-    out.push('## Accuracy against the reference', '', '| subset | RMSD (Å) |', '|---|---:|');
+    out.push(`## Accuracy against the reference${scope}`, '');
+    if (m.residueMatch) out.push(...describeMatching(m.residueMatch).map((l) => (l.startsWith('  ') ? `- ${l.trim()}` : `${l[0].toUpperCase()}${l.slice(1)}.`)), '');
+    out.push('| subset | RMSD (Å) |', '|---|---:|');
     out.push(`| backbone | ${fmt(m.bb, 3)} |`, `| side chain | ${fmt(m.sc, 3)} |`, `| all heavy atoms | ${fmt(m.all, 3)} |`, `| matched atoms | ${m.matched} |`, '');
     const max = opts.maxResidues ?? 2000;
-    out.push('### RMSD per residue', '', '| chain | residue | name | all (Å) | backbone (Å) | side chain (Å) |', '|---|---:|---|---:|---:|---:|');
-    for (const p of m.perResidue.slice(0, max)) out.push(`| ${p.chainId || '-'} | ${p.resSeq}${p.iCode} | ${p.resName} | ${fmt(p.rmsd, 3)} | ${fmt(p.rmsd_bb, 3)} | ${fmt(p.rmsd_sc, 3)} |`);
-    if (m.perResidue.length > max) out.push(`| … | | ${m.perResidue.length - max} more residues | | | |`);
+    // By sequence: the model's own chain and number beside the reference's.
+    const own = m.residueMatch?.method === 'sequence';
+    out.push(
+      '### RMSD per residue',
+      '',
+      `| chain | residue | name |${own ? ' model residue |' : ''} all (Å) | backbone (Å) | side chain (Å) |`,
+      `|---|---:|---|${own ? '---|' : ''}---:|---:|---:|`,
+    );
+    for (const p of m.perResidue.slice(0, max)) {
+      const mine = own ? ` ${p.model ? `${p.model.chainId || '-'} ${p.model.resSeq}${p.model.iCode}` : '–'} |` : '';
+      out.push(`| ${p.chainId || '-'} | ${p.resSeq}${p.iCode} | ${p.resName} |${mine} ${fmt(p.rmsd, 3)} | ${fmt(p.rmsd_bb, 3)} | ${fmt(p.rmsd_sc, 3)} |`);
+    }
+    if (m.perResidue.length > max) out.push(`| … | | ${m.perResidue.length - max} more residues |${own ? ' |' : ''} | | |`);
     out.push('');
   }
   if (r.notes.length) {

@@ -10,9 +10,27 @@ import { reconstruct } from '../reconstruct';
 import { bondAngleStats, clashReport, compareStructures, ramachandranOutliers } from '../metrics';
 import { openBackmapper, type Backmapper, type Prediction } from '../model/backmapper';
 import { DEFAULT_CHUNK_SIZE, inferVectors } from '../model/chunking';
+import { modelMoleculeKinds } from '../model/contract';
+import { relaxMoleculeBonds } from '../molecule-template';
 import { refineStructure, type RefineReport } from '../refine';
-import { planBackmap, type ModelChoice } from './plan';
-import { refineSettings, type BackmapOptions, type BackmapOutput, type BackmapReport, type Hooks, type RefineSettings, type UnknownResidue } from './options';
+import { planBackmap, type BackmapPlan, type ModelChoice } from './plan';
+import {
+  refineSettings,
+  type BackmapOptions,
+  type BackmapOutput,
+  type BackmapReport,
+  type Hooks,
+  type MoleculeClass,
+  type RefineSettings,
+  type UnknownResidue,
+} from './options';
+import { subSystem } from '../model/chunking';
+import { StructureBuilder } from '../structure/builder';
+import { AMINO_ACID_NAMES } from '../chemistry/variants';
+import { WATER_OUTPUT } from '../chemistry/solvent';
+import { countSystem, moleculeTable, soluteClass } from './molecules';
+import { rectangularBoxLengths, wrapIntoBox } from './pbc';
+import { placeWaters } from './solvent';
 
 const now = () => performance.now();
 export const checkAbort = (signal?: AbortSignal) => {
@@ -79,6 +97,9 @@ export async function backmapSystem(
   afterInference?: () => Promise<void>,
 ): Promise<{ structure: Structure; torsions: Float32Array | null; chunks: number; refine: RefineReport }> {
   const inf = await inferVectors(bm, system, chunkSize, hooks, timings);
+  // A model predicts each bead of a lipid or sterol on its own: pull the bonds between its beads' atoms to the
+  // molecule template's lengths (without it 30-50 % of tail C-C bonds fall outside 1.28-1.70 Å; docs/experiments.md).
+  if (bm.kind === 'model' && bm.card && modelMoleculeKinds(bm.card).some((k) => k === 'lipid' || k === 'sterol')) relaxMoleculeBonds(system, inf.vectors);
   // A one-off backmap closes its session here: onnxruntime's arena is then freed before the all-atom structure is
   // built, so the peak is the larger of the two phases, not their sum.
   await afterInference?.();
@@ -117,7 +138,7 @@ export function metricsOf(structure: Structure, reference: Structure | undefined
   report.ramachandranOutliers = rama.outliers;
   if (reference) {
     const m = compareStructures(structure, reference);
-    report.rmsd = { bb: m.rmsd_bb, sc: m.rmsd_sc, all: m.rmsd_all, matched: m.matched, perResidue: m.perResidue };
+    report.rmsd = { bb: m.rmsd_bb, sc: m.rmsd_sc, all: m.rmsd_all, matched: m.matched, perResidue: m.perResidue, residueMatch: m.residueMatch };
   }
 }
 
@@ -145,6 +166,217 @@ export function emptyReport(input: Structure, choice: ModelChoice, bm: Backmappe
 }
 
 /**
+ * Output atom range of each residue of `system` in a structure reconstructed from it (residue order is kept;
+ * a residue no bead predicted has an empty range).
+ */
+export function residueAtomRanges(structure: Structure, system: CgSystem): Int32Array {
+  const a = structure.atoms;
+  const res = system.residues;
+  const ranges = new Int32Array(2 * res.length);
+  let i = 0;
+  for (let k = 0; k < res.length; k++) {
+    const r = res[k];
+    ranges[2 * k] = i;
+    while (i < a.count && a.chainId[i] === r.chainId && a.resSeq[i] === r.resSeq && a.iCode[i] === r.iCode && a.resName[i] === r.resName) i++;
+    ranges[2 * k + 1] = i;
+  }
+  return ranges;
+}
+
+/** Molecule of each residue for putting molecules back in the box: protein chain segments, else the residue. */
+function moleculeOfResidues(system: CgSystem): Int32Array {
+  const out = new Int32Array(system.residues.length);
+  const chainMol = new Map<number, number>();
+  let next = 0;
+  system.residues.forEach((r, k) => {
+    if (AMINO_ACID_NAMES.has(r.molecule.name) || AMINO_ACID_NAMES.has(r.resName)) {
+      let m = chainMol.get(r.chainIndex);
+      if (m === undefined) chainMol.set(r.chainIndex, (m = next++));
+      out[k] = m;
+    } else out[k] = next++;
+  });
+  return out;
+}
+
+/**
+ * Puts the molecules that were made whole (their beads moved from the input's positions) back in the box: whole,
+ * with their centre inside. `ranges` gives each system residue's atoms in `out`.
+ */
+function putBackInBox(input: Structure, system: CgSystem, out: Structure, ranges: Int32Array): number {
+  const L = rectangularBoxLengths(input.box);
+  if (!L) return 0;
+  const molOf = moleculeOfResidues(system);
+  const moved = new Set<number>();
+  system.residues.forEach((r, k) => {
+    for (const b of r.beads) {
+      const src = system.beads[b].source;
+      for (let c = 0; c < 3; c++) if (Math.abs(system.coords[3 * b + c] - input.coords[3 * src + c]) > 1e-6) moved.add(molOf[k]);
+    }
+  });
+  if (!moved.size) return 0;
+  const atoms = new Map<number, number[]>();
+  system.residues.forEach((_, k) => {
+    if (!moved.has(molOf[k])) return;
+    let l = atoms.get(molOf[k]);
+    if (!l) atoms.set(molOf[k], (l = []));
+    for (let i = ranges[2 * k]; i < ranges[2 * k + 1]; i++) l.push(i);
+  });
+  for (const idx of atoms.values()) wrapIntoBox(out.coords, idx, L);
+  return moved.size;
+}
+
+/** Residues, atoms and molecules of a whole-system backmap. */
+interface WholeResult {
+  structure: Structure;
+  chunks: number;
+  refine: RefineReport;
+  provider: Backmapper | null;
+  watersOut: number;
+  crowded: number;
+  wrapped: number;
+  notes: string[];
+}
+
+/**
+ * Whole systems: each group of the plan through its own backmapper (chunked), then ions on their beads and waters
+ * placed around theirs clear of every solute heavy atom, merged in input order with chain ids, residue numbers
+ * (waters numbered on from their first bead's) and the box kept; molecules made whole are put back in the box.
+ */
+async function backmapWhole(input: Structure, plan: BackmapPlan, opts: BackmapOptions, refine: RefineSettings, timings: Record<string, number>, hooks: Hooks): Promise<WholeResult> {
+  const { system } = plan;
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const notes: string[] = [];
+  // Blocks of output atoms keyed by the input index of their first particle, merged in that order.
+  interface Block {
+    key: number;
+    from?: { structure: Structure; start: number; end: number };
+    /** Output residue name where it differs from the input's (a lipid or sterol written under its CHARMM36 name). */
+    resName?: string;
+    ion?: number;
+    water?: number;
+  }
+  const blocks: Block[] = [];
+  const residueBlock = new Int32Array(system.residues.length).fill(-1);
+  let chunks = 0;
+  let refineReport: RefineReport = {};
+  let provider: Backmapper | null = null;
+  for (const group of plan.groups) {
+    checkAbort(hooks.signal);
+    const t = now();
+    const bm = await openChosen(group.choice, opts);
+    timings.model = (timings.model ?? 0) + now() - t;
+    if (!provider || (provider.kind === 'template' && bm.kind === 'model')) provider = bm;
+    try {
+      const whole = group.residues.length === system.residues.length;
+      let sub = system;
+      if (!whole) {
+        const beads: number[] = [];
+        for (const r of group.residues) beads.push(...system.residues[r].beads);
+        beads.sort((x, y) => x - y);
+        sub = subSystem(system, Int32Array.from(beads)).system;
+      }
+      const res = await backmapSystem(bm, sub, refine, chunkSize, timings, hooks, () => bm.release());
+      chunks += res.chunks;
+      // The first group's refinement is reported (the protein's, when there is one).
+      if (group === plan.groups[0]) refineReport = res.refine;
+      if (plan.groups.length > 1) notes.push(`${group.choice.modelId}: ${group.residues.length} residue(s)`);
+      const ranges = residueAtomRanges(res.structure, sub);
+      sub.residues.forEach((r, k) => {
+        let key = Infinity;
+        for (const b of r.beads) key = Math.min(key, sub.beads[b].source);
+        residueBlock[group.residues[k]] = blocks.length;
+        const cls = soluteClass(r.molecule.name);
+        const resName = (cls === 'lipid' || cls === 'sterol') && r.resName !== r.molecule.name ? r.molecule.name : undefined;
+        blocks.push({ key, from: { structure: res.structure, start: ranges[2 * k], end: ranges[2 * k + 1] }, resName });
+      });
+    } finally {
+      await bm.release();
+    }
+  }
+  plan.solvent.ions.forEach((ion, k) => blocks.push({ key: ion.index, ion: k }));
+  // The solute, assembled in input order, then put back in the box where molecules were made whole.
+  const build = (withWater: Float64Array | null): Structure => {
+    const order = blocks.slice().sort((x, y) => x.key - y.key);
+    const a = input.atoms;
+    const sb = new StructureBuilder(1024);
+    let waterSeq = 0;
+    let prevWater = false;
+    let w = 0;
+    for (const blk of order) {
+      if (blk.from) {
+        const s = blk.from.structure;
+        const sa = s.atoms;
+        for (let i = blk.from.start; i < blk.from.end; i++)
+          sb.addAtom({ name: sa.name[i], resName: blk.resName ?? sa.resName[i], chainId: sa.chainId[i], resSeq: sa.resSeq[i], iCode: sa.iCode[i], element: sa.element[i], x: s.coords[3 * i], y: s.coords[3 * i + 1], z: s.coords[3 * i + 2] });
+        prevWater = false;
+      } else if (blk.ion !== undefined) {
+        const { index: i, ion } = plan.solvent.ions[blk.ion];
+        sb.addAtom({ name: ion.charmm, resName: ion.charmm, chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], element: ion.element, x: input.coords[3 * i], y: input.coords[3 * i + 1], z: input.coords[3 * i + 2], hetero: true });
+        prevWater = false;
+      } else if (blk.water !== undefined && withWater) {
+        const i = plan.solvent.waters[blk.water].index;
+        if (!prevWater) waterSeq = a.resSeq[i];
+        for (let k = 0; k < plan.solvent.waters[blk.water].water.waters; k++, w++)
+          sb.addAtom({ name: WATER_OUTPUT.oxygen, resName: WATER_OUTPUT.resName, chainId: a.chainId[i], resSeq: waterSeq++, element: WATER_OUTPUT.element, x: withWater[3 * w], y: withWater[3 * w + 1], z: withWater[3 * w + 2], hetero: true });
+        prevWater = true;
+      }
+    }
+    return sb.build(input.source, '', input.box);
+  };
+  // Residue atom ranges in the merged solute, for putting molecules back in the box.
+  const solute = build(null);
+  const order = Array.from(blocks.keys()).sort((x, y) => blocks[x].key - blocks[y].key);
+  const merged = order.map((k) => blocks[k]);
+  const start = new Int32Array(blocks.length);
+  let n = 0;
+  for (const idx of order) {
+    const blk = blocks[idx];
+    start[idx] = n;
+    n += blk.from ? blk.from.end - blk.from.start : blk.ion !== undefined ? 1 : 0;
+  }
+  const ranges = new Int32Array(2 * system.residues.length);
+  system.residues.forEach((_, k) => {
+    const b = residueBlock[k];
+    if (b < 0) return;
+    const f = blocks[b].from!;
+    ranges[2 * k] = start[b];
+    ranges[2 * k + 1] = start[b] + f.end - f.start;
+  });
+  const wrapped = putBackInBox(input, system, solute, ranges);
+  if (!plan.solvent.waters.length) return { structure: solute, chunks, refine: refineReport, provider, watersOut: 0, crowded: 0, wrapped, notes };
+  // Waters around their beads, clear of the solute heavy atoms (periodic images near the faces included).
+  const t = now();
+  hooks.progress?.('solvent', 0);
+  const heavy: number[] = [];
+  for (let i = 0; i < solute.atoms.count; i++) if (solute.atoms.element[i] !== 'H') heavy.push(solute.coords[3 * i], solute.coords[3 * i + 1], solute.coords[3 * i + 2]);
+  const W = plan.solvent.waters;
+  const beads = new Float64Array(3 * W.length);
+  const counts = new Int32Array(W.length);
+  W.forEach((w, k) => {
+    beads.set(input.coords.subarray(3 * w.index, 3 * w.index + 3), 3 * k);
+    counts[k] = w.water.waters;
+    blocks.push({ key: w.index, water: k });
+  });
+  const placed = placeWaters(beads, counts, Float64Array.from(heavy), rectangularBoxLengths(input.box));
+  // The merged solute (wrapped back) replaces the per-group structures in the blocks, then the waters join.
+  let k0 = 0;
+  for (const blk of merged) {
+    const len = blk.from ? blk.from.end - blk.from.start : blk.ion !== undefined ? 1 : 0;
+    if (blk.from) blk.from = { structure: solute, start: k0, end: k0 + len };
+    else if (blk.ion !== undefined) {
+      blk.from = { structure: solute, start: k0, end: k0 + 1 };
+      blk.ion = undefined;
+    }
+    k0 += len;
+  }
+  const structure = build(placed.oxygens);
+  timings.solvent = (timings.solvent ?? 0) + now() - t;
+  hooks.progress?.('solvent', 1);
+  if (placed.crowded) notes.push(`${placed.crowded} water(s) could not be placed 2.2 Å from every solute heavy atom and 2.5 Å from other waters (placed at the clearest spot found)`);
+  return { structure, chunks, refine: refineReport, provider, watersOut: placed.oxygens.length / 3, crowded: placed.crowded, wrapped, notes };
+}
+
+/**
  * Backmaps one CG structure (model 0 of a multi-model input), after every input check of `planBackmap`.
  * Refinement is off by default for a single structure (`refine: true` or per part to enable) and on by default
  * for trajectories.
@@ -155,34 +387,76 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
   checkAbort(hooks.signal);
   let t = now();
   hooks.progress?.('assign', 0);
-  const { choice, system, unknown } = planBackmap(input, opts);
+  const plan = planBackmap(input, opts);
+  const { choice, system, unknown } = plan;
   timings.assign = now() - t;
   hooks.progress?.('assign', 1);
   checkAbort(hooks.signal);
-  t = now();
-  hooks.progress?.('model', 0);
-  const bm = await openChosen(choice, opts);
-  timings.model = now() - t;
-  hooks.progress?.('model', 1);
-  try {
-    checkAbort(hooks.signal);
-    const refine = refineSettings(opts.refine, false);
-    const res = await backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, timings, hooks, () => bm.release());
-    const report = emptyReport(input, choice, bm, unknown, refine);
-    report.timings = timings;
-    report.counts = { beads: system.beads.length, residues: system.residues.length, atoms: res.structure.atoms.count, inputParticles: input.atoms.count, chunks: res.chunks };
-    report.refine = { ...res.refine, enabled: refine };
+  const refine = refineSettings(opts.refine, false);
+  const finish = (structure: Structure, report: BackmapReport, torsions: Float32Array | null): BackmapOutput => {
     if (unknown.length) report.notes.push(`${unknown.length} CG particle(s) of residues or beads unknown to mapping '${choice.set.id}' were skipped`);
     if (!opts.skipMetrics) {
       t = now();
       hooks.progress?.('metrics', 0);
-      metricsOf(res.structure, opts.reference, report);
+      metricsOf(structure, opts.reference, report);
       timings.metrics = now() - t;
       hooks.progress?.('metrics', 1);
     }
-    res.structure.title = `backmapped from ${input.source} with ${choice.modelId} (${choice.set.id})`;
-    return { structure: res.structure, report, torsions: res.torsions };
-  } finally {
-    await bm.release();
+    structure.title = `backmapped from ${input.source} with ${choice.modelId} (${choice.set.id})`;
+    return { structure, report, torsions };
+  };
+  // Proteins (and ligands) alone, one backmapper: the path every protein took before whole systems, unchanged.
+  const proteinOnly = [...plan.moleculesIn.keys()].every((k) => k === 'protein' || k === 'ligand' || k === 'go-site' || k === 'unknown');
+  if (plan.groups.length === 1 && proteinOnly) {
+    // One backmapper for every residue: the structure as reconstructed (molecules made whole go back in the box).
+    t = now();
+    hooks.progress?.('model', 0);
+    const bm = await openChosen(choice, opts);
+    timings.model = now() - t;
+    hooks.progress?.('model', 1);
+    try {
+      checkAbort(hooks.signal);
+      const res = await backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, timings, hooks, () => bm.release());
+      const report = emptyReport(input, choice, bm, unknown, refine);
+      report.timings = timings;
+      report.counts = { beads: system.beads.length, residues: system.residues.length, atoms: res.structure.atoms.count, inputParticles: input.atoms.count, chunks: res.chunks };
+      report.refine = { ...res.refine, enabled: refine };
+      const wrapped = putBackInBox(input, system, res.structure, residueAtomRanges(res.structure, system));
+      if (wrapped) report.notes.push(`${wrapped} molecule(s) broken across the periodic box were made whole and put back in the box`);
+      report.molecules = moleculeTable(plan.moleculesIn, outCounts(plan, system.residues.length ? countSystem(system) : new Map(), 0));
+      return finish(res.structure, report, res.torsions);
+    } finally {
+      await bm.release();
+    }
   }
+  const whole = await backmapWhole(input, plan, opts, refine, timings, hooks);
+  const report = emptyReport(input, choice, whole.provider, unknown, refine);
+  // The backmappers that ran (per class), not the first choice by coverage.
+  const used = [...new Set(plan.groups.map((g) => g.choice.modelId))];
+  report.modelId = used.join(' + ') || 'none';
+  if (plan.groups.length) report.modelNote = plan.groups.length === 1 ? plan.groups[0].choice.note : plan.groups.map((g) => `${g.choice.modelId}: ${g.choice.note}`).join('; ');
+  else report.modelNote = choice.note;
+  report.timings = timings;
+  const solventBeads = plan.solvent.waters.length + plan.solvent.ions.length;
+  report.counts = {
+    beads: system.beads.length + solventBeads,
+    residues: system.residues.length + plan.solvent.ions.length + whole.watersOut,
+    atoms: whole.structure.atoms.count,
+    inputParticles: input.atoms.count,
+    chunks: whole.chunks,
+  };
+  report.refine = { ...whole.refine, enabled: refine };
+  report.notes.push(...whole.notes);
+  if (whole.wrapped) report.notes.push(`${whole.wrapped} molecule(s) broken across the periodic box were made whole and put back in the box`);
+  const waterBeads = plan.solvent.waters.length;
+  report.molecules = moleculeTable(plan.moleculesIn, outCounts(plan, countSystem(system), whole.watersOut), waterBeads ? { water: `water molecules (${waterBeads} CG bead(s))` } : {});
+  return finish(whole.structure, report, null);
+}
+
+/** Molecules per class in the output: the system's residues, the ions, the waters placed. */
+function outCounts(plan: BackmapPlan, solute: Map<MoleculeClass, number>, waters: number): Map<MoleculeClass, number> {
+  const out = new Map(solute);
+  if (plan.solvent.ions.length) out.set('ion', plan.solvent.ions.length);
+  if (waters) out.set('water', waters);
+  return out;
 }

@@ -11,7 +11,7 @@ import { assertWritable, writeStructureFile } from '../structure/write';
 import { OutputFile } from '../io/output-file';
 import { ByteWriter } from '../io/bytes';
 import { DEFAULT_CHUNK_SIZE } from '../model/chunking';
-import { planBackmap } from './plan';
+import { firstGroupOf, planBackmap } from './plan';
 import { backmapSystem, checkAbort, emptyReport, metricsOf, openChosen, yieldToLoop } from './run';
 import { refineSettings, type BackmapOptions, type BackmapReport, type Hooks } from './options';
 
@@ -38,7 +38,7 @@ export interface TrajectoryResult {
   seconds: number;
   out: string;
   topologyOut?: string;
-  /** Report of the first frame (with metrics); timings summed over all frames. */
+  /** Report of the first frame (with metrics); timings summed over all frames, `trajectory` the frame count and wall time. */
   report: BackmapReport;
   /** The CG topology as read, and the first frame backmapped (what the comparison view shows). */
   topology: Structure;
@@ -102,7 +102,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   // The same checks as structure outputs: an input reached through a symlink or another spelling is caught too.
   assertWritable(opts.out, { force: opts.force, protect });
   t = now();
-  const { choice, system, unknown } = planBackmap(top, opts);
+  const { choice, system, unknown } = firstGroupOf(planBackmap(top, opts), top.source, opts.warn);
   timings.assign = now() - t;
   t = now();
   const bm = await openChosen(choice, opts);
@@ -196,6 +196,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   if (!frames || !firstReport || !firstFrame) throw new InputError('no frames to backmap', opts.trajectory ?? top.source);
   const seconds = (now() - t0) / 1000;
   firstReport.timings = timings;
-  firstReport.notes.push(`${frames} frames, ${(frames / seconds).toFixed(2)} frames/s`);
+  // The report's throughput and scope: every frame over the whole run (its metrics stay the first frame's).
+  firstReport.trajectory = { frames, seconds };
   return { frames, framesPerSecond: frames / seconds, seconds, out: opts.out, topologyOut, report: firstReport, topology: top, firstFrame: keptFrames.length > 1 ? { ...firstFrame, models: keptFrames } : firstFrame };
 }

@@ -16,12 +16,17 @@ import { mapToCg } from '../../../src/core/forward';
 import { reconstructCoords } from '../../../src/core/reconstruct';
 import type { CgSystem } from '../../../src/core/cg';
 import { InputError } from '../../../src/core/errors';
+import { moleculesAsChains } from '../../../src/core/model/contract';
 
 const DEMO = join(__dirname, '..', '..', '..', 'examples', 'demo-protein.pdb');
+const LIPID_DEMO = join(__dirname, '..', 'forward', 'fixtures', 'popc-chl1.pdb');
 const cards = listModels();
 
-function demoSystem(mapping: string): CgSystem {
+function demoSystem(mapping: string, card?: ModelCard): CgSystem {
   const set = loadMappingSet(mapping);
+  // A lipid model's demo: the CHARMM36 POPC/cholesterol fixture, every molecule its own chain (its training convention).
+  if ((card as { moleculeKinds?: string[] } | undefined)?.moleculeKinds?.includes('lipid'))
+    return moleculesAsChains(mapToCg(readStructureFile(LIPID_DEMO), set).system);
   return mapToCg(readStructureFile(DEMO), set).system;
 }
 
@@ -129,7 +134,7 @@ for (const card of cards) {
   });
 
   test(`${card.id}: a rigid motion of the beads moves the whole backmap rigidly (≤ 0.001 Å), deterministic`, async () => {
-    const sys = demoSystem(card.mapping.id);
+    const sys = demoSystem(card.mapping.id, card);
     const runner = await ModelRunner.load(card.id, { device: 'cpu' });
     try {
       const a = await runner.predict(sys);
@@ -155,7 +160,7 @@ for (const card of cards) {
   });
 
   test(`${card.id}: beads without neighbours (zero edges) and a one-residue system still run`, async () => {
-    const sys = demoSystem(card.mapping.id);
+    const sys = demoSystem(card.mapping.id, card);
     const runner = await ModelRunner.load(card.id, { device: 'cpu' });
     try {
       // Spread the beads 100x: no neighbour within the cutoff, every row is padding.

@@ -27,7 +27,8 @@ test('auto picks the mapping (and model, when shipped) from residue and bead nam
   assert.equal(c2.set.id, 'ca');
   const cards = listModels();
   for (const [c, mapping] of [[c1, 'martini3'], [c2, 'ca']] as const) {
-    const card = cards.find((k) => k.mapping.id === mapping);
+    // The shipped model of that mapping for proteins (a lipid model shares martini3 but lists only lipid bead types).
+    const card = cards.find((k) => k.mapping.id === mapping && ((k as { moleculeKinds?: string[] }).moleculeKinds ?? ['amino-acid']).includes('amino-acid'));
     if (card) assert.equal(c.modelId, card.id);
     else {
       assert.equal(c.kind, 'template');
@@ -38,11 +39,13 @@ test('auto picks the mapping (and model, when shipped) from residue and bead nam
   assert.throws(() => chooseModel(m3, { model: 'no-such-model' }), InputError);
 });
 
-test('partial system: the protein is backmapped, unknown ions are reported with file:line', async () => {
+// Issue 31 changed this test: Martini ions (NA, CL) are now backmapped (to SOD, CLA), so the unknown residues
+// here are ligands no mapping knows (LIG, XYZ), with the same assertions.
+test('partial system: the protein is backmapped, unknown residues are reported with file:line', async () => {
   const text = cgText('martini3').replace(/END\s*$/, '');
   const ions =
-    'HETATM 9001  NA  NA  B 101      10.000  10.000  10.000  1.00  0.00          NA\n' +
-    'HETATM 9002  CL  CL  B 102      12.000  10.000  10.000  1.00  0.00          CL\nEND\n';
+    'HETATM 9001  C1  LIG B 101      10.000  10.000  10.000  1.00  0.00           C\n' +
+    'HETATM 9002  C1  XYZ B 102      12.000  10.000  10.000  1.00  0.00           C\nEND\n';
   const cg = parsePdb(text + ions, 'with-ions.pdb');
   const out = await backmapStructure(cg, { model: 'template' });
   assert.equal(out.report.counts.residues, SEQ.length);
@@ -53,7 +56,7 @@ test('partial system: the protein is backmapped, unknown ions are reported with 
     assert.match(lines[u.line - 1], new RegExp(`^HETATM.*${u.resName}`));
   }
   const md = renderReport(out);
-  assert.match(md, /with-ions\.pdb:\d+ \| NA/);
+  assert.match(md, /with-ions\.pdb:\d+ \| LIG/);
   await assert.rejects(backmapStructure(cg, { model: 'template', partial: false }), (e: unknown) => e instanceof InputError && e.line !== undefined);
 });
 
@@ -196,4 +199,5 @@ test('every input check is the pipeline\'s own: wrong units, an all-atom input, 
   await assert.rejects(strict, (e: unknown) => e instanceof InputError && /unknown to the mapping/.test(e.message));
 });
 
-const ION = 'HETATM 9001  NA  NA  B 101      10.000  10.000  10.000  1.00  0.00          NA\n';
+// An unknown residue (issue 31: Martini ions are no longer unknown, they are backmapped).
+const ION = 'HETATM 9001  C1  LIG B 101      10.000  10.000  10.000  1.00  0.00           C\n';

@@ -10,7 +10,7 @@ import { formatPdb } from '../../../src/core/structure/pdb';
 import { readStructureFile } from '../../../src/core/structure/read';
 import { createTrajectoryWriter, openTrajectory } from '../../../src/core/trajectory/index';
 import { InputError } from '../../../src/core/errors';
-import { backmapStructure, backmapTrajectory } from '../../../src/core/pipeline';
+import { backmapStructure, backmapTrajectory, renderReport } from '../../../src/core/pipeline';
 import { clashReport } from '../../../src/core/metrics';
 
 const aa = buildPeptide('MKTAYIAKQRQISFVKSHFSRQLEERLG', { phi: -65, psi: -40, chainId: 'A' });
@@ -119,6 +119,46 @@ test('a PDB trajectory output that fails at a later frame is removed, and an exi
       else assert.equal(existsSync(out), false);
       assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temporary file left behind');
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('trajectory report: frames and wall time recorded; throughput over all frames; geometry of the first frame with denominators', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bm-trj-'));
+  try {
+    const top = join(dir, 'cg.pdb');
+    writeFileSync(top, formatPdb(cg));
+    const xtc = join(dir, 'in.xtc');
+    writeFrames(xtc, 'xtc', 6);
+    const r = await backmapTrajectory({ topology: top, trajectory: xtc, out: join(dir, 'out.xtc'), model: 'template', reference: aa });
+    assert.equal(r.report.trajectory?.frames, 6);
+    assert.ok(Math.abs(r.report.trajectory!.seconds - r.seconds) < 1e-9, 'the same wall time as the result');
+    const md = renderReport(r);
+    const atoms = r.report.counts.atoms;
+    assert.match(md, /\*\*Frames:\*\* 6 in [\d.]+ s \(geometry and accuracy below are the first frame's\)/);
+    const m = /Throughput: ([\d.]+) frames\/s, ([\d,]+) heavy atoms\/s over all 6 frames \(([\d,]+) atoms each\)/.exec(md);
+    assert.ok(m, md);
+    const fps = Number(m[1]), aps = Number(m[2].replace(/,/g, ''));
+    assert.equal(Number(m[3].replace(/,/g, '')), atoms);
+    // heavy atoms/s is every frame's atoms, not one frame's: frames/s × atoms per frame
+    assert.ok(Math.abs(aps - (6 * atoms) / r.seconds) <= 1, `${aps} vs ${(6 * atoms) / r.seconds}`);
+    assert.ok(Math.abs(fps - 6 / r.seconds) < 0.051, `${fps} frames/s`);
+    assert.match(md, /## Time per stage \(summed over 6 frames\)/);
+    assert.match(md, /## Geometry \(first frame\)/);
+    const ba = r.report.bondAngle!;
+    assert.ok(md.includes(`| ${ba.bonds.outliers} of ${ba.bonds.n.toLocaleString('en-US')} bonds (${((100 * ba.bonds.outliers) / ba.bonds.n).toFixed(1)} %) |`), md);
+    assert.ok(md.includes(`${ba.angles.outliers} of ${ba.angles.n.toLocaleString('en-US')} angles`), md);
+    assert.match(md, /\| clashes \(heavy atoms < 1\.2 Å apart\) \| \d+ of \d+ residues \(\d+\.\d %\) \|/);
+    assert.match(md, /\| Ramachandran outliers \| \d+ of \d+ residues with φ and ψ/);
+    assert.match(md, /## Accuracy against the reference \(first frame\)/);
+    assert.match(md, /Residues matched by chain and residue number: 28 of 28 model residues/);
+    assert.ok(!r.report.notes.some((n) => /frames\/s/.test(n)), 'the frame count is a field, not a note');
+    // a single structure's report keeps its own form
+    const one = renderReport(await backmapStructure(cg, { model: 'template' }));
+    assert.match(one, /Throughput: [\d,]+ heavy atoms\/s end to end\./);
+    assert.match(one, /## Geometry\n/);
+    assert.ok(!one.includes('first frame'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
