@@ -8,6 +8,7 @@ import { residuesOf } from '../../../src/core/structure/builder';
 import { readStructureFile } from '../../../src/core/structure/read';
 import type { Structure } from '../../../src/core/structure/types';
 import { listModels } from '../../../src/core/model/registry';
+import { modelMoleculeKinds } from '../../../src/core/model/contract';
 import { FIXTURE_SEQUENCE, TRAJECTORY_FRAMES } from '../../../scripts/harness/fixture-data';
 import { openTrajectory } from '../../../src/core/trajectory';
 import { mapToCg } from '../../../src/core/forward';
@@ -124,8 +125,8 @@ describe('backmap', () => {
     assert.deepEqual(fs.readdirSync(wsRoot()).sort(), before, 'nothing written');
   });
 
-  // Every shipped model whose mapping the fixtures cover (martini3 → cg.pdb, ca → ca.pdb).
-  const models = listModels().filter((c) => c.mapping.id === 'martini3' || c.mapping.id === 'ca');
+  // Every shipped protein model whose mapping the fixtures cover (martini3 → cg.pdb, ca → ca.pdb).
+  const models = listModels().filter((c) => (c.mapping.id === 'martini3' || c.mapping.id === 'ca') && modelMoleculeKinds(c).includes('amino-acid'));
   for (const card of models) {
     it(`backmaps through onnxruntime-node with the shipped model ${card.id}`, async () => {
       await setModel(card.id);
@@ -136,6 +137,25 @@ describe('backmap', () => {
     });
   }
   if (!models.length) it.skip('backmaps through onnxruntime-node (no martini3/ca model in models/)', () => {});
+
+  // Shipped lipid models, on the project's POPC + cholesterol fixture mapped to Martini 3 here.
+  for (const card of listModels().filter((c) => c.mapping.id === 'martini3' && modelMoleculeKinds(c).includes('lipid'))) {
+    it(`backmaps lipids through onnxruntime-node with the shipped model ${card.id}`, async () => {
+      const ext = vscode.extensions.getExtension(EXT_ID)!;
+      const aa = readStructureFile(path.join(ext.extensionPath, 'test', 'core', 'forward', 'fixtures', 'popc-chl1.pdb'));
+      const cg = mapToCg(aa, loadMappingSet('martini3')).cg;
+      fs.writeFileSync(path.join(wsRoot(), 'lipids.cg.pdb'), formatPdb(cg));
+      await setModel(card.id);
+      const r = await backmap('lipids.cg.pdb');
+      assert.equal(r.model, card.id);
+      assert.notEqual(r.provider, 'js', 'the template ran instead of the network');
+      // Every heavy atom of every lipid and sterol comes back, under its CHARMM36 residue name.
+      const want = heavyAtoms(aa);
+      const got = heavyAtoms(readStructureFile(r.output));
+      assert.deepEqual([...got.keys()], [...want.keys()]);
+      for (const [k, names] of want) assert.deepEqual(got.get(k), names, `heavy atoms of ${k}`);
+    });
+  }
 });
 
 describe('backmap trajectory', () => {
