@@ -11,6 +11,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
@@ -51,6 +52,17 @@ def stage_summaries(stages):
                     'clusterWeight': args.get('cluster_weight') or 0,
                     'hardware': st.get('hardware')}.items() if v is not None})
     return out
+
+
+def finite_or_null(x):
+    """NaN/inf as null: JSON has no NaN (a ligand model has no backbone atoms, so its backbone RMSD is NaN)."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: finite_or_null(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [finite_or_null(v) for v in x]
+    return x
 
 
 def main():
@@ -216,7 +228,7 @@ def main():
         seen = set(int(t) for t in Dataset(args.data).a['bead_type'])
         card['beadTypes'] = [n if i in seen else '' for i, n in enumerate(card['beadTypes'])]
     with open(card_path, 'w') as fh:
-        json.dump(card, fh, indent=2, ensure_ascii=False)
+        json.dump(finite_or_null(card), fh, indent=2, ensure_ascii=False, allow_nan=False)
         fh.write('\n')
     print(f'{onnx_path}: {size / 1e6:.2f} MB sha256 {sha[:16]}; reference chain {ref_id} ({s["n_beads"]} beads); card {card_path}')
 

@@ -152,20 +152,22 @@ def model_from_onnx(onnx_path):
     return model, card, gap
 
 
-def checkpoint_from_onnx(onnx_path, cfg, dataset_meta, val_ids):
+def checkpoint_from_onnx(onnx_path, cfg, dataset_meta, val_ids, finetune=False):
     """A checkpoint dict as train.py saves it, for `--init` from a shipped model: the architecture must equal
     `cfg`, and the dataset must be the one the card names (same list hash, mapping hash and chain count), so the
-    validation split is the one the model was scored on."""
+    validation split is the one the model was scored on. With `finetune` (backmap train --init) the data are new
+    (e.g. one protein's own ensemble): only the mapping must be the one the model reads."""
     model, card, _ = model_from_onnx(onnx_path)
     tr = card.get('training') or {}
     mine = {'num_types': card['numTypes'], 'R': card['R'], 'features': card['architecture']['features'],
             'layers': card['architecture']['layers'], 'cutoff': card['cutoff'], 'k_max': card['K']}
     problems = []
-    if dataset_meta.get('listHash') != tr.get('listHash'):
+    hashes = {card['mapping']['hash'], card['mapping'].get('trainedWithHash')}
+    if not finetune and dataset_meta.get('listHash') != tr.get('listHash'):
         problems.append(f"list hash {dataset_meta.get('listHash')} vs the card's {tr.get('listHash')}")
-    if dataset_meta.get('mappingHash') != card['mapping']['hash']:
+    if dataset_meta.get('mappingHash') not in hashes:
         problems.append('mapping hash differs from the card')
-    if tr.get('valChains') is not None and tr['valChains'] != len(val_ids):
+    if not finetune and tr.get('valChains') is not None and tr['valChains'] != len(val_ids):
         problems.append(f"{len(val_ids)} validation chains, the card says {tr['valChains']}")
     if problems:
         raise SystemExit(f'--init {onnx_path}: trained on another dataset: ' + '; '.join(problems))

@@ -92,11 +92,11 @@ def evaluate(model, ds, ids, cfg, device):
         ok = torch.isfinite(true).all(-1)
         d2 = ((pred - torch.nan_to_num(true)) ** 2).sum(-1)
         isbb = b['atom_bb'].bool()
-        bb.append(math.sqrt(d2[ok & isbb].mean().item()))
+        bb.append(math.sqrt(d2[ok & isbb].mean().item()) if (ok & isbb).any() else float('nan'))  # ligands: none
         sc.append(math.sqrt(d2[ok & ~isbb].mean().item()) if (ok & ~isbb).any() else float('nan'))
         al.append(math.sqrt(d2[ok].mean().item()))
     model.train()
-    f = lambda x: (float(np.nanmedian(x)), float(np.nanmean(x)))  # noqa: E731
+    f = lambda x: (float(np.nanmedian(x)), float(np.nanmean(x))) if np.isfinite(x).any() else (float('nan'),) * 2  # noqa: E731
     return {'bb': f(bb), 'sc': f(sc), 'all': f(al), 'chains': len(ids)}
 
 
@@ -147,6 +147,10 @@ def main():
     ap.add_argument('--grow', action='store_true',
                     help='with --init from a checkpoint with fewer --layers (all else equal): keep its layers and append '
                          'new ones whose last linear maps start at zero, so training starts from exactly the same function')
+    ap.add_argument('--finetune', action='store_true',
+                    help='with --init: new data (backmap train --init): keep the weights, not the split or the stages')
+    ap.add_argument('--progress-json', action='store_true',
+                    help='also print "@progress {json}" lines (step, epoch, minutes, validation) for backmap train')
     ap.add_argument('--procs', type=int, default=1,
                     help='data-parallel training processes (gloo); --threads is per process. On this 2-core CPU two '
                          '1-thread processes train 1.75x faster than one 2-thread process.')
@@ -161,6 +165,11 @@ def main():
         mp.spawn(train_worker, args=(args,), nprocs=args.procs, join=True)
     else:
         train_worker(0, args)
+
+
+def progress(**fields):
+    """One machine-readable line for backmap train (src/core/training/train.ts reads it)."""
+    print('@progress ' + json.dumps(fields), flush=True)
 
 
 def train_worker(rank, args):
@@ -180,10 +189,15 @@ def train_worker(rank, args):
 
     ds = Dataset(args.data)
     n = ds.n
-    perm = np.random.default_rng(42).permutation(n)
-    n_val = max(1, int(round(n * args.val_frac))) if n > 1 else 0
-    val_ids = sorted(perm[:n_val].tolist())
-    train_ids = sorted(perm[n_val:].tolist()) or val_ids
+    split = ds.meta.get('split')
+    if split:  # the dataset's own split (backmap train: the last frames in time are validation)
+        val_ids = sorted(int(i) for i in split['validation'])
+        train_ids = sorted(int(i) for i in split['train']) or val_ids
+    else:
+        perm = np.random.default_rng(42).permutation(n)
+        n_val = max(1, int(round(n * args.val_frac))) if n > 1 else 0
+        val_ids = sorted(perm[:n_val].tolist())
+        train_ids = sorted(perm[n_val:].tolist()) or val_ids
     cfg = dict(num_types=ds.num_types, R=ds.R, features=args.features, layers=args.layers, cutoff=args.cutoff,
                k_max=args.k_max)
     model = BackmapNet(ds.num_types, ds.R, features=args.features, layers=args.layers, cutoff=args.cutoff).to(args.device)
@@ -191,7 +205,7 @@ def train_worker(rank, args):
     if args.init:
         if args.init.endswith('.onnx'):  # a shipped model: its weights, card stages and the split it was scored on
             from onnx_weights import checkpoint_from_onnx
-            init = checkpoint_from_onnx(args.init, cfg, ds.meta, val_ids)
+            init = checkpoint_from_onnx(args.init, cfg, ds.meta, val_ids, finetune=args.finetune)
         else:
             init = torch.load(args.init, map_location='cpu')
         differ = {k: (init['config'].get(k), v) for k, v in cfg.items() if init['config'].get(k) != v}
@@ -199,13 +213,15 @@ def train_worker(rank, args):
         if differ and not grown:
             raise SystemExit(f'--init {args.init}: architecture differs from this run: {differ}'
                              + (' (--grow only appends layers)' if args.grow else ''))
-        if init.get('val_ids') != val_ids:
+        if init.get('val_ids') != val_ids and not args.finetune:
             raise SystemExit(f'--init {args.init}: trained on another dataset or split (validation chains differ)')
         if grown:
             grow_layers(model, init['state_dict'], init['config']['layers'])
         else:
             model.load_state_dict(init['state_dict'])
         prior_stages = checkpoint_stages(init)
+        if args.finetune:  # the earlier stages trained on other data: the card lists this run alone (initFrom)
+            prior_stages = []
     n_params = sum(p.numel() for p in model.parameters())
     net = torch.nn.parallel.DistributedDataParallel(model) if procs > 1 else model
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
@@ -233,7 +249,7 @@ def train_worker(rank, args):
         f'{ds.num_types} types, {n_params} parameters, budget {args.budget_min} min, device {args.device}, '
         f'{procs} process(es) x {args.threads} thread(s)' + (f', warm start from {args.init} ({len(prior_stages)} earlier stage(s))' if args.init else ''), flush=True)
 
-    if clusters and val_ids:
+    if clusters and val_ids and not split:
         seen = {clusters[i] for i in train_ids}
         shared = sum(clusters[i] in seen for i in val_ids)
         log(f'  validation: {shared} of {len(val_ids)} chains share a sequence cluster with a training chain, so it '
@@ -280,6 +296,9 @@ def train_worker(rank, args):
             nb += 1
             for k, v in parts.items():
                 run[k] += float(v)
+            if args.progress_json and main_rank and step % 5 == 0:
+                progress(t_min=(time.time() - t0) / 60, budget_min=args.budget_min, epoch=epoch, step=step,
+                         loss=run['total'] / nb)
             if step % 25 == 0:
                 log(f'  step {step} t={(time.time() - t0) / 60:.1f}min lr={lr:.2e} loss={run["total"] / nb:.4f} '
                       f'pos={run["pos"] / nb:.4f}', flush=True)
@@ -289,6 +308,9 @@ def train_worker(rank, args):
                 history.append({'t_min': (last_eval - t0) / 60, 'epoch': epoch, 'step': step, 'val': m})
                 log(f'  eval t={(last_eval - t0) / 60:.1f}min ep={epoch} step={step} val median BB {m["bb"][0]:.3f} '
                       f'SC {m["sc"][0]:.3f} ALL {m["all"][0]:.3f}', flush=True)
+                if args.progress_json:
+                    progress(t_min=(last_eval - t0) / 60, budget_min=args.budget_min, epoch=epoch, step=step,
+                             val_median=m['all'][0], val_mean=m['all'][1])
                 if best is None or m['all'][0] < best:
                     best = m['all'][0]
                     save(m, os.path.join(out_dir, 'checkpoint.pt'))
@@ -302,6 +324,9 @@ def train_worker(rank, args):
         return
     m = evaluate(model, ds, val_ids, cfg, args.device) if val_ids else None
     history.append({'t_min': (time.time() - t0) / 60, 'epoch': epoch, 'step': step, 'val': m, 'final': True})
+    if m is not None and args.progress_json:
+        progress(t_min=(time.time() - t0) / 60, budget_min=args.budget_min, epoch=epoch, step=step,
+                 val_median=m['all'][0], val_mean=m['all'][1], final=True)
     if m is not None:
         print(f'final val median BB {m["bb"][0]:.3f} SC {m["sc"][0]:.3f} ALL {m["all"][0]:.3f} '
               f'(mean {m["bb"][1]:.3f}/{m["sc"][1]:.3f}/{m["all"][1]:.3f})', flush=True)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs what the real-VS-Code tests need, into the git-ignored .harness/ folder:
-#   apt packages (only when missing and we are root), a seeded @vscode/ripgrep cache, code-server 4.100.3.
+#   apt packages (only when missing and we are root; PyTorch for the training tests), a seeded @vscode/ripgrep cache, code-server 4.100.3.
 # Idempotent: a second run with code-server already installed returns at once.
 # Usage: bash scripts/harness/setup.sh            (SKIP_APT=1 skips the apt step)
 set -euo pipefail
@@ -9,7 +9,8 @@ H=${HARNESS_DIR:-$ROOT/.harness}
 CS_VERSION=4.100.3   # = VS Code 1.100.3, the last line that runs on Node 20
 mkdir -p "$H"
 
-APT_PKGS="build-essential pkg-config python3 libkrb5-dev libsecret-1-dev libx11-dev libxkbfile-dev ripgrep chromium fonts-dejavu-core"
+# python3-torch + python3-numpy: `backmap train` and the training tests (users' machines find their own PyTorch).
+APT_PKGS="build-essential pkg-config python3 libkrb5-dev libsecret-1-dev libx11-dev libxkbfile-dev ripgrep chromium fonts-dejavu-core python3-torch python3-numpy"
 if [ -z "${SKIP_APT:-}" ]; then
   missing=""
   for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, delimiter, resolve } from 'node:path';
 import { InputError, type InputWarning } from '../core/errors';
 import { readStructureFile } from '../core/structure/read';
 import { structureFormatOf, trajectoryFormatOf } from '../core/io/formats';
@@ -10,7 +10,7 @@ import type { MappingDiagnostic } from '../core/mapping/parse';
 import { compareStructures, clashPercent, describeMatching, matchStructureResidues, residueEntries, SAME_SEQUENCE_IDENTITY, type ResidueMatching } from '../core/metrics';
 import { sequencePreview } from '../core/residue-match';
 import type { Structure } from '../core/structure/types';
-import { accuracySummary, formatAccuracy, listModels } from '../core/model/registry';
+import { accuracySummary, formatAccuracy, listModelEntries, listModels, type ModelProblem } from '../core/model/registry';
 import { DEVICES, type Device } from '../core/model/providers';
 import { buildDataset } from '../core/dataset/build';
 import {
@@ -18,13 +18,16 @@ import {
   backmapTrajectory,
   loadMappingChecked,
   mapStructureToCg,
+  mapTrajectory,
   readInputStructure,
+  topologyPathOf,
   refuseCg,
   renderReport,
   type BackmapReport,
   type InputPolicy,
 } from '../core/pipeline';
 import { UsageError, type CliIO, type CliOptions } from './options';
+import { train } from './train';
 
 type Handler = (args: string[], opts: CliOptions, io: CliIO) => Promise<void>;
 
@@ -76,15 +79,53 @@ const map: Handler = async ([input], opts, io) => {
   const output = need(opts.output, '-o <cg.pdb>');
   const mappingArg = need(opts.mapping, '--mapping <set|folder>');
   // Refuse before doing any work: the input is never written, an existing output needs --force.
-  assertWritable(output, { force: opts.force, protect: [inputPath] });
+  assertWritable(output, { force: opts.force, protect: [inputPath, opts.trajectory ?? ''].filter(Boolean) });
+  if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
   const warn = warnTo(io);
   const set = loadMappingChecked(mappingArg, policyOf(opts), warn);
-  const result = mapStructureToCg(readStructureFile(inputPath), set, { chain: opts.chain, residueNameMap: residueMapOf(opts), warn });
+  const aa = readStructureFile(inputPath);
+  // A trajectory, or a multi-model all-atom file (frames as MODEL records): every selected frame is mapped.
+  if (opts.trajectory || aa.models.length > 1 || opts.frames) {
+    if (!opts.trajectory && aa.models.length > 1) io.err(`note: ${inputPath} has ${aa.models.length} models: mapping each as a frame\n`);
+    const progress = (stage: string, fraction: number, detail?: string) => {
+      if (io.tty) io.err(`\r${stage} ${(fraction * 100).toFixed(0)}% ${detail ?? ''}   `);
+    };
+    const r = await mapTrajectory(
+      {
+        topology: inputPath,
+        trajectory: opts.trajectory,
+        mapping: set,
+        out: output,
+        format: opts.format as 'pdb' | 'xtc' | 'trr' | 'dcd' | undefined,
+        force: opts.force,
+        frames: opts.frames,
+        stride: intOpt(opts.stride, 'stride'),
+        maxFrames: intOpt(opts['max-frames'], 'max-frames'),
+        chain: opts.chain,
+        residueNameMap: residueMapOf(opts),
+        warn,
+      },
+      { progress },
+    );
+    if (io.tty) io.err('\n');
+    for (const line of r.mapped.problems) io.err(`warning: ${line}\n`);
+    io.out(`mapped ${r.frames} frame(s) of ${r.beads} particles with '${r.mapped.mappingId}' → ${r.out}${r.topologyOut ? ` (+ topology ${r.topologyOut})` : ''}\n`);
+    return;
+  }
+  const result = mapStructureToCg(aa, set, { chain: opts.chain, residueNameMap: residueMapOf(opts), warn });
   for (const line of result.problems) io.err(`warning: ${line}\n`);
   writeStructureFile(output, result.cg, { force: opts.force, protect: [inputPath] });
   const solvent = result.molecules.filter((m) => m.kind === 'water' || m.kind === 'ion').map((m) => `${m.out} ${m.kind === 'water' ? 'waters' : 'ions'}`);
   io.out(`mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads${solvent.length ? ` (+ ${solvent.join(', ')}: ${result.beads} particles in all)` : ''} with '${result.mappingId}' → ${output}\n`);
 };
+
+/** Folders of user models (--models a,b: the path delimiter also works), each checked to exist. */
+function modelDirsOf(opts: CliOptions): string[] | undefined {
+  if (!opts.models) return undefined;
+  const dirs = opts.models.split(/[,]/).flatMap((d) => d.split(delimiter)).filter(Boolean).map((d) => resolve(d));
+  for (const d of dirs) if (!existsSync(d) || !statSync(d).isDirectory()) throw new InputError('--models: not a folder of models', d);
+  return dirs;
+}
 
 /** Model ids the project ships (issue contract); asked for while not installed → template, said loudly. */
 const SHIPPED_MODELS: Record<string, string> = { 'martini3-protein': 'martini3', 'ca-protein': 'ca' };
@@ -137,14 +178,16 @@ const backmap: Handler = async ([input], opts, io) => {
   }
   // Binary trajectory output comes with <out>.topology.pdb: never over an input either.
   if (binaryOut || (opts.format && opts.format !== 'pdb'))
-    assertWritable(output.replace(/\.[^.]+$/, '') + '.topology.pdb', { force: opts.force, protect: inputs });
+    assertWritable(topologyPathOf(output), { force: opts.force, protect: inputs });
   if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
   const warn = warnTo(io);
   const policy = policyOf(opts);
   const { model, mapping } = modelArg(opts, io);
   const mappingSet = mapping ? loadMappingChecked(mapping, policy, warn) : undefined;
+  const modelDirs = modelDirsOf(opts);
   const common = {
     model,
+    modelDirs,
     mapping: mappingSet?.id,
     mappingSet,
     device,
@@ -170,7 +213,7 @@ const backmap: Handler = async ([input], opts, io) => {
   const cg = readStructureFile(inputPath);
   const reference = opts.reference ? readStructureFile(opts.reference) : undefined;
   // A multi-model CG file (frames as MODEL records) is a trajectory of its own: every model is backmapped.
-  if (opts.trajectory || cg.models.length > 1) {
+  if (opts.trajectory || cg.models.length > 1 || opts.frames) {
     if (!opts.trajectory) io.err(`note: ${inputPath} has ${cg.models.length} models: backmapping each as a frame\n`);
     const result = await backmapTrajectory(
       {
@@ -183,6 +226,7 @@ const backmap: Handler = async ([input], opts, io) => {
         reference,
         stride: intOpt(opts.stride, 'stride'),
         maxFrames: intOpt(opts['max-frames'], 'max-frames'),
+        frames: opts.frames,
       },
       { progress },
     );
@@ -333,14 +377,18 @@ const validate: Handler = async ([target], opts, io) => {
 };
 
 const models: Handler = async (_args, opts, io) => {
-  const cards = listModels();
+  const problems: ModelProblem[] = [];
+  const entries = listModelEntries(modelDirsOf(opts), problems);
+  for (const p of problems) io.err(`warning: ${p.file}: ${p.message}\n`);
+  const cards = entries.map((e) => e.card);
   if (opts.json) {
-    io.out(`${JSON.stringify(cards, null, 1)}\n`);
+    io.out(`${JSON.stringify(entries.map((e) => ({ ...e.card, path: e.onnxPath, source: e.source })), null, 1)}\n`);
     return;
   }
   if (!cards.length) io.out(`no trained models found in models/: backmap uses the ${TEMPLATE_SAYS}\n`);
-  for (const c of cards) {
-    io.out(`${c.id}\tmapping ${c.mapping.id}${c.description ? `\t${c.description}` : ''}\n`);
+  for (const e of entries) {
+    const c = e.card;
+    io.out(`${c.id}\tmapping ${c.mapping.id}${e.source === 'folder' ? `\t${e.onnxPath}` : ''}${c.description ? `\t${c.description}` : ''}\n`);
     const acc = accuracySummary(c);
     io.out(acc.length ? `\theld-out median RMSD BB/SC/ALL: ${formatAccuracy(acc)}\n` : '\tnot benchmarked (npm run bench:accuracy -- --update-cards)\n');
   }
@@ -362,4 +410,4 @@ const dataset: Handler = async ([list], opts, io) => {
   io.out(`${JSON.stringify(summary)}\n`);
 };
 
-export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset };
+export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset, train };

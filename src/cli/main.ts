@@ -1,11 +1,11 @@
 /**
  * `backmap` command-line interface. The contract (subcommands, options, exit codes) is relied upon by
  * scripts and CI: extend it, don't break it.
- *   exit 0 success, 1 bad input or usage (message names file and line), 2 internal error.
+ *   exit 0 success, 1 bad input or usage (message names file and line), 2 internal error, 130 cancelled (Ctrl-C).
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { isInputError, InputError } from '../core/errors';
+import { CancelledError, isInputError, InputError, SetupError } from '../core/errors';
 import { commands } from './commands';
 import { options, UsageError, type CliIO, type CliOptions } from './options';
 
@@ -15,24 +15,35 @@ export const USAGE = `backmap — coarse-grained ⇄ all-atom for molecular mode
 
 Usage:
   backmap map <all-atom> --mapping <set|folder> [--chain X] [--residue-map A=B,…] [--allow-warnings]
-                  -o <cg.pdb> [--force]
-  backmap backmap <cg> [--model <id|path|template|auto>] [--mapping <set|folder>]
+                  [--trajectory <xtc|dcd|trr>] [--frames start:stop[:step]] -o <cg.pdb|cg.xtc> [--force]
+  backmap backmap <cg> [--model <id|path|template|auto>] [--models <folder>] [--mapping <set|folder>]
                   [--device auto|cpu|webgpu|cuda|dml|coreml] [--trajectory <xtc|dcd|trr>]
                   [--reference <all-atom>] [--refine|--no-refine] [--refine-sidechains] [--report <file.md>]
                   -o <out> [--force]
                   [--partial] [--strict] [--allow-warnings] [--residue-map A=B,…] [--chunk-size N]
-                  [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd] [--verbose]
+                  [--frames start:stop[:step]] [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd] [--verbose]
   backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
   backmap validate <mapping file|folder> [--strict] [--verbose] [--json]
-  backmap models [--json]
+  backmap train <all-atom> [--trajectory <xtc|dcd|trr>] [--frames start:stop[:step]] --mapping <set|folder>
+                  -o <model.onnx> [--minutes 5] [--device cpu|cuda] [--init <model id|onnx>] [--python <exe>]
+                  [--allow-warnings] [--force] [--verbose]
+  backmap models [--models <folder>] [--json]
   backmap dataset <list.tsv> --mapping <set> -o <file> [--data-root <dir>] [--limit N] [--force]
   backmap --help | --version
 
-Structures: PDB, GRO, mmCIF (optionally .gz). Trajectories: XTC, DCD, TRR, with the CG file as topology.
+Structures: PDB, GRO, mmCIF (optionally .gz). Trajectories: XTC, DCD, TRR, with the CG file as topology; a
+  multi-model PDB is a trajectory too. --frames selects frames by index (0-based, stop excluded, negative from
+  the end: --frames=-10: for the last ten), so shards 0:40 and 40:89 give exactly the frames of one 0:89 run.
 Models: the trained model for the input's mapping when one is installed in models/ (ids martini3-protein,
-  ca-protein), else the template backmapper (no trained model) — the output says which was used.
+  ca-protein, martini3-lipids) or in a --models folder (yours, from backmap train; also BACKMAP_MODEL_PATH),
+  else the template backmapper (no trained model) — the output says which was used. In a whole system each
+  molecule goes to a model whose card knows it (a protein, lipid and your ligand model in one run).
 Devices: auto tries CUDA, WebGPU, DirectML/CoreML, then the CPU; the providers skipped and why are listed in the
   --report (and on stderr with --verbose); a --device that cannot run falls back to the CPU with a warning.
+Training: maps the frames with the mapping, holds the last 10 % out for validation, trains the equivariant
+  network with PyTorch (Python 3 + torch + numpy, found automatically or named with --python; inference never
+  needs Python) for --minutes, and writes the ONNX model with its card (mapping embedded) only when complete.
+  --init fine-tunes an installed model on new frames of its own mapping. A multi-model PDB is a trajectory.
 Evaluate: residues are matched by chain and number, or by sequence alignment per chain when those differ
   (martinize2 renumbering, GRO files without chain IDs); the output says which. Different sequences are refused.
 Refinement: backbone (bonds, angles, ω, predicted φ/ψ, tethered to the prediction) and clash relief, on by
@@ -45,7 +56,8 @@ Mappings: a mapping folder of yours whose files would silently mis-map (validato
   errors (CGmap/HEroBM would crash) are always refused.
 Unknown CG particles: whole unknown residues (water, ions) are skipped with a warning (--strict: error);
   an unknown bead in a known residue is an error (--partial: skipped with a warning).
-Exit codes: 0 success, 1 bad input or usage (message names file and line), 2 internal error.`;
+Exit codes: 0 success, 1 bad input, usage or setup (message names file and line, or what to install),
+  2 internal error, 130 cancelled (Ctrl-C).`;
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   let parsed;
@@ -81,6 +93,14 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (isInputError(e)) {
       io.err(`backmap ${command}: ${(e as Error).message}\n`);
       return 1;
+    }
+    if (e instanceof SetupError) {
+      io.err(`backmap ${command}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    if (e instanceof CancelledError) {
+      io.err(`backmap ${command}: ${(e as Error).message}\n`);
+      return 130;
     }
     if (e instanceof UsageError) {
       io.err(`backmap ${command}: ${(e as Error).message} (see backmap --help)\n`);

@@ -36,10 +36,15 @@ export const options = {
   'allow-warnings': { type: 'boolean' },
   stride: { type: 'string' },
   'max-frames': { type: 'string' },
+  frames: { type: 'string' },
+  minutes: { type: 'string' },
+  init: { type: 'string' },
+  python: { type: 'string' },
+  models: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliOptions = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
 
-/** Wrong or missing arguments (exit 1, like bad input). */
-export class UsageError extends Error {}
+/** Wrong or missing arguments (exit 1, like bad input); core code throws it too. */
+export { UsageError } from '../core/errors';

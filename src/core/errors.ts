@@ -25,6 +25,25 @@ export class InputError extends Error {
   }
 }
 
+/** A bad option value or combination (the CLI exits 1, as for bad input; the editor shows the message). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * Something to install or configure before the command can run (training's Python with PyTorch): not a bug and not
+ * a file's fault; the message says what is missing and how to get it.
+ */
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
 /** Non-fatal problems found while reading or mapping (the result is still sound). */
 export interface InputWarning {
   message: string;

@@ -5,6 +5,10 @@
  *
  * - Cancelling a request (AbortSignal or `cancel()`) kills the worker process and rejects with
  *   `CancelledError`; the next request starts a fresh worker.
+ * - Training is cancelled differently: the worker is asked to abort the run (a `cancel` message), which kills the
+ *   Python child, and the request rejects with `CancelledError` once the worker has answered (or with its result when
+ *   the run had already completed). A worker that does not answer within `CANCEL_GRACE_MS` (busy in synchronous
+ *   work, when no Python runs yet) is killed.
  * - A worker that exits or crashes (native abort, OOM, `process.exit`) rejects the running request with
  *   `WorkerCrashError`; the host is never affected, and the next request starts a fresh worker.
  */
@@ -24,6 +28,10 @@ import type {
   MapToCgResultMessage,
   SerializedError,
   StructureInput,
+  TrainModelResult,
+  TrainProgress,
+  TrainSettings,
+  HostMessage,
   WorkerEvent,
   WorkerRequest,
 } from '../shared/worker-protocol';
@@ -56,8 +64,13 @@ export function deserializeError(e: SerializedError): Error {
   return err;
 }
 
+/** How long a worker asked to cancel a training run may take to answer before it is killed. */
+export const CANCEL_GRACE_MS = 5000;
+
 export interface RequestCallbacks {
   onProgress?(stage: string, fraction: number, detail?: string): void;
+  /** trainModel: the trainer's progress (epoch, validation RMSD, minutes left). */
+  onTrainProgress?(p: TrainProgress): void;
   onLog?(level: string, message: string): void;
   signal?: AbortSignal;
 }
@@ -69,7 +82,7 @@ export interface EngineClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Working directory of the worker (default: the host's; relative paths in requests resolve against it). */
   cwd?: string;
-  /** Receives worker stderr and lifecycle messages. */
+  /** Receives worker stderr and lifecycle messages, and the log events of requests that have no `onLog`. */
   log?(message: string): void;
 }
 
@@ -84,6 +97,10 @@ type Pending = {
   resolve(v: unknown): void;
   reject(e: Error): void;
   cb: RequestCallbacks;
+  /** Cancelled by asking the worker (training), not by killing it. */
+  graceful: boolean;
+  /** Kills a worker that has not answered a cancel in time. */
+  graceTimer?: NodeJS.Timeout;
 };
 
 /** A request without its id (distributes over the union). */
@@ -180,10 +197,13 @@ export class EngineClient {
     switch (ev.type) {
       case 'progress':
         p.cb.onProgress?.(ev.stage, ev.fraction, ev.detail);
+        if (ev.train) p.cb.onTrainProgress?.(ev.train);
         break;
       case 'log':
-        p.cb.onLog?.(ev.level, ev.message);
-        this.log(ev.message);
+        // One place per line: the request's own handler when it has one (the editor's log channel got every line
+        // twice otherwise), else the client's log.
+        if (p.cb.onLog) p.cb.onLog(ev.level, ev.message);
+        else this.log(ev.message);
         break;
       case 'result':
         this.current = null;
@@ -191,7 +211,8 @@ export class EngineClient {
         break;
       case 'error':
         this.current = null;
-        p.reject(deserializeError(ev.error));
+        // Asked to stop: however the run ended (the trainer's own CancelledError, Python killed), it was cancelled.
+        p.reject(p.token.cancelled ? new CancelledError(cancelledMessage(p)) : deserializeError(ev.error));
         break;
     }
   }
@@ -203,11 +224,11 @@ export class EngineClient {
     const p = this.current;
     this.current = null;
     this.log(`${describeExit(code, signal)} (pid ${child.pid})`);
-    if (p) p.reject(new WorkerCrashError(describeExit(code, signal, 'while running a request'), code, signal));
+    if (p) p.reject(p.token.cancelled ? new CancelledError(cancelledMessage(p)) : new WorkerCrashError(describeExit(code, signal, 'while running a request'), code, signal));
   }
 
   /** Sends one request and waits for its result; requests run one after another. */
-  private request<T>(body: RequestBody, cb: RequestCallbacks = {}): Promise<T> {
+  private request<T>(body: RequestBody, cb: RequestCallbacks = {}, graceful = false): Promise<T> {
     // One token per request, in queue order; cancel() marks the oldest unfinished one.
     const token: Token = { cancelled: false };
     this.tokens.push(token);
@@ -233,19 +254,23 @@ export class EngineClient {
       const id = this.nextId++;
       return new Promise<T>((resolve, reject) => {
         const onAbort = () => this.cancel(token);
-        this.current = {
+        const p: Pending = {
           id,
           cb,
           token,
+          graceful,
           resolve: (v) => {
+            clearTimeout(p.graceTimer);
             cb.signal?.removeEventListener('abort', onAbort);
             resolve(v as T);
           },
           reject: (e) => {
+            clearTimeout(p.graceTimer);
             cb.signal?.removeEventListener('abort', onAbort);
             reject(e);
           },
         };
+        this.current = p;
         cb.signal?.addEventListener('abort', onAbort, { once: true });
         child.send({ ...body, id } as WorkerRequest, (err) => {
           if (err && this.current?.id === id) {
@@ -280,6 +305,15 @@ export class EngineClient {
     return this.request<MapResult>({ type: 'mapToCg', ...req }, cb);
   }
 
+  /**
+   * Trains a model (src/core/training `trainModel`) in the worker. The trainer's log lines arrive through `onLog`
+   * (level info), its progress through `onTrainProgress` (and `onProgress` with its phase as the stage). Cancelling
+   * asks the worker to abort, which kills the Python child; nothing is written then.
+   */
+  trainModel(options: TrainSettings, cb: RequestCallbacks = {}): Promise<TrainModelResult> {
+    return this.request<TrainModelResult>({ type: 'trainModel', options }, cb, true);
+  }
+
   /** Test-only: make the worker exit, abort, throw or hang. */
   debug(action: DebugRequest['action'], code?: number, cb: RequestCallbacks = {}): Promise<{ pid: number }> {
     return this.request<{ pid: number }>({ type: 'debug', action, code }, cb);
@@ -294,9 +328,24 @@ export class EngineClient {
     token.cancelled = true;
     const p = this.current;
     if (p && p.token === token) {
+      const child = this.child;
+      if (p.graceful && child?.connected) {
+        // The worker stops the run itself (its Python child with it) and answers; the request stays current until
+        // then, so the next one does not start beside a run that is still stopping.
+        this.log(`asking the inference worker to stop request ${p.id}`);
+        child.send({ type: 'cancel', id: p.id } satisfies HostMessage, () => {});
+        p.graceTimer = setTimeout(() => {
+          if (this.current !== p) return;
+          this.log(`the inference worker did not stop request ${p.id} within ${CANCEL_GRACE_MS} ms: killing it`);
+          this.current = null;
+          this.kill();
+          p.reject(new CancelledError(cancelledMessage(p)));
+        }, CANCEL_GRACE_MS);
+        return;
+      }
       this.current = null;
       this.kill();
-      p.reject(new CancelledError());
+      p.reject(new CancelledError(cancelledMessage(p)));
     } else if (this.starting === token) this.kill();
   }
 
@@ -310,10 +359,27 @@ export class EngineClient {
   /** Stops the worker; later requests are refused. */
   dispose(): void {
     this.disposed = true;
+    const p = this.current;
+    const child = this.child;
+    if (p?.graceful && child?.connected) {
+      // Closing the channel makes the worker abort its runs (killing a training run's Python child) and exit; it is
+      // killed only if it is still there after the grace period.
+      this.current = null;
+      this.child = null;
+      this.ready = null;
+      p.token.cancelled = true;
+      child.disconnect();
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }, CANCEL_GRACE_MS).unref();
+      p.reject(new CancelledError(cancelledMessage(p)));
+    }
     for (const t of [...this.tokens]) this.cancel(t);
     this.kill();
   }
 }
+
+const cancelledMessage = (p: Pending) => (p.graceful ? 'training cancelled' : 'backmapping cancelled');
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null, when = ''): string {
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -3,7 +3,8 @@
  * (src/core/pipeline) off the host's main thread and owns the onnxruntime sessions (cached per model + device).
  * Messages are typed in src/shared/worker-protocol.ts; the channel uses 'advanced' serialization so structures
  * travel as typed arrays, and results carry what the host shows (it never reads the files again).
- * Cancellation and crashes are handled by the host killing/observing this process (src/engine/client.ts).
+ * Cancellation and crashes are handled by the host killing/observing this process (src/engine/client.ts); training is
+ * the exception: the host sends `cancel`, and the run's AbortSignal kills its Python child before the run ends.
  */
 import { InputError, type InputWarning } from '../core/errors';
 import { parseStructure, readStructureFile } from '../core/structure/read';
@@ -11,8 +12,10 @@ import { writeStructureFile } from '../core/structure/write';
 import type { Structure } from '../core/structure/types';
 import { releaseCachedSessions } from '../core/model/backmapper';
 import { backmapStructure, backmapTrajectory, mapStructureToCg, renderReport } from '../core/pipeline';
+import { trainModel } from '../core/training';
 import type {
   BackmapStructureResult,
+  HostMessage,
   MapToCgResultMessage,
   SerializedError,
   StructureInput,
@@ -38,6 +41,9 @@ function readInput(input: StructureInput): { structure: Structure; ms: number } 
   else structure = parseStructure(input.text, input.source, input.format);
   return { structure, ms: performance.now() - t };
 }
+
+/** Requests that can be aborted from the host (`cancel`), by id, with the promise that ends when they have stopped. */
+const running = new Map<number, { controller: AbortController; done: Promise<unknown> }>();
 
 const pathOf = (input: StructureInput | undefined): string[] => (input && 'path' in input ? [input.path] : []);
 
@@ -98,6 +104,22 @@ async function handle(req: WorkerRequest): Promise<void> {
       send({ type: 'result', id, result });
       return;
     }
+    case 'trainModel': {
+      // Registered before the run starts, so a cancel that arrives at its first await finds it.
+      const run: { controller: AbortController; done: Promise<unknown> } = { controller: new AbortController(), done: Promise.resolve() };
+      running.set(id, run);
+      try {
+        const done = trainModel(
+          { ...req.options, log, warn },
+          { progress: (p) => send({ type: 'progress', id, stage: p.phase, fraction: p.fraction, detail: p.message, train: p }), signal: run.controller.signal },
+        );
+        run.done = done;
+        send({ type: 'result', id, result: await done });
+      } finally {
+        running.delete(id);
+      }
+      return;
+    }
     case 'mapToCg': {
       const { structure } = readInput(req.input);
       const r = mapStructureToCg(structure, req.mapping, { chain: req.chain, residueNameMap: req.residueNameMap, policy: req.policy, warn });
@@ -126,12 +148,21 @@ async function handle(req: WorkerRequest): Promise<void> {
 }
 
 if (process.send) {
-  process.on('message', (req: WorkerRequest) => {
+  process.on('message', (msg: HostMessage) => {
+    if (msg.type === 'cancel') {
+      running.get(msg.id)?.controller.abort();
+      return;
+    }
+    const req: WorkerRequest = msg;
     handle(req).catch((e) => send({ type: 'error', id: req.id, error: serializeError(e) }));
   });
   process.on('disconnect', () => {
-    // The host went away: free native sessions and leave.
-    void releaseCachedSessions().finally(() => process.exit(0));
+    // The host went away: stop every run (a training run kills its Python child on abort) and let it clean up its
+    // scratch files (bounded: the host kills a worker that lingers), free native sessions, leave.
+    const runs = [...running.values()];
+    for (const r of runs) r.controller.abort();
+    const stopped = Promise.race([Promise.allSettled(runs.map((r) => r.done)), new Promise((res) => setTimeout(res, 4000))]);
+    void stopped.then(() => releaseCachedSessions()).finally(() => process.exit(0));
   });
   send({ type: 'ready', id: 0, pid: process.pid });
 }

@@ -20,6 +20,10 @@ export interface Settings {
   refineSidechains: boolean;
   chunkSize: number;
   referenceStructure: string;
+  /** `backmapStudio.models.folders`: folders of models besides the workspace's `.backmap/models` (as written). */
+  modelFolders: string[];
+  /** `backmapStudio.training.python`: the interpreter training uses; '' = found automatically. */
+  trainingPython: string;
   /** The file the settings were read for (the input of a backmap), when one was given. */
   scope?: string;
 }
@@ -38,6 +42,9 @@ export function readSettings(scope?: vscode.Uri): Settings {
     // 0 = the whole system in one pass (the engine's convention); negative values are treated as 0.
     chunkSize: Math.max(0, Math.floor(c.get<number>('chunkSize', DEFAULT_CHUNK_SIZE))),
     referenceStructure: c.get<string>('mapping.referenceStructure', ''),
+    // A hand-edited settings.json can hold anything: keep the strings.
+    modelFolders: (c.get<unknown[]>('models.folders', []) ?? []).filter((d): d is string => typeof d === 'string' && d.trim() !== ''),
+    trainingPython: (c.get<string>('training.python', '') ?? '').trim(),
     scope: scope?.scheme === 'file' ? scope.fsPath : undefined,
   };
 }

@@ -1,5 +1,6 @@
-// One inference worker client per extension host (lazily started, disposed on deactivate). The worker is
-// dist/worker.js beside dist/extension.js, so it also resolves onnxruntime-node from the VSIX's own node_modules.
+// One inference worker client per extension host (lazily started, disposed on deactivate), and a second one for
+// training, so that backmaps are not queued behind a training run of many minutes. The worker is dist/worker.js beside
+// dist/extension.js, so it also resolves onnxruntime-node from the VSIX's own node_modules.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineClient } from '../engine/client';
@@ -8,20 +9,32 @@ import type { Settings } from './config';
 import { MAPPING_LANGUAGE } from './client';
 import { log } from './log';
 import { chooseWorkspaceMapping } from './mapping-choice';
+import { modelDirs } from './models';
 
 let client: EngineClient | undefined;
+let trainingClient: EngineClient | undefined;
+
+const newClient = (ctx: vscode.ExtensionContext) => {
+  ctx.subscriptions.push({ dispose: () => disposeEngine() });
+  return new EngineClient({ workerPath: vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'worker.js').fsPath, log: (m) => log().info(m) });
+};
 
 export function engine(ctx: vscode.ExtensionContext): EngineClient {
-  if (!client) {
-    client = new EngineClient({ workerPath: vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'worker.js').fsPath, log: (m) => log().info(m) });
-    ctx.subscriptions.push({ dispose: () => disposeEngine() });
-  }
+  client ??= newClient(ctx);
   return client;
+}
+
+/** The worker that trains models ("Train model for this mapping…"), beside the one that backmaps. */
+export function trainingEngine(ctx: vscode.ExtensionContext): EngineClient {
+  trainingClient ??= newClient(ctx);
+  return trainingClient;
 }
 
 export function disposeEngine(): void {
   client?.dispose();
   client = undefined;
+  trainingClient?.dispose();
+  trainingClient = undefined;
 }
 
 /**
@@ -44,11 +57,12 @@ export function mappingForBackmap(s: Settings): string | undefined {
   return choice.mapping;
 }
 
-/** Settings as the worker takes them. */
+/** Settings as the worker takes them; `modelDirs` lets model choice (`auto`) find the workspace's trained models. */
 export function engineSettings(s: Settings): BackmapSettings {
   // JSON round trip: configuration values are read-only proxies, which the IPC structured clone refuses.
   return JSON.parse(JSON.stringify({
     model: s.model,
+    modelDirs: modelDirs(s),
     mapping: mappingForBackmap(s),
     device: s.device,
     residueNameMap: Object.keys(s.residueNameMap).length ? s.residueNameMap : undefined,

@@ -25,7 +25,8 @@ export function inputErrorLocation(e: unknown): ErrorLocation | undefined {
 export function isCancellation(e: unknown): boolean {
   if (e instanceof vscode.CancellationError) return true;
   const name = (e as { name?: unknown } | null)?.name;
-  return name === 'AbortError' || name === 'CancellationError' || name === 'Canceled';
+  // CancelledError: the engine's (a run stopped on request, also when it crossed the worker boundary).
+  return name === 'AbortError' || name === 'CancellationError' || name === 'Canceled' || name === 'CancelledError';
 }
 
 /** Opens `file` at 1-based `line`/`column` (whole line selected when no column). */
@@ -53,6 +54,16 @@ export async function reportError(e: unknown, context: string): Promise<void> {
     log().warn(`${context}: ${loc.file}${loc.line ? `:${loc.line}` : ''}: ${loc.detail}`);
     const choice = await vscode.window.showErrorMessage(`${where}: ${loc.detail}`, 'Open');
     if (choice === 'Open') await revealLocation(loc.file, loc.line, loc.column);
+    return;
+  }
+  if ((e as { name?: unknown } | null)?.name === 'SetupError') {
+    // Something to install or configure (training's Python with PyTorch): not a bug, so no stack; the setting that
+    // names the interpreter is one click away.
+    const message = e instanceof Error ? e.message : String(e);
+    log().warn(`${context}: ${message}`);
+    const choice = await vscode.window.showErrorMessage(`Backmap Studio: ${message}`, 'Open Settings', 'Show Log');
+    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'backmapStudio.training.python');
+    if (choice === 'Show Log') log().show(true);
     return;
   }
   log().error(`${context} failed: ${describeError(e)}`);

@@ -21,5 +21,5 @@ export function describeError(e: unknown): string {
 }
 
 function isUserFacing(e: Error): boolean {
-  return e.name === 'InputError' || e.name === 'CancellationError' || e.name === 'AbortError';
+  return e.name === 'InputError' || e.name === 'CancellationError' || e.name === 'AbortError' || e.name === 'CancelledError' || e.name === 'SetupError' || e.name === 'UsageError';
 }

@@ -6,6 +6,7 @@ import { completeHierarchyCommand, mapToCgCommand, previewMappingCommand } from 
 import { selectModel } from './models';
 import { backmapCommand, backmapTrajectoryCommand, compareWithReferenceCommand, openComparisonCommand } from './structure-actions';
 import { ReportStore } from './report';
+import { cancelTraining, knownMappingFolders, registerMappingFolderContext, trainModelCommand, trainingState } from './train';
 
 export interface Services {
   reports: ReportStore;
@@ -22,7 +23,13 @@ export function registerCommands(ctx: vscode.ExtensionContext): Services {
   register(ctx, 'backmapStudio.showReport', 'Show backmapping report', () => reports.show());
   register(ctx, 'backmapStudio.completeHierarchy', 'Complete hierarchy', (uri?: unknown, structure?: unknown) => completeHierarchyCommand(uri, structure));
   register(ctx, 'backmapStudio.previewMapping', 'Preview mapping', (uri?: unknown, structure?: unknown) => previewMappingCommand(ctx, uri, structure));
+  register(ctx, 'backmapStudio.trainModel', 'Train model', (target?: unknown) => trainModelCommand(ctx, target));
+  registerMappingFolderContext(ctx);
   // Test hook: the last error a command reported (commands swallow errors after showing them).
   ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.lastError', () => getLastError()));
+  // Test hooks: the running training's progress, and the notification's Cancel (tests cannot click it).
+  ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.training', () => trainingState()));
+  ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.cancelTraining', () => cancelTraining()));
+  ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.mappingFolders', () => knownMappingFolders()));
   return { reports };
 }

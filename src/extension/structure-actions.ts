@@ -80,8 +80,11 @@ export async function backmapCommand(ctx: vscode.ExtensionContext, reports: Repo
   return { output: written, report: reportUri.fsPath, model: r.modelId, provider: r.provider, residues: r.counts.residues, atoms: r.counts.atoms, seconds };
 }
 
-/** Candidate files of `re` in the folder of `near`, for a quick pick before the file dialog. */
-async function pickNear(near: string, fits: (file: string) => boolean, filters: Record<string, string[]>, title: string, allowNone?: string): Promise<string | null | undefined> {
+/**
+ * Candidate files (`fits`) in the folder of `near`, for a quick pick before the file dialog; `allowNone` adds an item
+ * that answers null. Undefined when dismissed.
+ */
+export async function pickNear(near: string, fits: (file: string) => boolean, filters: Record<string, string[]>, title: string, allowNone?: string): Promise<string | null | undefined> {
   const dir = path.dirname(near);
   const found = fs.readdirSync(dir).filter((f) => fits(f) && path.join(dir, f) !== near).sort();
   const items: (vscode.QuickPickItem & { value: string | null })[] = found.map((f) => ({ label: f, description: dir, value: path.join(dir, f) }));

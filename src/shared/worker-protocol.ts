@@ -1,16 +1,19 @@
 /**
  * Typed messages between a host (extension, CLI, tests) and the inference worker (`dist/worker.js`,
  * a `child_process.fork` child). The channel uses Node's 'advanced' serialization (structured clone),
- * so typed arrays inside `Structure` travel as-is. Cancelling is killing the worker (src/engine/client.ts).
+ * so typed arrays inside `Structure` travel as-is. Cancelling is killing the worker (src/engine/client.ts), except for
+ * training, which is asked to stop (`cancel`) so that its Python child ends with it.
  */
 import type { Structure } from '../core/structure/types';
 import type { BackmapOutput, BackmapSettings, InputPolicy } from '../core/pipeline/options';
 import type { TrajectoryResult } from '../core/pipeline/trajectory';
 import type { ForwardReport } from '../core/forward';
+import type { TrainOptions, TrainProgress, TrainResult } from '../core/training/options';
 
 export { DEVICES } from '../core/model/providers';
 export type { Device } from '../core/model/providers';
 export type { BackmapSettings, InputPolicy, RefineSettings } from '../core/pipeline/options';
+export type { TrainOptions, TrainProgress, TrainResult } from '../core/training/options';
 
 /** Stages reported through progress events, in pipeline order. */
 export type Stage = 'parse' | 'assign' | 'model' | 'graph' | 'inference' | 'rebuild' | 'refine' | 'metrics' | 'write' | 'frames';
@@ -61,6 +64,20 @@ export interface MapToCgRequest {
   force?: boolean;
 }
 
+/** Options of `trainModel` that cross the process boundary (the callbacks become log events). */
+export type TrainSettings = Omit<TrainOptions, 'warn' | 'log'>;
+
+/**
+ * Trains a model (src/core/training) in the worker; `progress` events carry the trainer's `TrainProgress` in `train`.
+ * Cancelled with a `cancel` message, never by killing the worker first: the worker must abort the run so that the
+ * Python child is killed too (a killed worker would leave it training on).
+ */
+export interface TrainModelRequest {
+  id: number;
+  type: 'trainModel';
+  options: TrainSettings;
+}
+
 /** Test-only: makes the worker misbehave so that hosts can prove they survive it. */
 export interface DebugRequest {
   id: number;
@@ -69,7 +86,19 @@ export interface DebugRequest {
   code?: number;
 }
 
-export type WorkerRequest = BackmapStructureRequest | BackmapTrajectoryRequest | MapToCgRequest | DebugRequest;
+export type WorkerRequest = BackmapStructureRequest | BackmapTrajectoryRequest | MapToCgRequest | TrainModelRequest | DebugRequest;
+
+/**
+ * Asks the worker to abort request `id` (its AbortSignal fires): the request then ends with an `error` event
+ * (CancelledError), or with its `result` when it had already completed. Not a request of its own (no answer).
+ */
+export interface CancelMessage {
+  id: number;
+  type: 'cancel';
+}
+
+/** Everything a host sends to the worker. */
+export type HostMessage = WorkerRequest | CancelMessage;
 
 export interface ProgressEvent {
   type: 'progress';
@@ -79,6 +108,8 @@ export interface ProgressEvent {
   fraction: number;
   /** e.g. "frame 12 of 89". */
   detail?: string;
+  /** trainModel: the trainer's own progress (stage = its phase, detail = its message). */
+  train?: TrainProgress;
 }
 
 export interface LogEvent {
@@ -144,3 +175,6 @@ export interface MapToCgResultMessage {
 }
 
 export type BackmapTrajectoryResult = TrajectoryResult;
+
+/** Result of `trainModel`. */
+export type TrainModelResult = TrainResult;

@@ -4,10 +4,13 @@
  * model-free template (template.ts). The pipeline, the inference worker and the benchmarks all backmap through it,
  * so what is measured is what the product runs.
  */
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { CgSystem } from '../cg';
 import { templateVectors } from '../template';
 import type { ModelCard } from './contract';
 import type { Device, ProviderAttempt } from './providers';
+import { modelsRoot } from './registry';
 import { ModelRunner } from './runner';
 
 export interface Prediction {
@@ -84,12 +87,36 @@ export async function openBackmapper(model: string, opts: OpenOptions = {}): Pro
   const device = opts.device ?? 'auto';
   if (!opts.cache) return loadModel(model, device, opts);
   const key = `${model}\u0000${device}\u0000${opts.strict ? 1 : 0}`;
-  let runner = sessionCache.get(key);
+  const stamp = filesStamp(model);
+  const cached = sessionCache.get(key);
+  let runner = cached?.runner;
+  if (cached && cached.stamp !== stamp) {
+    // The model was written again since (`backmap train --force` into the same file): the old session goes.
+    sessionCache.delete(key);
+    await cached.runner.release();
+    runner = undefined;
+  }
   if (!runner) {
     runner = await loadModel(model, device, opts);
-    sessionCache.set(key, runner);
+    sessionCache.set(key, { runner, stamp });
   } else opts.log?.(`reusing the ${runner.provider} session of ${runner.id}`);
   return shared(runner);
+}
+
+/** Size and modification time of a model's network and card (found as `resolveModel` finds them; '-' for a missing one). */
+function filesStamp(model: string): string {
+  const byPath = model.endsWith('.onnx') || model.includes('/') || model.includes('\\');
+  const path = byPath ? resolve(model.endsWith('.onnx') ? model : `${model}.onnx`) : join(modelsRoot() ?? '', `${model}.onnx`);
+  const parts: string[] = [];
+  for (const p of [path, path.replace(/\.onnx$/, '.json')]) {
+    try {
+      const st = statSync(p);
+      parts.push(`${st.size}:${st.mtimeMs}`);
+    } catch {
+      parts.push('-');
+    }
+  }
+  return parts.join('|');
 }
 
 async function loadModel(model: string, device: Device, opts: OpenOptions): Promise<ModelRunner> {
@@ -99,7 +126,7 @@ async function loadModel(model: string, device: Device, opts: OpenOptions): Prom
   return runner;
 }
 
-const sessionCache = new Map<string, ModelRunner>();
+const sessionCache = new Map<string, { runner: ModelRunner; stamp: string }>();
 
 /** A cached session seen through the interface, with a release that leaves it open for the next call. */
 function shared(runner: ModelRunner): Backmapper {
@@ -119,5 +146,5 @@ function shared(runner: ModelRunner): Backmapper {
 export async function releaseCachedSessions(): Promise<void> {
   const all = [...sessionCache.values()];
   sessionCache.clear();
-  for (const r of all) await r.release();
+  for (const { runner } of all) await runner.release();
 }

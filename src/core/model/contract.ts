@@ -47,7 +47,19 @@ export interface ModelCard {
    * The mapping set the model reads, pinned by its content hash; `trainedWithHash` keeps the hash of the set as it was
    * at training time where the set has since grown by other molecules (bead-type ids unchanged, tested).
    */
-  mapping: { id: string; hash: string; trainedWithHash?: string };
+  mapping: {
+    id: string;
+    hash: string;
+    trainedWithHash?: string;
+    /**
+     * The set's files (name → text), for a model trained on a mapping folder of the user's (`backmap train`): the
+     * model then carries its mapping and runs wherever the card goes (`mappingSetOfCard`). Absent on shipped models,
+     * whose set is bundled.
+     */
+    files?: Record<string, string>;
+  };
+  /** Residue names the model was trained on (user-trained models; shipped cards list bead types only). */
+  molecules?: string[];
   /** Type id -> idname(s) (`MOL_BEAD`, several joined with `|` when they share an id). */
   beadTypes: string[];
   numTypes: number;

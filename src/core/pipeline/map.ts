@@ -1,19 +1,24 @@
 /**
  * All-atom → CG ("Map all-atom structure to CG…", `backmap map`, the worker's mapToCg) with the same input checks
  * as backmapping: units and reader warnings, a CG file given as all-atom, the mapping-warning policy, and a
- * structure the mapping knows nothing of.
+ * structure the mapping knows nothing of. `mapTrajectory` maps every selected frame of an all-atom trajectory (or
+ * multi-model file) with the one plan the topology gives.
  */
-import { InputError, type InputWarning } from '../errors';
+import { CancelledError, InputError, type InputWarning } from '../errors';
 import type { MappingSet } from '../mapping/types';
-import type { Structure } from '../structure/types';
-import { mapToCg, summarizeForwardReport, type ForwardReport } from '../forward';
+import type { Box, Structure } from '../structure/types';
+import { mapToCg, matchResidueAtoms, summarizeForwardReport, type ForwardReport, type ForwardResult } from '../forward';
 import type { CgSystem } from '../cg';
 import { checkInputStructure, loadMappingChecked, refuseCg } from './plan';
-import type { InputPolicy, MoleculeClass, MoleculeCount } from './options';
+import type { Hooks, InputPolicy, MoleculeClass, MoleculeCount } from './options';
 import { StructureBuilder, residuesOf } from '../structure/builder';
-import { countSystem, moleculeTable, selectAtoms, splitAllAtom } from './molecules';
+import { readStructureFile } from '../structure/read';
+import { countSystem, moleculeTable, selectAtoms, splitAllAtom, type AllAtomSplit } from './molecules';
 import { makeWhole, moleculeRanges as moleculeRangesOf, rectangularBoxLengths, wrapIntoBox } from './pbc';
 import { cgWaterFor, groupWaters } from './solvent';
+import { countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
+import { FrameOutput, framesFormatOf, protectedPaths, type FramesFormat } from './trajectory';
+import { yieldToLoop } from './run';
 
 export interface MapToCgOptions {
   /** Only this chain. */
@@ -66,6 +71,21 @@ export function describeForwardReport(r: ForwardReport): string[] {
  * give a wrong or empty result.
  */
 export function mapStructureToCg(aa: Structure, mapping: string | MappingSet, opts: MapToCgOptions = {}): MapToCgResult {
+  return mapWithPlan(aa, mapping, opts).result;
+}
+
+/** `mapStructureToCg`'s result and how it placed each particle, for mapping other frames of the same atoms. */
+interface MappingPlan {
+  result: MapToCgResult;
+  /** Water and ions split off (null with `chain`: then nothing is put back in the box). */
+  split: AllAtomSplit | null;
+  /** The solute's bead positions from `mapToCg`'s weights, as input atom indices (null: no solute). */
+  rows: ExactRows | null;
+  /** Solute beads, ions and water beads in output order (null: the solute's beads alone, in order). */
+  layout: SolventLayout | null;
+}
+
+function mapWithPlan(aa: Structure, mapping: string | MappingSet, opts: MapToCgOptions): MappingPlan {
   const t = performance.now();
   const set = typeof mapping === 'string' ? loadMappingChecked(mapping, opts.policy, opts.warn) : mapping;
   if (opts.checkInputs ?? true) {
@@ -104,46 +124,157 @@ export function mapStructureToCg(aa: Structure, mapping: string | MappingSet, op
   if (unknownMolecules) molIn.set('unknown', unknownMolecules);
   let cg = result?.cg ?? null;
   let problems = describeForwardReport(report);
+  let layout: SolventLayout | null = null;
   if (split && (solventAtoms || moved)) {
-    const merged = mergeSolvent(whole, split, result?.cg ?? null, moved);
-    cg = merged.cg;
+    layout = solventLayout(whole, split, result?.cg ?? null);
+    cg = layoutStructure(layout, placeLayout(layout, whole.coords, rectangularBoxLengths(whole.box), result?.cg.coords ?? null), result?.cg ?? null, whole);
+    // Molecules made whole go back in the box: per CG residue (proteins per chain run).
+    const L = rectangularBoxLengths(whole.box);
+    if (moved && L) putMovedBack(cg.coords, moleculeRangesOf(cg), L);
     if (split.waters.length) {
       molIn.set('water', split.waters.length);
-      molOut.set('water', merged.waters);
+      molOut.set('water', layout.waters);
     }
     if (split.ions.length) {
       molIn.set('ion', split.ions.length);
       molOut.set('ion', split.ions.length);
     }
-    problems = [...problems, ...merged.problems];
+    problems = [...problems, ...layout.problems];
   }
   return {
-    cg: cg!,
-    system,
-    report,
-    problems,
-    summary: summarizeForwardReport(report),
-    mappingId: set.id,
-    ms: performance.now() - t,
-    molecules: moleculeTable(molIn, molOut, split?.waters.length ? { water: 'water molecules (4 per W bead, 3 per SW, 2 per TW)' } : {}),
-    beads: cg!.atoms.count,
+    result: {
+      cg: cg!,
+      system,
+      report,
+      problems,
+      summary: summarizeForwardReport(report),
+      mappingId: set.id,
+      ms: performance.now() - t,
+      molecules: moleculeTable(molIn, molOut, split?.waters.length ? { water: 'water molecules (4 per W bead, 3 per SW, 2 per TW)' } : {}),
+      beads: cg!.atoms.count,
+    },
+    split,
+    rows: result ? exactRows(solute, result, split && solventAtoms ? split.solute : null) : null,
+    layout,
   };
 }
 
+/** A mapping matrix over input atoms: bead b is Σ weights·x / sums[b] over its row. */
+interface ExactRows {
+  offsets: Int32Array;
+  atoms: Int32Array;
+  weights: Float64Array;
+  sums: Float64Array;
+}
+
 /**
- * The CG structure of a whole system in input order: the solute's beads (from `mapToCg`), one bead per ion
- * (Martini name) and one per group of waters (W, SW, TW), each at the position of what it stands for; molecules
- * that were made whole are put back in the box (centre inside).
+ * `mapToCg`'s mapping matrix with the weights it summed and each bead's sum, so that a frame's bead positions
+ * come out bit for bit as `mapToCg` computes them (Σ w·x / Σ w, not Σ (w / Σ w)·x). The weights are those of the
+ * residue's mapping atoms matched again here, kept only where they reproduce the row (its atoms and its normalised
+ * weights exactly); a row they do not (a legacy alternative configuration of a user's folder) keeps its normalised
+ * weights with sum 1: the same positions to rounding. `index`: the input atom of each atom given to `mapToCg`.
  */
-function mergeSolvent(aa: Structure, split: ReturnType<typeof splitAllAtom>, soluteCg: Structure | null, moved: Uint8Array | null): { cg: Structure; waters: number; problems: string[] } {
+function exactRows(solute: Structure, fw: ForwardResult, index: Int32Array | null): ExactRows {
+  const { offsets, atoms, weights: unit } = fw.matrix;
+  const A = solute.atoms;
+  const weights = unit.slice();
+  const sums = new Float64Array(offsets.length - 1).fill(1);
+  const residueOf = new Int32Array(A.count);
+  const ranges = residuesOf(A);
+  ranges.forEach((r, k) => residueOf.fill(k, r.start, r.end));
+  const matched = new Map<number, Int32Array>();
+  fw.system.beads.forEach((bead, b) => {
+    const o = offsets[b];
+    const n = offsets[b + 1] - o;
+    if (!n) return;
+    const ri = residueOf[atoms[o]];
+    let atomOf = matched.get(ri);
+    if (!atomOf) matched.set(ri, (atomOf = matchResidueAtoms(bead.molecule, A.name, ranges[ri].start, ranges[ri].end).atomOf));
+    const cb = bead.molecule.beads[bead.bead];
+    const raw: number[] = [];
+    let sum = 0;
+    for (let m = 0; m < cb.members.length; m++) {
+      const i = atomOf[cb.members[m]];
+      const w = cb.weights[m];
+      if (i < 0 || !(w > 0)) continue;
+      if (raw.length >= n || atoms[o + raw.length] !== i) return;
+      sum += w;
+      raw.push(w);
+    }
+    if (raw.length !== n || raw.some((w, j) => w / sum !== unit[o + j])) return;
+    weights.set(raw, o);
+    sums[b] = sum;
+  });
+  return { offsets, atoms: index ? atoms.map((i) => index[i]) : atoms, weights, sums };
+}
+
+/** Bead positions of one frame (input atom coordinates) by `exactRows`. */
+function placeBeads(rows: ExactRows, X: ArrayLike<number>, out: Float64Array): Float64Array {
+  const { offsets, atoms, weights, sums } = rows;
+  for (let b = 0; b + 1 < offsets.length; b++) {
+    let x = 0;
+    let y = 0;
+    let z = 0;
+    for (let k = offsets[b]; k < offsets[b + 1]; k++) {
+      const i = atoms[k];
+      const w = weights[k];
+      x += w * X[3 * i];
+      y += w * X[3 * i + 1];
+      z += w * X[3 * i + 2];
+    }
+    out[3 * b] = x / sums[b];
+    out[3 * b + 1] = y / sums[b];
+    out[3 * b + 2] = z / sums[b];
+  }
+  return out;
+}
+
+/** Puts the molecules (CG atom ranges) that stick out of the box back in it, whole, with their centre inside. */
+function putMovedBack(coords: Float64Array, molecules: { start: number; end: number }[], L: [number, number, number]): void {
+  for (const m of molecules) {
+    let out = false;
+    for (let k = 0; k < 3 && !out; k++) for (let i = m.start; i < m.end; i++) if (coords[3 * i + k] < 0 || coords[3 * i + k] >= L[k]) out = true;
+    if (out) wrapIntoBox(coords, Int32Array.from({ length: m.end - m.start }, (_, k) => m.start + k), L);
+  }
+}
+
+/** A CG particle's name and residue. */
+interface ParticleName {
+  name: string;
+  resName: string;
+  chainId: string;
+  resSeq: number;
+  iCode: string;
+}
+
+/**
+ * The particles of a whole system in input order: the solute's beads (from `mapToCg`), one bead per ion (Martini
+ * name) and one per group of waters (W, SW, TW), each placed where what it stands for is. Fixed by the structure it
+ * was made from (the water grouping by its coordinates); `placeLayout` places the particles for any frame.
+ */
+interface SolventLayout {
+  atoms: ParticleName[];
+  /** Per particle: 0 a solute bead (`ref`: its bead), 1 an ion (`ref`: its input atom), 2 a water bead (`ref`: its group). */
+  kind: Uint8Array;
+  ref: Int32Array;
+  /** Water groups: the reference oxygen (input atom) and every oxygen of the group, in grouping order. */
+  groups: { o0: number; oxygens: Int32Array }[];
+  /** Water molecules in water beads. */
+  waters: number;
+  problems: string[];
+}
+
+function solventLayout(aa: Structure, split: AllAtomSplit, soluteCg: Structure | null): SolventLayout {
   const a = aa.atoms;
   const X = aa.coords;
   const problems: string[] = [];
-  const L = rectangularBoxLengths(aa.box);
   // Units keyed by their first input atom: solute residues (in the order mapToCg wrote them), ions, water groups.
   interface Unit {
     key: number;
-    atoms: { name: string; resName: string; chainId: string; resSeq: number; iCode: string; x: number; y: number; z: number }[];
+    atoms: ParticleName[];
+    kind: number;
+    /** Bead of the first particle (solute), the ion's atom, or the water group. */
+    ref: number;
   }
   const units: Unit[] = [];
   if (soluteCg) {
@@ -161,59 +292,193 @@ function mergeSolvent(aa: Structure, split: ReturnType<typeof splitAllAtom>, sol
       )
         ri++;
       const key = ri < candidates.length ? candidates[ri].start : Infinity;
-      const atoms: Unit['atoms'] = [];
-      for (let i = r.start; i < r.end; i++)
-        atoms.push({ name: c.name[i], resName: c.resName[i], chainId: c.chainId[i], resSeq: c.resSeq[i], iCode: c.iCode[i], x: soluteCg.coords[3 * i], y: soluteCg.coords[3 * i + 1], z: soluteCg.coords[3 * i + 2] });
-      units.push({ key, atoms });
+      const atoms: ParticleName[] = [];
+      for (let i = r.start; i < r.end; i++) atoms.push({ name: c.name[i], resName: c.resName[i], chainId: c.chainId[i], resSeq: c.resSeq[i], iCode: c.iCode[i] });
+      units.push({ key, atoms, kind: 0, ref: r.start });
       ri++;
     }
   }
   for (const { index: i, ion } of split.ions)
-    units.push({ key: i, atoms: [{ name: ion.cg, resName: ion.cg, chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], x: X[3 * i], y: X[3 * i + 1], z: X[3 * i + 2] }] });
+    units.push({ key: i, atoms: [{ name: ion.cg, resName: ion.cg, chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i] }], kind: 1, ref: i });
   const oxygens = new Float64Array(3 * split.waters.length);
   split.waters.forEach((w, k) => oxygens.set(X.subarray(3 * w.oxygen, 3 * w.oxygen + 3), 3 * k));
   const { groups, left } = groupWaters(oxygens, aa.box);
+  const placed: SolventLayout['groups'] = [];
   let waters = 0;
   for (const g of groups) {
     const first = split.waters[Math.min(...g)];
-    const o0 = first.oxygen;
-    // Centre of the oxygens, each at its image nearest the first one.
-    let x = 0;
-    let y = 0;
-    let z = 0;
-    for (const k of g) {
-      const o = split.waters[k].oxygen;
-      const d = [0, 1, 2].map((c) => {
-        let v = X[3 * o + c] - X[3 * o0 + c];
-        if (L) v -= Math.round(v / L[c]) * L[c];
-        return v;
-      });
-      x += d[0];
-      y += d[1];
-      z += d[2];
-    }
-    const p = [X[3 * o0] + x / g.length, X[3 * o0 + 1] + y / g.length, X[3 * o0 + 2] + z / g.length];
-    if (L) for (let c = 0; c < 3; c++) p[c] -= Math.floor(p[c] / L[c]) * L[c];
     const w = cgWaterFor(g.length);
     waters += g.length;
-    units.push({ key: first.start, atoms: [{ name: w.name, resName: w.name, chainId: a.chainId[first.start], resSeq: a.resSeq[first.start], iCode: '', x: p[0], y: p[1], z: p[2] }] });
+    units.push({ key: first.start, atoms: [{ name: w.name, resName: w.name, chainId: a.chainId[first.start], resSeq: a.resSeq[first.start], iCode: '' }], kind: 2, ref: placed.length });
+    placed.push({ o0: first.oxygen, oxygens: Int32Array.from(g, (k) => split.waters[k].oxygen) });
   }
   if (left.length) {
     const w = split.waters[left[0]];
     problems.push(`${left.length} water molecule(s) left out: a lone water is no Martini particle (${aa.source}:${a.sourceLine[w.start]})`);
   }
   units.sort((p, q) => p.key - q.key);
-  const sb = new StructureBuilder(units.length + 16);
-  for (const u of units) for (const at of u.atoms) sb.addAtom(at);
-  const cg = sb.build(soluteCg?.source ?? `${aa.source} (mapped)`, aa.title, aa.box);
-  // Molecules made whole go back in the box: per CG residue (proteins per chain run).
-  if (moved && L) {
-    const sol = moleculeRangesOf(cg);
-    for (const m of sol) {
-      let out = false;
-      for (let k = 0; k < 3 && !out; k++) for (let i = m.start; i < m.end; i++) if (cg.coords[3 * i + k] < 0 || cg.coords[3 * i + k] >= L[k]) out = true;
-      if (out) wrapIntoBox(cg.coords, Int32Array.from({ length: m.end - m.start }, (_, k) => m.start + k), L);
+  const n = units.reduce((s, u) => s + u.atoms.length, 0);
+  const layout: SolventLayout = { atoms: [], kind: new Uint8Array(n), ref: new Int32Array(n), groups: placed, waters, problems };
+  for (const u of units)
+    u.atoms.forEach((at, k) => {
+      layout.kind[layout.atoms.length] = u.kind;
+      layout.ref[layout.atoms.length] = u.ref + (u.kind === 0 ? k : 0);
+      layout.atoms.push(at);
+    });
+  return layout;
+}
+
+/**
+ * Particle positions of a frame: `X` the input atoms (molecules made whole), `beads` the solute's bead positions;
+ * a water bead at the centre of its oxygens (each at its image nearest the reference one), put in the box.
+ */
+function placeLayout(layout: SolventLayout, X: ArrayLike<number>, L: [number, number, number] | null, beads: ArrayLike<number> | null, out?: Float64Array): Float64Array {
+  const n = layout.kind.length;
+  const o = out ?? new Float64Array(3 * n);
+  for (let p = 0; p < n; p++) {
+    const r = layout.ref[p];
+    if (layout.kind[p] === 0) {
+      o[3 * p] = beads![3 * r];
+      o[3 * p + 1] = beads![3 * r + 1];
+      o[3 * p + 2] = beads![3 * r + 2];
+    } else if (layout.kind[p] === 1) {
+      o[3 * p] = X[3 * r];
+      o[3 * p + 1] = X[3 * r + 1];
+      o[3 * p + 2] = X[3 * r + 2];
+    } else {
+      const { o0, oxygens } = layout.groups[r];
+      const s = [0, 0, 0];
+      for (const ox of oxygens)
+        for (let c = 0; c < 3; c++) {
+          let v = X[3 * ox + c] - X[3 * o0 + c];
+          if (L) v -= Math.round(v / L[c]) * L[c];
+          s[c] += v;
+        }
+      for (let c = 0; c < 3; c++) {
+        let v = X[3 * o0 + c] + s[c] / oxygens.length;
+        if (L) v -= Math.floor(v / L[c]) * L[c];
+        o[3 * p + c] = v;
+      }
     }
   }
-  return { cg, waters, problems };
+  return o;
+}
+
+/** The layout's particles as a structure at `coords`. */
+function layoutStructure(layout: SolventLayout, coords: Float64Array, soluteCg: Structure | null, aa: Structure): Structure {
+  const sb = new StructureBuilder(layout.atoms.length + 16);
+  layout.atoms.forEach((at, p) => sb.addAtom({ ...at, x: coords[3 * p], y: coords[3 * p + 1], z: coords[3 * p + 2] }));
+  return sb.build(soluteCg?.source ?? `${aa.source} (mapped)`, aa.title, aa.box);
+}
+
+export interface MapTrajectoryOptions extends MapToCgOptions {
+  /** All-atom topology (PDB/GRO/CIF); its models are the frames when `trajectory` is absent. */
+  topology: string | Structure;
+  /** XTC/TRR/DCD of the all-atom system (its particle count must be the topology's). */
+  trajectory?: string;
+  /** Mapping set id or folder, or a set already loaded. */
+  mapping: string | MappingSet;
+  /** Output: .pdb → multi-model CG PDB; .xtc/.trr/.dcd → CG trajectory plus `<out>.topology.pdb`. */
+  out: string;
+  format?: FramesFormat;
+  force?: boolean;
+  /** Frames by index in the input (`start:stop[:step]`, as `backmapTrajectory`); default every frame. */
+  frames?: string | FrameRange;
+  /** Every stride-th frame of the selection. */
+  stride?: number;
+  /** At most this many frames. */
+  maxFrames?: number;
+}
+
+export interface MapTrajectoryResult {
+  frames: number;
+  /** Particles per CG frame. */
+  beads: number;
+  seconds: number;
+  out: string;
+  topologyOut?: string;
+  /** The topology mapped: the CG topology, the forward report, its problems and molecule counts. */
+  mapped: MapToCgResult;
+}
+
+/**
+ * Maps every selected frame of an all-atom trajectory (or of a multi-model all-atom file) to CG. The topology is
+ * mapped once (checks, warnings, the assignment, the particles and their order); each frame's particles are then
+ * placed exactly as `mapStructureToCg` places them for that frame: molecules made whole in the frame's box, beads
+ * from the same weights (bit for bit), molecules that were made whole put back in the box. Water beads keep the
+ * topology's grouping of waters (a trajectory has one particle list; `mapStructureToCg` groups each structure anew).
+ */
+export async function mapTrajectory(opts: MapTrajectoryOptions, hooks: Hooks = {}): Promise<MapTrajectoryResult> {
+  const t0 = performance.now();
+  const top = typeof opts.topology === 'string' ? readStructureFile(opts.topology) : opts.topology;
+  const format = framesFormatOf(opts.out, opts.format);
+  const io = opts.trajectory || format !== 'pdb' ? await import('../trajectory/index') : null;
+  // Refusals before any work: outputs not writable, an empty selection, then the topology's own checks.
+  const output = new FrameOutput(opts.out, format, io, { force: opts.force, protect: protectedPaths(opts) });
+  const selection = selectInputFrames(top, opts.trajectory, io, opts);
+  const { mapped, place } = planFrameMapping(top, opts.mapping, opts);
+  const cg = mapped.cg;
+  const src = opts.trajectory ?? top.source;
+  let failed = true;
+  try {
+    for (const frame of selectFrames(frameSource(top, opts.trajectory, io), selection.range)) {
+      if (hooks.signal?.aborted) throw new CancelledError('mapping cancelled');
+      output.write(cg, place(frame.coords, frame.box, frame.index, src), frame);
+      const n = output.count;
+      const total = selection.total;
+      hooks.progress?.('frames', total !== null ? n / total : n / (n + 100), `frame ${n}${total !== null ? ` of ${total}` : ''}`);
+      await yieldToLoop();
+    }
+    if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), src);
+    output.commit();
+    failed = false;
+  } finally {
+    // A failed or cancelled run leaves nothing half-written (nor a topology without its trajectory).
+    if (failed) output.discard();
+  }
+  return { frames: output.count, beads: cg.atoms.count, seconds: (performance.now() - t0) / 1000, out: opts.out, topologyOut: output.topologyOut, mapped };
+}
+
+export interface FrameMapping {
+  /** The topology mapped by `mapStructureToCg`: its CG structure gives the particles of every frame. */
+  mapped: MapToCgResult;
+  /**
+   * A frame's particle positions (input atom coordinates in Å, its box), equal to `mapStructureToCg`'s for a
+   * structure with those coordinates and box. One buffer for every frame: use it before the next call.
+   * `index` and `file` name the frame in the error for a non-finite coordinate.
+   */
+  place(coords: ArrayLike<number>, box: Box | null, index?: number, file?: string): Float64Array;
+}
+
+/** Maps `top` once (every check and warning of `mapStructureToCg`) and returns how to place the CG particles of any frame of it. */
+export function planFrameMapping(top: Structure, mapping: string | MappingSet, opts: MapToCgOptions = {}): FrameMapping {
+  const plan = mapWithPlan(top, mapping, opts);
+  const n = top.atoms.count;
+  const X = new Float64Array(3 * n);
+  const work: Structure = { ...top, coords: X, models: [X] };
+  const beads = plan.rows ? new Float64Array(plan.rows.sums.length * 3) : null;
+  const out = new Float64Array(3 * plan.result.cg.atoms.count);
+  const molecules = plan.split ? moleculeRangesOf(plan.result.cg) : [];
+  const a = top.atoms;
+  const place = (coords: ArrayLike<number>, box: Box | null, index = 0, file = top.source): Float64Array => {
+    if (coords.length !== 3 * n) throw new Error(`planFrameMapping: a frame of ${coords.length / 3} atoms for a topology of ${n}`);
+    for (let k = 0; k < 3 * n; k++) {
+      const v = coords[k];
+      if (!Number.isFinite(v)) {
+        const i = Math.floor(k / 3);
+        throw new InputError(`frame index ${index} (0-based): atom ${i + 1} (${a.name[i]} ${a.resName[i]} ${a.chainId[i]}${a.resSeq[i]}) has non-finite coordinates`, file);
+      }
+      X[k] = v;
+    }
+    work.box = box;
+    const L = rectangularBoxLengths(box);
+    const moved = L ? makeWhole(work, X).moved.some((x) => x) : false;
+    if (beads) placeBeads(plan.rows!, X, beads);
+    if (plan.layout) placeLayout(plan.layout, X, L, beads, out);
+    else out.set(beads!);
+    // As mapStructureToCg: only with water and ions split off (no `chain`), and only when a molecule was broken.
+    if (plan.split && moved && L) putMovedBack(out, molecules, L);
+    return out;
+  };
+  return { mapped: plan.result, place };
 }

@@ -40,6 +40,12 @@ export interface InputPolicy {
 export interface BackmapSettings {
   /** Model id or .onnx path, 'template' (model-free) or 'auto' (default). */
   model?: string;
+  /**
+   * Folders of the user's holding models (`<name>.onnx` + `<name>.json`, e.g. from `backmap train`), considered
+   * after the shipped ones, as is every folder of BACKMAP_MODEL_PATH: the editor passes the workspace's
+   * `.backmap/models/` and its setting, the CLI `--models`.
+   */
+  modelDirs?: string[];
   /** Mapping set id or folder; default: the model's mapping, or detected from the input's residue/bead names. */
   mapping?: string;
   device?: Device;
@@ -122,16 +128,30 @@ export interface ResidueRmsd {
   model?: { chainId: string; resSeq: number; iCode: string; resName: string };
 }
 
+/** One backmapper of a run and what it did. */
+export interface ModelUse {
+  /** Card id, or 'template'. */
+  model: string;
+  /** A model of the user's: its .onnx file. */
+  path?: string;
+  source: 'shipped' | 'folder' | 'template';
+  mapping: string;
+  residues: number;
+}
+
 export interface BackmapReport {
   input: string;
   /** 'cpu', 'cuda', 'webgpu', … for a model; 'js' for the template backmapper. */
   provider: string;
   providerAttempts: ProviderAttempt[];
-  /** Model id, or 'template'. */
+  /** The model's card id, or 'template' (whole systems: every backmapper that ran, joined with ' + '). */
   modelId: string;
+  /** The mapping set (whole systems with models of other sets: each, joined with ' + '). */
   mappingId: string;
   /** Why this model/mapping was chosen (auto mode), or why the template was used. */
   modelNote: string;
+  /** Every backmapper that ran, with the residues it backmapped (whole systems: one per class or mapping set). */
+  models?: ModelUse[];
   timings: Record<string, number>;
   counts: { beads: number; residues: number; atoms: number; inputParticles: number; chunks: number };
   unknown: UnknownResidue[];

@@ -6,17 +6,21 @@
  * Whole systems: the input is split into molecules (molecules.ts): water and ions go to solvent.ts, Go-Martini
  * virtual sites are skipped with a note, and the residues the mapping set knows are grouped by backmapper (a
  * trained model whose card knows every bead type of the molecule, else the template), each group run on its own.
+ * Residues the chosen set does not know but another model's set does (a ligand model of the user's, trained with
+ * `backmap train` and found in a model folder) form groups of their own, assigned with that model's set.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { InputError, type InputWarning } from '../errors';
-import type { MappingSet } from '../mapping/types';
+import type { MappingSet, MoleculeMapping } from '../mapping/types';
 import type { Structure } from '../structure/types';
 import { residuesOf } from '../structure/builder';
 import { readStructureFile, detectUnitProblem, readWarnings } from '../structure/read';
-import { assignCg, type CgSystem } from '../cg';
+import { assignCg, resolveMolecule, type CgSystem } from '../cg';
 import { subSystem } from '../model/chunking';
 import { loadMappingSet, listBundledMappingSets, resolveMappingFolder, validateMappingFolder } from '../mapping/load';
-import { listModels, modelsRoot, resolveModel } from '../model/registry';
+import { listModelEntries, modelsRoot, resolveModel, type ModelEntry, type ModelProblem } from '../model/registry';
+import { cachedSet, mappingSetOfCard } from '../model/card-mapping';
 import type { ModelCard } from '../model/contract';
 import type { BackmapOptions, InputPolicy, MoleculeClass, UnknownResidue } from './options';
 import { countSystem, countUnknown, selectAtoms, splitCg, GO_SITE_NAMES, type CgSplit } from './molecules';
@@ -78,17 +82,8 @@ export function refuseCg(s: Structure, what: string): void {
 
 // ------------------------------------------------------------------------------------------ mapping sets
 
-const setCache = new Map<string, MappingSet>();
-
-/** A bundled set (validated by the project's tests) or a folder, loaded once per process. */
-export function cachedSet(id: string): MappingSet {
-  let s = setCache.get(id);
-  if (!s) {
-    s = loadMappingSet(id);
-    setCache.set(id, s);
-  }
-  return s;
-}
+// The one cache of bundled sets (card-mapping.ts reads cards' sets through it too).
+export { cachedSet };
 
 /**
  * A mapping set the user named, under the mapping-warning policy: a folder of theirs with warnings (validator W*,
@@ -129,19 +124,66 @@ export function mappingCoverage(cg: Structure, set: MappingSet, residueNameMap?:
 
 export interface ModelChoice {
   kind: 'model' | 'template';
-  /** The model as asked for (id or .onnx path), or 'template'. */
+  /**
+   * The model as openBackmapper takes it: a shipped id or a path as asked for, the `.onnx` path of a model found in
+   * a folder of the user's, or 'template'.
+   */
   modelId: string;
   card?: ModelCard;
+  /** The model's files: shipped (`models/`) or a model of the user's (reports name its card id and this path). */
+  source?: 'shipped' | 'folder';
+  onnxPath?: string;
   set: MappingSet;
   note: string;
 }
 
-function safeListModels(): ModelCard[] {
+/** What reports call a backmapper: the card's id (`modelId` is a path for a model of the user's), or 'template'. */
+export function choiceName(choice: ModelChoice): string {
+  return choice.kind === 'model' && choice.card ? choice.card.id : choice.modelId;
+}
+
+/** " (the .onnx path)" after a model of the user's in notes. */
+const fromFile = (e: Pick<ModelEntry, 'source' | 'onnxPath'>) => (e.source === 'folder' ? ` (${e.onnxPath})` : '');
+
+/**
+ * The models a plan may use: shipped first, then the user's folders (`modelDirs`, BACKMAP_MODEL_PATH), each
+ * model's mapping set loaded once. Problems with the user's files (a broken card, a card without its network, an
+ * embedded mapping that does not load or does not match its hash) are warned once each through `warn`, never
+ * dropped silently; a shipped model whose set does not load is left out as before.
+ */
+export interface ModelPool {
+  entries: ModelEntry[];
+  /** The mapping set of a model (null: it cannot be used, and a model of the user's was warned about). */
+  setOf(entry: ModelEntry): MappingSet | null;
+}
+
+export function modelPool(opts: Pick<BackmapOptions, 'modelDirs' | 'warn'>): ModelPool {
+  const problems: ModelProblem[] = [];
+  let entries: ModelEntry[];
   try {
-    return listModels();
+    entries = listModelEntries(opts.modelDirs, problems);
   } catch {
-    return [];
+    entries = [];
   }
+  for (const p of problems) opts.warn?.({ message: p.message, file: p.file });
+  const sets = new Map<ModelEntry, MappingSet | null>();
+  return {
+    entries,
+    setOf(entry) {
+      if (sets.has(entry)) return sets.get(entry)!;
+      let set: MappingSet | null = null;
+      try {
+        set = mappingSetOfCard(entry);
+      } catch (e) {
+        if (entry.source === 'folder') {
+          const err = e instanceof InputError ? e : null;
+          opts.warn?.({ message: `${err ? err.detail : (e as Error).message}: model not used`, file: err?.file ?? entry.cardPath, line: err?.line });
+        }
+      }
+      sets.set(entry, set);
+      return set;
+    },
+  };
 }
 
 /** " (model card X.json is there but X.onnx is missing)" when a card for `mappingId` lacks its network file. */
@@ -161,8 +203,17 @@ function missingModelFiles(mappingId: string): string {
   return missing.length ? ` (model card found but ${missing.join(', ')} missing from ${root})` : '';
 }
 
-/** Picks model and mapping set for `cg` from `opts.model` ('auto' | 'template' | id | path) and `opts.mapping`. */
-export function chooseModel(cg: Structure, opts: BackmapOptions): ModelChoice {
+/** A model's choice record, from its entry. */
+function modelChoice(entry: ModelEntry, modelId: string, set: MappingSet, note: string): ModelChoice {
+  return { kind: 'model', modelId, card: entry.card, source: entry.source, onnxPath: entry.onnxPath, set, note };
+}
+
+/**
+ * Picks model and mapping set for `cg` from `opts.model` ('auto' | 'template' | id | path) and `opts.mapping`.
+ * `auto` weighs the shipped models and those of the user's folders (`opts.modelDirs`, BACKMAP_MODEL_PATH); a model
+ * whose card carries its mapping (`mapping.files`) reads that set unless `opts.mapping` names one.
+ */
+export function chooseModel(cg: Structure, opts: BackmapOptions, pool?: ModelPool): ModelChoice {
   const want = opts.model ?? 'auto';
   const rmap = opts.residueNameMap;
   const explicitSet = opts.mappingSet ?? (opts.mapping ? loadMappingChecked(opts.mapping, opts.policy, opts.warn) : undefined);
@@ -190,38 +241,50 @@ export function chooseModel(cg: Structure, opts: BackmapOptions): ModelChoice {
     const set = explicitSet ?? bestBundled().set;
     return { kind: 'template', modelId: 'template', set, note: 'template backmapper requested' };
   }
-  const cards = safeListModels();
+  pool ??= modelPool(opts);
+  const { entries } = pool;
   if (want !== 'auto') {
-    let card = cards.find((c) => c.id === want);
-    if (!card && (/\.onnx$/i.test(want) || /[\\/]/.test(want))) card = resolveModel(want).card; // throws InputError naming the path
-    if (card) {
-      // The runner re-checks that the model was trained for this mapping (hash) when it predicts.
-      const set = explicitSet ?? cachedSet(card.mapping.id);
-      return { kind: 'model', modelId: want, card, set, note: `model ${card.id} requested (mapping '${set.id}')` };
+    const asPath = /\.onnx$/i.test(want) || /[\\/]/.test(want);
+    // By card id (shipped first), then a model of the user's by its file name.
+    let entry = asPath ? undefined : (entries.find((e) => e.card.id === want) ?? entries.find((e) => e.source === 'folder' && basename(e.onnxPath, '.onnx') === want));
+    if (!entry && asPath) {
+      const r = resolveModel(want); // throws InputError naming the path
+      entry = { ...r, source: dirname(r.onnxPath) === modelsRoot() ? 'shipped' : 'folder' };
     }
-    throw new InputError(`unknown model '${want}' (shipped: ${cards.map((c) => c.id).join(', ') || 'none'}; or 'template', 'auto', a .onnx path)`, cg.source);
-  }
-  // auto: the shipped model whose mapping knows most of the input.
-  let best: { card: ModelCard; set: MappingSet; coverage: number } | undefined;
-  for (const card of cards) {
-    let set: MappingSet;
-    try {
-      set = cachedSet(card.mapping.id);
-    } catch {
-      continue;
+    if (entry) {
+      // The runner re-checks that the model was trained for this mapping (hash) when it predicts. A model given by
+      // path reads its card's own mapping (embedded, or the bundled set it names); an error in it names the card.
+      const set = explicitSet ?? mappingSetOfCard(entry);
+      const modelId = asPath || entry.source === 'shipped' ? want : entry.onnxPath;
+      return modelChoice(entry, modelId, set, `model ${entry.card.id}${fromFile(entry)} requested (mapping '${set.id}')`);
     }
-    if (explicitSet && set.id !== explicitSet.id) continue;
-    const coverage = mappingCoverage(cg, set, rmap, card);
-    if (coverage > 0 && (!best || coverage > best.coverage)) best = { card, set, coverage };
+    const mine = entries.filter((e) => e.source === 'folder').map((e) => e.card.id);
+    throw new InputError(
+      `unknown model '${want}' (shipped: ${entries.filter((e) => e.source === 'shipped').map((e) => e.card.id).join(', ') || 'none'}` +
+        `${mine.length ? `; in your model folders: ${mine.join(', ')}` : ''}; or 'template', 'auto', a .onnx path)`,
+      cg.source,
+    );
   }
-  if (best)
-    return {
-      kind: 'model',
-      modelId: best.card.id,
-      card: best.card,
-      set: best.set,
-      note: `auto: ${best.card.id} (mapping '${best.set.id}' knows ${(best.coverage * 100).toFixed(1)} % of the CG particles)`,
-    };
+  // auto: the model whose mapping knows most of the input (shipped first on a tie).
+  let best: { entry: ModelEntry; set: MappingSet; coverage: number } | undefined;
+  for (const entry of entries) {
+    const own = pool.setOf(entry);
+    if (!own) continue;
+    // With --mapping: the models trained on that set (same content), or a shipped model naming it.
+    if (explicitSet && own.hash !== explicitSet.hash && !(entry.source === 'shipped' && own.id === explicitSet.id)) continue;
+    const set = explicitSet && own.hash === explicitSet.hash ? explicitSet : own;
+    const coverage = mappingCoverage(cg, set, rmap, entry.card);
+    if (coverage > 0 && (!best || coverage > best.coverage)) best = { entry, set, coverage };
+  }
+  if (best) {
+    const { entry, set, coverage } = best;
+    return modelChoice(
+      entry,
+      entry.source === 'shipped' ? entry.card.id : entry.onnxPath,
+      set,
+      `auto: ${entry.card.id}${fromFile(entry)} (mapping '${set.id}' knows ${(coverage * 100).toFixed(1)} % of the CG particles)`,
+    );
+  }
   const fallback = explicitSet ? { set: explicitSet, coverage: mappingCoverage(cg, explicitSet, rmap) } : bestBundled();
   return {
     kind: 'template',
@@ -269,19 +332,27 @@ export function checkUnknown(unknown: UnknownResidue[], policy: InputPolicy = {}
 
 // ------------------------------------------------------------------------------------------ the plan
 
-/** Residues of the plan's system that one backmapper runs. */
+/** Residues that one backmapper runs. */
 export interface BackmapGroup {
   choice: ModelChoice;
-  /** Indices into `BackmapPlan.system.residues`, ascending. */
+  /** Indices into the group's system (`system`, else `BackmapPlan.system`) residues, ascending. */
   residues: Int32Array;
+  /**
+   * The group's own system, for residues of another mapping set than the plan's (a model of the user's for a
+   * ligand the main set does not know): assigned with that model's set, bead `source` indices into the input.
+   */
+  system?: CgSystem;
 }
 
 export interface BackmapPlan {
   choice: ModelChoice;
-  /** Every residue the mapping set knows (beads' `source` indices refer to the input structure). */
+  /** Every residue the chosen mapping set knows (beads' `source` indices refer to the input structure). */
   system: CgSystem;
   unknown: UnknownResidue[];
-  /** Backmappers and their residues: one group (`choice`, every residue) unless classes need different ones. */
+  /**
+   * Backmappers and their residues: one group (`choice`, every residue) unless classes need different ones;
+   * residues of other mapping sets follow in groups with their own system.
+   */
   groups: BackmapGroup[];
   /** Water, ions and Go-Martini virtual sites of the input (solvent.ts places the first two). */
   solvent: Pick<CgSplit, 'waters' | 'ions' | 'goSites'>;
@@ -289,8 +360,11 @@ export interface BackmapPlan {
   moleculesIn: Map<MoleculeClass, number>;
 }
 
+/** The system a group's residues index. */
+export const groupSystem = (plan: Pick<BackmapPlan, 'system'>, group: BackmapGroup): CgSystem => group.system ?? plan.system;
+
 /** True when the card's bead types name every bead of `mol` with its type id (the runner's own check). */
-function cardKnows(card: ModelCard, mol: CgSystem['residues'][number]['molecule']): boolean {
+function cardKnows(card: ModelCard, mol: MoleculeMapping): boolean {
   return mol.beads.every((b) => {
     const names = b.typeId >= 0 && b.typeId < card.beadTypes.length ? card.beadTypes[b.typeId].split('|') : [];
     return names.includes(b.idname);
@@ -298,22 +372,31 @@ function cardKnows(card: ModelCard, mol: CgSystem['residues'][number]['molecule'
 }
 
 /**
- * Backmapper per residue: the chosen model where its card knows the molecule; else (auto) another shipped model
- * of the same mapping set whose card knows it; else the template. Groups in order of first appearance.
+ * Backmapper per residue: the chosen model where its card knows the molecule; else (auto) another model of the same
+ * mapping set whose card knows it (shipped first, then the user's); else the template. Groups in order of first
+ * appearance.
  */
-export function planGroups(system: CgSystem, choice: ModelChoice, opts: BackmapOptions): BackmapGroup[] {
+export function planGroups(system: CgSystem, choice: ModelChoice, opts: BackmapOptions, pool?: ModelPool): BackmapGroup[] {
   const all = () => Int32Array.from(system.residues.keys());
   if (choice.kind === 'template' || !choice.card) return [{ choice, residues: all() }];
   const byMolecule = new Map<string, ModelChoice>();
-  const others = (opts.model ?? 'auto') === 'auto' ? safeListModels().filter((c) => c.id !== choice.card!.id && c.mapping.id === choice.set.id) : [];
-  const pick = (mol: CgSystem['residues'][number]['molecule']): ModelChoice => {
+  const auto = (opts.model ?? 'auto') === 'auto';
+  pool = auto ? (pool ?? modelPool({ modelDirs: opts.modelDirs })) : undefined;
+  // Shipped models name their set by id; a model of the user's must read the very same set (hash).
+  const others = pool
+    ? pool.entries.filter((e) => {
+        if (e.onnxPath === choice.onnxPath || (e.source === 'shipped' && e.card.id === choice.card!.id)) return false;
+        return e.source === 'shipped' ? e.card.mapping.id === choice.set.id : pool!.setOf(e)?.hash === choice.set.hash;
+      })
+    : [];
+  const pick = (mol: MoleculeMapping): ModelChoice => {
     let c = byMolecule.get(mol.name);
     if (c) return c;
     if (cardKnows(choice.card!, mol)) c = choice;
     else {
-      const card = others.find((k) => cardKnows(k, mol));
-      c = card
-        ? { kind: 'model', modelId: card.id, card, set: choice.set, note: `auto: ${card.id} for ${mol.name} (its card knows the molecule's bead types)` }
+      const e = others.find((k) => cardKnows(k.card, mol));
+      c = e
+        ? modelChoice(e, e.source === 'shipped' ? e.card.id : e.onnxPath, choice.set, `auto: ${e.card.id}${fromFile(e)} for ${mol.name} (its card knows the molecule's bead types)`)
         : { kind: 'template', modelId: 'template', set: choice.set, note: `template for ${mol.name}: no shipped model's card knows its bead types` };
     }
     byMolecule.set(mol.name, c);
@@ -328,6 +411,88 @@ export function planGroups(system: CgSystem, choice: ModelChoice, opts: BackmapO
   });
   return [...groups.values()].map((g) => ({ choice: g.choice, residues: Int32Array.from(g.residues) }));
 }
+
+/** Residues of other mapping sets: the input particles each model of another set takes, and its choice. */
+interface OtherSetRoute {
+  choice: ModelChoice;
+  /** Input indices, ascending. */
+  atoms: number[];
+}
+
+/**
+ * Auto mode: residues the chosen set does not know, whose molecule another model's set knows with every bead type
+ * on its card (a ligand model of the user's, say), go to that model (shipped first, then the user's, in order).
+ * `solute` holds input indices. Returns the routes and the solute particles left to the chosen set.
+ */
+function routeOtherSets(input: Structure, solute: Int32Array, choice: ModelChoice, opts: BackmapOptions, pool: ModelPool): { routes: OtherSetRoute[]; rest: Int32Array } {
+  if ((opts.model ?? 'auto') !== 'auto') return { routes: [], rest: solute };
+  const rmap = opts.residueNameMap;
+  const candidates: { entry: ModelEntry; set: MappingSet }[] = [];
+  for (const entry of pool.entries) {
+    if (choice.onnxPath && entry.onnxPath === choice.onnxPath) continue;
+    const set = pool.setOf(entry);
+    if (set && set.hash !== choice.set.hash) candidates.push({ entry, set });
+  }
+  if (!candidates.length) return { routes: [], rest: solute };
+  const a = input.atoms;
+  // Per residue name: the models whose set has the molecule and whose card knows its bead types.
+  const byName = new Map<string, { entry: ModelEntry; mol: MoleculeMapping }[]>();
+  const routes = new Map<ModelEntry, number[]>();
+  const rest: number[] = [];
+  // Residues of the solute: consecutive particles with one chain, number, insertion code and name.
+  let k = 0;
+  while (k < solute.length) {
+    const i0 = solute[k];
+    let end = k + 1;
+    while (end < solute.length) {
+      const i = solute[end];
+      if (a.chainId[i] !== a.chainId[i0] || a.resSeq[i] !== a.resSeq[i0] || a.iCode[i] !== a.iCode[i0] || a.resName[i] !== a.resName[i0]) break;
+      end++;
+    }
+    const name = a.resName[i0];
+    let target: ModelEntry | undefined;
+    if (!resolveMolecule(choice.set, name, rmap)) {
+      let fits = byName.get(name);
+      if (!fits) {
+        fits = [];
+        for (const c of candidates) {
+          const mol = resolveMolecule(c.set, name, rmap);
+          if (mol && cardKnows(c.entry.card, mol)) fits.push({ entry: c.entry, mol });
+        }
+        byName.set(name, fits);
+      }
+      // Only a residue whose particles are all beads of the molecule: one named alike but made with another mapping
+      // stays unknown (skipped and reported as before). One lacking a bead is the set's to refuse, naming the line.
+      target = fits.find(({ mol }) => {
+        for (let j = k; j < end; j++) if (!mol.beadIndex.has(a.name[solute[j]])) return false;
+        return true;
+      })?.entry;
+    }
+    const into = target ? (routes.get(target) ?? routes.set(target, []).get(target)!) : rest;
+    for (let j = k; j < end; j++) into.push(solute[j]);
+    k = end;
+  }
+  if (!routes.size) return { routes: [], rest: solute };
+  const out: OtherSetRoute[] = [];
+  for (const [entry, atoms] of routes) {
+    const set = pool.setOf(entry)!;
+    const names = [...new Set(atoms.map((i) => a.resName[i]))];
+    out.push({
+      atoms,
+      choice: modelChoice(entry, entry.source === 'shipped' ? entry.card.id : entry.onnxPath, set, `auto: ${entry.card.id}${fromFile(entry)} for ${names.slice(0, 6).join(', ')} (its mapping '${set.id}' knows the molecule, which '${choice.set.id}' does not)`),
+    });
+  }
+  return { routes: out, rest: Int32Array.from(rest) };
+}
+
+const unknownOf = (u: { resName: string; bead?: string; chainId?: string; resSeq?: number; file: string; line: number }): UnknownResidue => ({
+  resName: u.resName,
+  bead: u.bead,
+  chainId: u.chainId,
+  resSeq: u.resSeq,
+  file: u.file,
+  line: u.line,
+});
 
 /**
  * Model, mapping set and bead assignment for a CG structure, after every input check: units, reader warnings and
@@ -356,11 +521,23 @@ export function planBackmap(input: Structure, opts: BackmapOptions, checkInputs 
     return { choice, system, unknown: [], groups: [], solvent, moleculesIn };
   }
   const solute = split.solute.length === input.atoms.count ? input : selectAtoms(input, split.solute);
-  const choice = chooseModel(solute, opts);
+  const pool = (opts.model ?? 'auto') === 'template' ? undefined : modelPool(opts);
+  const choice = chooseModel(solute, opts, pool);
   const partial = opts.partial ?? true;
-  const assigned = assignCg(solute, choice.set, { residueNameMap: opts.residueNameMap, partial });
-  if (solute !== input) for (const b of assigned.system.beads) b.source = split.solute[b.source];
-  let unknown: UnknownResidue[] = assigned.unknown.map((u) => ({ resName: u.resName, bead: u.bead, chainId: u.chainId, resSeq: u.resSeq, file: u.file, line: u.line }));
+  const assignOpts = { residueNameMap: opts.residueNameMap, partial };
+  // Residues of other mapping sets (auto): each with its model's set, in its own system.
+  const { routes, rest } = pool ? routeOtherSets(input, split.solute, choice, opts, pool) : { routes: [], rest: split.solute };
+  const main = rest === split.solute ? solute : selectAtoms(input, rest);
+  const assigned = assignCg(main, choice.set, assignOpts);
+  if (main !== input) for (const b of assigned.system.beads) b.source = rest[b.source];
+  let unknown: UnknownResidue[] = assigned.unknown.map(unknownOf);
+  const others: BackmapGroup[] = routes.map((r) => {
+    const idx = Int32Array.from(r.atoms);
+    const own = assignCg(selectAtoms(input, idx), r.choice.set, assignOpts);
+    for (const b of own.system.beads) b.source = idx[b.source];
+    unknown.push(...own.unknown.map(unknownOf));
+    return { choice: r.choice, residues: Int32Array.from(own.system.residues.keys()), system: own.system };
+  });
   // Go virtual sites written inside their residue: a CA particle in a Martini amino acid (which has BB, no CA bead).
   const inlineGo = unknown.filter((u) => u.bead !== undefined && GO_SITE_NAMES.has(u.bead) && AMINO_ACID_NAMES.has(u.resName) && (choice.set.molecules.get(u.resName)?.beadIndex.has('BB') ?? false));
   if (inlineGo.length) {
@@ -371,9 +548,13 @@ export function planBackmap(input: Structure, opts: BackmapOptions, checkInputs 
   checkUnknown(unknown, opts.policy, opts.warn);
   noteGoSites(input, solvent, opts);
   for (const [c, n] of countSystem(assigned.system)) add(c, n);
+  for (const g of others) for (const [c, n] of countSystem(g.system!)) add(c, n);
   add('go-site', solvent.goSites.length);
   add('unknown', countUnknown(unknown));
-  return { choice, system: assigned.system, unknown, groups: planGroups(assigned.system, choice, opts), solvent, moleculesIn };
+  const mainGroups = planGroups(assigned.system, choice, opts, pool);
+  // With residues of other sets, a chosen set left with none has no group (every group then runs something).
+  const groups = others.length ? [...mainGroups.filter((g) => g.residues.length > 0), ...others] : mainGroups;
+  return { choice, system: assigned.system, unknown, groups, solvent, moleculesIn };
 }
 
 /** One note for the Go-Martini virtual sites skipped (they are not atoms). */
@@ -395,21 +576,26 @@ function noteGoSites(input: Structure, split: Pick<CgSplit, 'goSites'>, opts: Ba
 export function firstGroupOf(plan: BackmapPlan, source: string, warn?: (w: InputWarning) => void): { choice: ModelChoice; system: CgSystem; unknown: UnknownResidue[] } {
   const g = plan.groups[0];
   if (!g) throw new InputError('nothing to backmap frame by frame: the structure holds only water and ions', source);
-  let system = plan.system;
+  let system = groupSystem(plan, g);
   const skipped: string[] = [];
+  // Residues of the other groups (other classes, other mapping sets), by name.
+  const names = new Set<string>();
+  let others = 0;
+  for (const h of plan.groups.slice(1)) {
+    const hs = groupSystem(plan, h);
+    others += h.residues.length;
+    for (const r of h.residues) names.add(hs.residues[r].resName);
+  }
+  if (others) skipped.push(`${others} residue(s) of other classes (${[...names].slice(0, 6).join(', ')})`);
   if (g.residues.length !== system.residues.length) {
     const beads: number[] = [];
     for (const r of g.residues) beads.push(...system.residues[r].beads);
     beads.sort((x, y) => x - y);
-    const names = new Set<string>();
-    const inGroup = new Set(g.residues);
-    system.residues.forEach((r, k) => inGroup.has(k) || names.add(r.resName));
-    skipped.push(`${system.residues.length - g.residues.length} residue(s) of other classes (${[...names].slice(0, 6).join(', ')})`);
     system = subSystem(system, Int32Array.from(beads)).system;
   }
   if (plan.solvent.waters.length) skipped.push(`${plan.solvent.waters.length} water bead(s)`);
   if (plan.solvent.ions.length) skipped.push(`${plan.solvent.ions.length} ion(s)`);
-  if (skipped.length) warn?.({ message: `frame by frame, ${g.choice.modelId} backmaps its molecules only; skipped: ${skipped.join(', ')}`, file: source });
+  if (skipped.length) warn?.({ message: `frame by frame, ${choiceName(g.choice)} backmaps its molecules only; skipped: ${skipped.join(', ')}`, file: source });
   return { choice: g.choice, system, unknown: plan.unknown };
 }
 

@@ -37,6 +37,14 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
   out.push(`| residues | ${r.counts.residues} |`);
   out.push(`| atoms written | ${r.counts.atoms} |`);
   out.push(`| inference chunks | ${r.counts.chunks} |`, '');
+  // Several backmappers (whole systems), or a model of the user's: which ran on what, and from which file.
+  const models = r.models ?? [];
+  if (models.length > 1 || models.some((m) => m.source === 'folder')) {
+    out.push('## Models', '', '| model | from | mapping set | residues |', '|---|---|---|---:|');
+    for (const m of models)
+      out.push(`| ${esc(m.model)} | ${m.source === 'folder' ? esc(m.path ?? 'model folder') : m.source === 'template' ? 'model-free' : 'shipped'} | ${esc(m.mapping)} | ${count(m.residues)} |`);
+    out.push('');
+  }
   if (r.molecules?.length) {
     out.push('## Molecules per class', '', '| class | in | out | counted |', '|---|---:|---:|---|');
     for (const m of r.molecules) out.push(`| ${m.kind} | ${m.in} | ${m.out} | ${esc(m.note ?? (m.kind === 'protein' ? 'chains' : m.kind === 'go-site' ? 'virtual sites (no atoms)' : 'molecules'))} |`);

@@ -13,13 +13,14 @@ import { DEFAULT_CHUNK_SIZE, inferVectors } from '../model/chunking';
 import { modelMoleculeKinds } from '../model/contract';
 import { relaxMoleculeBonds } from '../molecule-template';
 import { refineStructure, type RefineReport } from '../refine';
-import { planBackmap, type BackmapPlan, type ModelChoice } from './plan';
+import { choiceName, groupSystem, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
 import {
   refineSettings,
   type BackmapOptions,
   type BackmapOutput,
   type BackmapReport,
   type Hooks,
+  type ModelUse,
   type MoleculeClass,
   type RefineSettings,
   type UnknownResidue,
@@ -147,7 +148,7 @@ export function emptyReport(input: Structure, choice: ModelChoice, bm: Backmappe
     input: input.source,
     provider: bm?.provider ?? 'js',
     providerAttempts: bm?.attempts ?? [],
-    modelId: choice.modelId,
+    modelId: choiceName(choice),
     mappingId: choice.set.id,
     modelNote: choice.note,
     timings: {},
@@ -256,7 +257,9 @@ async function backmapWhole(input: Structure, plan: BackmapPlan, opts: BackmapOp
     water?: number;
   }
   const blocks: Block[] = [];
-  const residueBlock = new Int32Array(system.residues.length).fill(-1);
+  // Per system (the plan's, and those of groups of other mapping sets): the block of each residue.
+  const residueBlock = new Map<CgSystem, Int32Array>();
+  const blockOf = (s: CgSystem) => residueBlock.get(s) ?? residueBlock.set(s, new Int32Array(s.residues.length).fill(-1)).get(s)!;
   let chunks = 0;
   let refineReport: RefineReport = {};
   let provider: Backmapper | null = null;
@@ -267,24 +270,26 @@ async function backmapWhole(input: Structure, plan: BackmapPlan, opts: BackmapOp
     timings.model = (timings.model ?? 0) + now() - t;
     if (!provider || (provider.kind === 'template' && bm.kind === 'model')) provider = bm;
     try {
-      const whole = group.residues.length === system.residues.length;
-      let sub = system;
+      const gs = groupSystem(plan, group);
+      const whole = group.residues.length === gs.residues.length;
+      let sub = gs;
       if (!whole) {
         const beads: number[] = [];
-        for (const r of group.residues) beads.push(...system.residues[r].beads);
+        for (const r of group.residues) beads.push(...gs.residues[r].beads);
         beads.sort((x, y) => x - y);
-        sub = subSystem(system, Int32Array.from(beads)).system;
+        sub = subSystem(gs, Int32Array.from(beads)).system;
       }
       const res = await backmapSystem(bm, sub, refine, chunkSize, timings, hooks, () => bm.release());
       chunks += res.chunks;
       // The first group's refinement is reported (the protein's, when there is one).
       if (group === plan.groups[0]) refineReport = res.refine;
-      if (plan.groups.length > 1) notes.push(`${group.choice.modelId}: ${group.residues.length} residue(s)`);
+      if (plan.groups.length > 1) notes.push(`${choiceName(group.choice)}: ${group.residues.length} residue(s)`);
       const ranges = residueAtomRanges(res.structure, sub);
+      const rb = blockOf(gs);
       sub.residues.forEach((r, k) => {
         let key = Infinity;
         for (const b of r.beads) key = Math.min(key, sub.beads[b].source);
-        residueBlock[group.residues[k]] = blocks.length;
+        rb[group.residues[k]] = blocks.length;
         const cls = soluteClass(r.molecule.name);
         const resName = (cls === 'lipid' || cls === 'sterol') && r.resName !== r.molecule.name ? r.molecule.name : undefined;
         blocks.push({ key, from: { structure: res.structure, start: ranges[2 * k], end: ranges[2 * k + 1] }, resName });
@@ -334,15 +339,19 @@ async function backmapWhole(input: Structure, plan: BackmapPlan, opts: BackmapOp
     start[idx] = n;
     n += blk.from ? blk.from.end - blk.from.start : blk.ion !== undefined ? 1 : 0;
   }
-  const ranges = new Int32Array(2 * system.residues.length);
-  system.residues.forEach((_, k) => {
-    const b = residueBlock[k];
-    if (b < 0) return;
-    const f = blocks[b].from!;
-    ranges[2 * k] = start[b];
-    ranges[2 * k + 1] = start[b] + f.end - f.start;
-  });
-  const wrapped = putBackInBox(input, system, solute, ranges);
+  let wrapped = 0;
+  for (const s of new Set([system, ...plan.groups.map((g) => groupSystem(plan, g))])) {
+    const rb = blockOf(s);
+    const ranges = new Int32Array(2 * s.residues.length);
+    s.residues.forEach((_, k) => {
+      const b = rb[k];
+      if (b < 0) return;
+      const f = blocks[b].from!;
+      ranges[2 * k] = start[b];
+      ranges[2 * k + 1] = start[b] + f.end - f.start;
+    });
+    wrapped += putBackInBox(input, s, solute, ranges);
+  }
   if (!plan.solvent.waters.length) return { structure: solute, chunks, refine: refineReport, provider, watersOut: 0, crowded: 0, wrapped, notes };
   // Waters around their beads, clear of the solute heavy atoms (periodic images near the faces included).
   const t = now();
@@ -402,12 +411,12 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
       timings.metrics = now() - t;
       hooks.progress?.('metrics', 1);
     }
-    structure.title = `backmapped from ${input.source} with ${choice.modelId} (${choice.set.id})`;
+    structure.title = `backmapped from ${input.source} with ${report.modelId} (${report.mappingId})`;
     return { structure, report, torsions };
   };
   // Proteins (and ligands) alone, one backmapper: the path every protein took before whole systems, unchanged.
   const proteinOnly = [...plan.moleculesIn.keys()].every((k) => k === 'protein' || k === 'ligand' || k === 'go-site' || k === 'unknown');
-  if (plan.groups.length === 1 && proteinOnly) {
+  if (plan.groups.length === 1 && !plan.groups[0].system && proteinOnly) {
     // One backmapper for every residue: the structure as reconstructed (molecules made whole go back in the box).
     t = now();
     hooks.progress?.('model', 0);
@@ -424,6 +433,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
       const wrapped = putBackInBox(input, system, res.structure, residueAtomRanges(res.structure, system));
       if (wrapped) report.notes.push(`${wrapped} molecule(s) broken across the periodic box were made whole and put back in the box`);
       report.molecules = moleculeTable(plan.moleculesIn, outCounts(plan, system.residues.length ? countSystem(system) : new Map(), 0));
+      report.models = [modelUse(choice, system.residues.length)];
       return finish(res.structure, report, res.torsions);
     } finally {
       await bm.release();
@@ -431,16 +441,19 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
   }
   const whole = await backmapWhole(input, plan, opts, refine, timings, hooks);
   const report = emptyReport(input, choice, whole.provider, unknown, refine);
-  // The backmappers that ran (per class), not the first choice by coverage.
-  const used = [...new Set(plan.groups.map((g) => g.choice.modelId))];
+  // The backmappers that ran (per class and mapping set), not the first choice by coverage.
+  const used = [...new Set(plan.groups.map((g) => choiceName(g.choice)))];
   report.modelId = used.join(' + ') || 'none';
-  if (plan.groups.length) report.modelNote = plan.groups.length === 1 ? plan.groups[0].choice.note : plan.groups.map((g) => `${g.choice.modelId}: ${g.choice.note}`).join('; ');
+  report.mappingId = [...new Set([choice.set.id, ...plan.groups.map((g) => g.choice.set.id)])].join(' + ');
+  if (plan.groups.length) report.modelNote = plan.groups.length === 1 ? plan.groups[0].choice.note : plan.groups.map((g) => `${choiceName(g.choice)}: ${g.choice.note}`).join('; ');
   else report.modelNote = choice.note;
+  report.models = plan.groups.map((g) => modelUse(g.choice, g.residues.length));
   report.timings = timings;
   const solventBeads = plan.solvent.waters.length + plan.solvent.ions.length;
+  const otherSets = plan.groups.filter((g) => g.system).map((g) => g.system!);
   report.counts = {
-    beads: system.beads.length + solventBeads,
-    residues: system.residues.length + plan.solvent.ions.length + whole.watersOut,
+    beads: system.beads.length + otherSets.reduce((n, s) => n + s.beads.length, 0) + solventBeads,
+    residues: system.residues.length + otherSets.reduce((n, s) => n + s.residues.length, 0) + plan.solvent.ions.length + whole.watersOut,
     atoms: whole.structure.atoms.count,
     inputParticles: input.atoms.count,
     chunks: whole.chunks,
@@ -449,8 +462,16 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
   report.notes.push(...whole.notes);
   if (whole.wrapped) report.notes.push(`${whole.wrapped} molecule(s) broken across the periodic box were made whole and put back in the box`);
   const waterBeads = plan.solvent.waters.length;
-  report.molecules = moleculeTable(plan.moleculesIn, outCounts(plan, countSystem(system), whole.watersOut), waterBeads ? { water: `water molecules (${waterBeads} CG bead(s))` } : {});
+  const solute = countSystem(system);
+  for (const s of otherSets) for (const [c, n] of countSystem(s)) solute.set(c, (solute.get(c) ?? 0) + n);
+  report.molecules = moleculeTable(plan.moleculesIn, outCounts(plan, solute, whole.watersOut), waterBeads ? { water: `water molecules (${waterBeads} CG bead(s))` } : {});
   return finish(whole.structure, report, null);
+}
+
+/** A backmapper of the run for the report: card id, the file of a model of the user's, mapping, residues. */
+function modelUse(choice: ModelChoice, residues: number): ModelUse {
+  const source = choice.kind === 'template' ? 'template' : (choice.source ?? 'shipped');
+  return { model: choiceName(choice), ...(source === 'folder' && choice.onnxPath ? { path: choice.onnxPath } : {}), source, mapping: choice.set.id, residues };
 }
 
 /** Molecules per class in the output: the system's residues, the ions, the waters placed. */

@@ -1,21 +1,27 @@
 /**
- * Trajectories: every frame of a multi-model topology or of an XTC/TRR/DCD backmapped with one plan and one model
- * session, streamed to a multi-model PDB or a binary trajectory (+ its all-atom topology PDB).
+ * Trajectories: every frame of a multi-model topology or of an XTC/TRR/DCD (or a selection of them, by file index)
+ * backmapped with one plan and one model session, streamed to a multi-model PDB or a binary trajectory (+ its
+ * all-atom topology PDB). `FrameOutput` is the one writer of frames (backmap and map).
  */
+import { unlinkSync } from 'node:fs';
 import { InputError } from '../errors';
 import type { Frame, Structure } from '../structure/types';
 import { readStructureFile } from '../structure/read';
-import { fileFormatOf, trajectoryFormatOf } from '../io/formats';
+import { fileFormatOf } from '../io/formats';
 import { writePdb } from '../structure/pdb';
-import { assertWritable, writeStructureFile } from '../structure/write';
+import { assertWritable } from '../structure/write';
 import { OutputFile } from '../io/output-file';
 import { ByteWriter } from '../io/bytes';
 import { DEFAULT_CHUNK_SIZE } from '../model/chunking';
 import { firstGroupOf, planBackmap } from './plan';
+import { countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
+import type { TrajectoryWriter } from '../trajectory/types';
 import { backmapSystem, checkAbort, emptyReport, metricsOf, openChosen, yieldToLoop } from './run';
 import { refineSettings, type BackmapOptions, type BackmapReport, type Hooks } from './options';
 
 const now = () => performance.now();
+
+export type FramesFormat = 'pdb' | 'xtc' | 'trr' | 'dcd';
 
 export interface TrajectoryOptions extends BackmapOptions {
   /** CG topology (PDB/GRO/CIF); its models are the frames when `trajectory` is absent. */
@@ -24,9 +30,16 @@ export interface TrajectoryOptions extends BackmapOptions {
   trajectory?: string;
   /** Output: .pdb → multi-model PDB; .xtc/.trr/.dcd → binary trajectory plus `<out>.topology.pdb`. */
   out: string;
-  format?: 'pdb' | 'xtc' | 'trr' | 'dcd';
+  format?: FramesFormat;
   force?: boolean;
+  /**
+   * Frames by index in the input (`--frames start:stop[:step]`, 0-based, stop exclusive, negative from the end):
+   * shards 0:40 and 40:89 give exactly the frames of 0:89. Default: every frame.
+   */
+  frames?: string | FrameRange;
+  /** At most this many frames (of the selection). */
   maxFrames?: number;
+  /** Every stride-th frame of the selection. */
   stride?: number;
   /** Multi-model PDB output: keep every frame's coordinates as the models of `firstFrame` (for a viewer's frame slider). */
   keepFrames?: boolean;
@@ -45,49 +58,108 @@ export interface TrajectoryResult {
   firstFrame: Structure;
 }
 
-function outFormatOf(path: string, format?: TrajectoryOptions['format']): 'pdb' | 'xtc' | 'trr' | 'dcd' {
+/** The output format: `format`, else from the extension (.pdb, .xtc, .trr, .dcd). */
+export function framesFormatOf(path: string, format?: FramesFormat): FramesFormat {
   if (format) return format;
   const f = fileFormatOf(path);
-  if (f && !f.gzip && (f.kind === 'trajectory' || f.format === 'pdb') && !/\.ent$/i.test(path)) return f.format as 'pdb' | 'xtc' | 'trr' | 'dcd';
+  if (f && !f.gzip && (f.kind === 'trajectory' || f.format === 'pdb') && !/\.ent$/i.test(path)) return f.format as FramesFormat;
   throw new InputError(`cannot tell the trajectory output format from '${path}' (use .pdb, .xtc, .trr or .dcd)`, path);
 }
 
+/** `<out>.topology.pdb`: the topology written beside a binary trajectory output. */
+export const topologyPathOf = (out: string) => out.replace(/\.[^./\\]+$/, '') + '.topology.pdb';
+
 type TrajectoryModule = typeof import('../trajectory/index');
 
-/** Number of frames when it is cheap to know (multi-model input, or the XTC frame index), else null. */
-function frameCount(top: Structure, trajectory: string | undefined, io: TrajectoryModule | null): number | null {
-  if (!trajectory) return top.models.length;
-  try {
-    if (io && trajectoryFormatOf(trajectory) === 'xtc') return io.countXtcFrames(trajectory);
-  } catch {
-    // counting is only for progress; the reader reports real problems
+/**
+ * Where a run's frames go: a multi-model PDB (MODEL n+1 for frame index n of the input), or a binary trajectory
+ * (each frame's own time, step and box) plus `<out>.topology.pdb` (the atoms, at the first frame written). Both
+ * paths are checked before any work (no overwrite without `force`, never an input); nothing appears under either
+ * name before `commit`, and `discard` (a failure, a cancel) removes what was written.
+ */
+export class FrameOutput {
+  readonly topologyOut?: string;
+  /** Frames written. */
+  count = 0;
+  private pdb: { file: OutputFile; w: ByteWriter } | null = null;
+  private traj: TrajectoryWriter | null = null;
+  private topo: OutputFile | null = null;
+
+  constructor(
+    readonly out: string,
+    readonly format: FramesFormat,
+    private readonly io: TrajectoryModule | null,
+    private readonly opts: { force?: boolean; protect: string[] },
+  ) {
+    assertWritable(out, opts);
+    if (format !== 'pdb') {
+      this.topologyOut = topologyPathOf(out);
+      // The two outputs must not be one file either.
+      assertWritable(this.topologyOut, { force: opts.force, protect: [...opts.protect, out] });
+    }
   }
-  return null;
+
+  /** Appends a frame: the atoms of `s` at `coords`; `frame` gives its index in the input, time, step and box. */
+  write(s: Structure, coords: Float64Array, frame: Pick<Frame, 'index' | 'time' | 'step' | 'box'>): void {
+    if (this.format === 'pdb') {
+      if (!this.pdb) {
+        const file = new OutputFile(this.out);
+        this.pdb = { file, w: new ByteWriter(1 << 22, file.sink) };
+      }
+      writePdb(this.pdb.w, s, { models: [coords], model: frame.index + 1 });
+    } else {
+      if (!this.traj) {
+        this.topo = new OutputFile(this.topologyOut!);
+        const w = new ByteWriter(1 << 22, this.topo.sink);
+        writePdb(w, { ...s, coords, models: [coords], box: frame.box ?? s.box });
+        w.flush();
+        this.traj = this.io!.createTrajectoryWriter(this.out, s.atoms.count, this.format, { force: this.opts.force, protect: this.opts.protect });
+      }
+      this.traj.write({ index: this.count, time: frame.time, step: frame.step, coords, box: frame.box });
+    }
+    this.count++;
+  }
+
+  /** Moves the outputs into place (the topology last: a trajectory whose topology failed is removed again). */
+  commit(): void {
+    if (this.pdb) {
+      this.pdb.w.str('END\n');
+      this.pdb.w.flush();
+      this.pdb.file.commit();
+    }
+    if (this.traj) {
+      this.traj.close();
+      try {
+        this.topo!.commit();
+      } catch (e) {
+        try {
+          unlinkSync(this.out);
+        } catch {
+          /* the first error is the one reported */
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Removes whatever was written (best effort: it runs while another error is reported). */
+  discard(): void {
+    this.pdb?.file.discard();
+    this.traj?.abort();
+    this.topo?.discard();
+  }
 }
 
-/** Frames of a multi-model topology or of a binary trajectory, one at a time. */
-function* frameSource(top: Structure, trajectory: string | undefined, io: TrajectoryModule | null): Generator<Frame> {
-  if (!trajectory) {
-    for (let m = 0; m < top.models.length; m++) yield { index: m, time: 0, step: m, coords: top.models[m], box: top.box };
-    return;
-  }
-  const reader = io!.openTrajectory(trajectory);
-  try {
-    if (reader.natoms !== top.atoms.count)
-      throw new InputError(`trajectory has ${reader.natoms} particles but the topology ${top.source} has ${top.atoms.count}`, trajectory);
-    for (let f = reader.next(); f; f = reader.next()) yield f;
-  } finally {
-    reader.close();
-  }
-}
-
-function protectedPaths(opts: TrajectoryOptions): string[] {
+/** The run's input files, never to be written. */
+export function protectedPaths(opts: { topology: string | Structure; trajectory?: string }): string[] {
   return [typeof opts.topology === 'string' ? opts.topology : '', opts.trajectory ?? ''].filter(Boolean);
 }
 
 /**
- * Backmaps every frame (reusing the model session and the CG assignment) and streams the result to a
+ * Backmaps every selected frame (reusing the model session and the CG assignment) and streams the result to a
  * multi-model PDB or a binary trajectory (+ topology PDB). Refinement is on by default (real simulation frames).
+ * Each frame is backmapped on its own (nothing carries over from the frame before), so a frame's output does not
+ * depend on the selection it was read in.
  */
 export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = {}): Promise<TrajectoryResult> {
   const t0 = now();
@@ -95,12 +167,14 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   let t = now();
   const top = typeof opts.topology === 'string' ? readStructureFile(opts.topology) : opts.topology;
   timings.parse = now() - t;
-  const format = outFormatOf(opts.out, opts.format);
+  const format = framesFormatOf(opts.out, opts.format);
   // Loaded on use: multi-model PDB in and out never needs the binary trajectory codecs.
   const io: TrajectoryModule | null = opts.trajectory || format !== 'pdb' ? await import('../trajectory/index') : null;
-  const protect = protectedPaths(opts);
-  // The same checks as structure outputs: an input reached through a symlink or another spelling is caught too.
-  assertWritable(opts.out, { force: opts.force, protect });
+  // The same checks as structure outputs (an input reached through a symlink or another spelling is caught too),
+  // for both outputs, and the frame selection, before the model is loaded.
+  const output = new FrameOutput(opts.out, format, io, { force: opts.force, protect: protectedPaths(opts) });
+  const selection = selectInputFrames(top, opts.trajectory, io, opts);
+  const total = selection.total;
   t = now();
   const { choice, system, unknown } = firstGroupOf(planBackmap(top, opts), top.source, opts.warn);
   timings.assign = now() - t;
@@ -108,27 +182,14 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   const bm = await openChosen(choice, opts);
   timings.model = now() - t;
   const refine = refineSettings(opts.refine, true);
-  const stride = Math.max(1, opts.stride ?? 1);
-  const maxFrames = opts.maxFrames ?? Infinity;
-  let frames = 0;
   let firstReport: BackmapReport | null = null;
   let firstFrame: Structure | null = null;
   const keptFrames: Float64Array[] = [];
-  let topologyOut: string | undefined;
-  // Multi-model PDB output: streamed through a fixed buffer into a file renamed into place at the end.
-  let pdbOut: { file: OutputFile; w: ByteWriter } | null = null;
-  let writer: { write(frame: Frame): void; close(): void; abort?(): void } | null = null;
   let failed = true;
-  const stride0 = Math.max(1, opts.stride ?? 1);
-  const available = frameCount(top, opts.trajectory, io);
-  const total = Math.min(opts.maxFrames ?? Infinity, available === null ? Infinity : Math.ceil(available / stride0));
   let chunks = 0;
   const sources = system.beads.map((b) => b.source);
   try {
-    let seen = 0;
-    for (const frame of frameSource(top, opts.trajectory, io)) {
-      if (frames >= maxFrames) break;
-      if (seen++ % stride) continue;
+    for (const frame of selectFrames(frameSource(top, opts.trajectory, io), selection.range)) {
       checkAbort(hooks.signal);
       const fc = frame.coords;
       for (let b = 0; b < sources.length; b++) {
@@ -156,47 +217,36 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
         firstReport.counts = { beads: system.beads.length, residues: system.residues.length, atoms: res.structure.atoms.count, inputParticles: top.atoms.count, chunks };
       }
       t = now();
-      if (format === 'pdb') {
-        if (!pdbOut) {
-          const file = new OutputFile(opts.out);
-          pdbOut = { file, w: new ByteWriter(1 << 22, file.sink) };
-        }
-        writePdb(pdbOut.w, res.structure, { models: [res.structure.coords], model: frames + 1 });
-        if (opts.keepFrames) keptFrames.push(res.structure.coords);
-      } else {
-        if (!writer) {
-          writer = io!.createTrajectoryWriter(opts.out, res.structure.atoms.count, format, { force: opts.force, protect });
-          topologyOut = opts.out.replace(/\.[^.]+$/, '') + '.topology.pdb';
-          writeStructureFile(topologyOut, res.structure, { force: opts.force, protect });
-        }
-        writer!.write({ index: frames, time: frame.time, step: frame.step, coords: res.structure.coords, box: frame.box });
-      }
+      output.write(res.structure, res.structure.coords, frame);
+      if (format === 'pdb' && opts.keepFrames) keptFrames.push(res.structure.coords);
       timings.write = (timings.write ?? 0) + now() - t;
-      frames++;
+      const frames = output.count;
       // Unknown length: a fraction that approaches 1 without reaching it.
-      const fraction = Number.isFinite(total) ? frames / total : frames / (frames + 100);
-      hooks.progress?.('frames', fraction, `frame ${frames}${Number.isFinite(total) ? ` of ${total}` : ''}`);
+      const fraction = total !== null ? frames / total : frames / (frames + 100);
+      hooks.progress?.('frames', fraction, `frame ${frames}${total !== null ? ` of ${total}` : ''}`);
       await yieldToLoop();
     }
-    if (pdbOut) {
-      pdbOut.w.str('END\n');
-      pdbOut.w.flush();
-      pdbOut.file.commit();
-    }
+    if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), opts.trajectory ?? top.source);
+    output.commit();
     failed = false;
   } finally {
-    // A failed or cancelled run leaves no half-written PDB or binary trajectory behind.
-    if (pdbOut && failed) pdbOut.file.discard();
-    if (writer) {
-      if (failed && writer.abort) writer.abort();
-      else writer.close();
-    }
+    // A failed or cancelled run leaves no half-written PDB or binary trajectory (or topology) behind.
+    if (failed) output.discard();
     await bm.release();
   }
-  if (!frames || !firstReport || !firstFrame) throw new InputError('no frames to backmap', opts.trajectory ?? top.source);
+  const frames = output.count;
   const seconds = (now() - t0) / 1000;
-  firstReport.timings = timings;
+  firstReport!.timings = timings;
   // The report's throughput and scope: every frame over the whole run (its metrics stay the first frame's).
-  firstReport.trajectory = { frames, seconds };
-  return { frames, framesPerSecond: frames / seconds, seconds, out: opts.out, topologyOut, report: firstReport, topology: top, firstFrame: keptFrames.length > 1 ? { ...firstFrame, models: keptFrames } : firstFrame };
+  firstReport!.trajectory = { frames, seconds };
+  return {
+    frames,
+    framesPerSecond: frames / seconds,
+    seconds,
+    out: opts.out,
+    topologyOut: output.topologyOut,
+    report: firstReport!,
+    topology: top,
+    firstFrame: keptFrames.length > 1 ? { ...firstFrame!, models: keptFrames } : firstFrame!,
+  };
 }
