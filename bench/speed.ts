@@ -47,7 +47,7 @@ const SEQ =
 const CHAIN_IDS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** ~`beads` CG beads: 30-residue helices (each its own chain) on a 3D grid, 18 × 18 × 50 Å apart (no overlaps). */
-function tiledCg(mapping: string, beads: number): Structure {
+export function tiledCg(mapping: string, beads: number): Structure {
   const set = loadMappingSet(mapping);
   const tiles: Structure[] = [];
   for (let k = 0; k < 10; k++) {

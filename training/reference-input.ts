@@ -8,7 +8,7 @@ import { loadMappingSet } from '../src/core/mapping/load';
 import { readStructureFile } from '../src/core/structure/read';
 import { mapToCg } from '../src/core/forward';
 import { targetVectors } from '../src/core/reconstruct';
-import { packSamples, sampleFromSystem, beadTypeNames } from '../src/core/dataset/build';
+import { packSamples, sampleFromSystem, datasetMeta } from '../src/core/dataset/build';
 import { writeDataset } from '../src/core/dataset/format';
 import { moleculesAsChains } from '../src/core/model/contract';
 
@@ -30,12 +30,7 @@ if (process.argv.includes('--molecules-as-chains')) fr.system = moleculesAsChain
 const s = sampleFromSystem(fr.system, targetVectors(fr.system, aa.coords, fr.slotAtoms), fr.slotAtoms, aa.coords);
 const arrays = packSamples([s], set.maxSlots);
 writeDataset(out, arrays, {
-  mapping: set.id,
-  mappingHash: set.hash,
-  R: set.maxSlots,
-  numTypes: set.numTypes,
-  typeNames: beadTypeNames(set),
-  maxLevel: (arrays.slot_level.data as Int32Array).reduce((m, x) => Math.max(m, x), 0),
+  ...datasetMeta(set, arrays),
   list: arg('input') ?? 'examples/demo-protein.pdb',
   chains: [{ path: arg('input') ?? 'examples/demo-protein.pdb', chain: 'A', beads: s.nBeads, atoms: s.nAtoms }],
 });

@@ -39,8 +39,12 @@ export interface ForwardResult {
   cg: Structure;
   /** nbeads × R: all-atom index of each slot's atom, -1 where absent (R = set.maxSlots). */
   slotAtoms: Int32Array;
-  /** Sparse mapping matrix (CSR over beads) to map other frames of the same topology with `mapCoords`. */
-  matrix: { offsets: Int32Array; atoms: Int32Array; weights: Float64Array };
+  /**
+   * Sparse mapping matrix (CSR over beads) to map other frames of the same topology with `mapCoords`: the weights as
+   * summed and each bead's sum, so another frame's positions come out bit for bit as `mapToCg` computes them
+   * (Σ w·x / Σ w, not Σ (w / Σ w)·x).
+   */
+  matrix: { offsets: Int32Array; atoms: Int32Array; weights: Float64Array; sums: Float64Array };
   report: ForwardReport;
 }
 
@@ -253,6 +257,7 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
   offsets.push(0);
   const mAtoms = new Grow(Int32Array, Math.max(16, A.count));
   const mWeights = new Grow(Float64Array, Math.max(16, A.count));
+  const sums = new Grow(Float64Array, beadGuess);
   const X = aa.coords;
   const inChain = opts.chain !== undefined ? chainAtomFilter(aa, opts.chain) : null;
 
@@ -279,6 +284,7 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
     const empty: string[] = [];
     const matrixStart = mAtoms.length;
     const rowEnd = new Int32Array(nb);
+    const rowSum = new Float64Array(nb);
     for (let bk = 0; bk < nb; bk++) {
       const b = mol.beads[bk];
       const bw = weightsOf(bk);
@@ -286,7 +292,6 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
       let x = 0;
       let y = 0;
       let z = 0;
-      const rowStart = mAtoms.length;
       for (let m = 0; m < b.members.length; m++) {
         const i = atomOf[b.members[m]];
         const w = bw[m];
@@ -302,7 +307,7 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
       pos[3 * bk] = x / wsum;
       pos[3 * bk + 1] = y / wsum;
       pos[3 * bk + 2] = z / wsum;
-      for (let j = rowStart; j < mWeights.length; j++) mWeights.a[j] /= wsum;
+      rowSum[bk] = wsum;
       rowEnd[bk] = mAtoms.length;
     }
     const seenMissing = new Set<number>();
@@ -330,6 +335,7 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
       coordsOut.push(pos[3 * k + 2]);
       for (let j = 0; j < R; j++) slotList.push(j < b.slots.length ? atomOf[b.slots[j].atom] : -1);
       offsets.push(rowEnd[k]);
+      sums.push(rowSum[k]);
     }
     residues.push({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName, molecule: mol, beads: list, chainIndex: 0 });
   }
@@ -360,14 +366,19 @@ export function mapToCg(aa: Structure, set: MappingSet, opts: MapToCgOptions = {
     system,
     cg,
     slotAtoms: slotList.take(),
-    matrix: { offsets: offsets.take(), atoms: mAtoms.take(), weights: mWeights.take() },
+    matrix: { offsets: offsets.take(), atoms: mAtoms.take(), weights: mWeights.take(), sums: sums.take() },
     report,
   };
 }
 
 /** Maps another frame (same atom order as the structure given to `mapToCg`) to bead coordinates. */
 export function mapCoords(fw: ForwardResult, coords: ArrayLike<number>, out?: Float64Array): Float64Array {
-  const { offsets, atoms, weights } = fw.matrix;
+  return applyMappingMatrix(fw.matrix, coords, out);
+}
+
+/** Bead positions Σ w·x / Σ w of each row of a mapping matrix (`ForwardResult.matrix`, or one re-indexed to other atoms). */
+export function applyMappingMatrix(matrix: ForwardResult['matrix'], coords: ArrayLike<number>, out?: Float64Array): Float64Array {
+  const { offsets, atoms, weights, sums } = matrix;
   const n = offsets.length - 1;
   const o = out ?? new Float64Array(3 * n);
   for (let b = 0; b < n; b++) {
@@ -381,9 +392,9 @@ export function mapCoords(fw: ForwardResult, coords: ArrayLike<number>, out?: Fl
       y += w * coords[3 * i + 1];
       z += w * coords[3 * i + 2];
     }
-    o[3 * b] = x;
-    o[3 * b + 1] = y;
-    o[3 * b + 2] = z;
+    o[3 * b] = x / sums[b];
+    o[3 * b + 1] = y / sums[b];
+    o[3 * b + 2] = z / sums[b];
   }
   return o;
 }

@@ -346,6 +346,18 @@ export function beadTypeNames(set: MappingSet): string[] {
   return names;
 }
 
+/** The mapping fields every dataset's meta starts with (train.py and export.py read them). */
+export function datasetMeta(set: MappingSet, arrays: Record<string, NamedArray>) {
+  return {
+    mapping: set.id,
+    mappingHash: set.hash,
+    R: set.maxSlots,
+    numTypes: set.numTypes,
+    typeNames: beadTypeNames(set),
+    maxLevel: (arrays.slot_level.data as Int32Array).reduce((m, x) => Math.max(m, x), 0),
+  };
+}
+
 /** Builds a dataset file from a chain list. Benchmark clusters are dropped (and asserted absent). */
 export async function buildDataset(opts: {
   list: string;
@@ -413,12 +425,7 @@ export async function buildDataset(opts: {
   const namingReport = iupacNaming ? naming : false;
   const listHash = createHash('sha256').update(rows.map((r) => `${r.path}\t${r.chain}`).join('\n')).digest('hex').slice(0, 16);
   const meta = {
-    mapping: set.id,
-    mappingHash: set.hash,
-    R,
-    numTypes: set.numTypes,
-    typeNames: beadTypeNames(set),
-    maxLevel: (arrays.slot_level.data as Int32Array).reduce((m, x) => Math.max(m, x), 0),
+    ...datasetMeta(set, arrays),
     list: basename(listPath),
     listHash,
     chains,

@@ -19,7 +19,7 @@ import { readStructureFile } from '../structure/read';
 import type { Structure } from '../structure/types';
 import type { MappingSet } from '../mapping/types';
 import type { CgResidue, CgSystem } from '../cg';
-import { beadTypeNames, packSamples, sampleFromSystem, type Sample } from './build';
+import { datasetMeta, packSamples, sampleFromSystem, type Sample } from './build';
 
 export interface MembraneSource {
   /** Short id used in reports. */
@@ -211,12 +211,7 @@ export function buildLipidDataset(opts: { dataRoot: string; mapping: string; out
   const R = set.maxSlots;
   const arrays = packSamples(samples, R);
   const meta = {
-    mapping: set.id,
-    mappingHash: set.hash,
-    R,
-    numTypes: set.numTypes,
-    typeNames: beadTypeNames(set),
-    maxLevel: (arrays.slot_level.data as Int32Array).reduce((mx, x) => Math.max(mx, x), 0),
+    ...datasetMeta(set, arrays),
     list: 'charmm36-membranes',
     listHash: createHash('sha256').update(CHARMM36_MEMBRANES.map((s) => s.path).join('\n')).digest('hex').slice(0, 16),
     split: 'held out: the +z leaflet (head groups up) of every membrane; targets only on the other leaflet',

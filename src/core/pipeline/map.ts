@@ -7,7 +7,7 @@
 import { CancelledError, InputError, type InputWarning } from '../errors';
 import type { MappingSet } from '../mapping/types';
 import type { Box, Structure } from '../structure/types';
-import { mapToCg, matchResidueAtoms, summarizeForwardReport, type ForwardReport, type ForwardResult } from '../forward';
+import { applyMappingMatrix, mapToCg, summarizeForwardReport, type ForwardReport, type ForwardResult } from '../forward';
 import type { CgSystem } from '../cg';
 import { checkInputStructure, loadMappingChecked, refuseCg } from './plan';
 import type { Hooks, InputPolicy, MoleculeClass, MoleculeCount } from './options';
@@ -80,7 +80,7 @@ interface MappingPlan {
   /** Water and ions split off (null with `chain`: then nothing is put back in the box). */
   split: AllAtomSplit | null;
   /** The solute's bead positions from `mapToCg`'s weights, as input atom indices (null: no solute). */
-  rows: ExactRows | null;
+  rows: ForwardResult['matrix'] | null;
   /** Solute beads, ions and water beads in output order (null: the solute's beads alone, in order). */
   layout: SolventLayout | null;
 }
@@ -154,80 +154,12 @@ function mapWithPlan(aa: Structure, mapping: string | MappingSet, opts: MapToCgO
       beads: cg!.atoms.count,
     },
     split,
-    rows: result ? exactRows(solute, result, split && solventAtoms ? split.solute : null) : null,
+    // The forward matrix over the input's atoms (it indexes the solute when water and ions were split off).
+    rows: result ? (split && solventAtoms ? { ...result.matrix, atoms: result.matrix.atoms.map((i) => split.solute[i]) } : result.matrix) : null,
     layout,
   };
 }
 
-/** A mapping matrix over input atoms: bead b is Σ weights·x / sums[b] over its row. */
-interface ExactRows {
-  offsets: Int32Array;
-  atoms: Int32Array;
-  weights: Float64Array;
-  sums: Float64Array;
-}
-
-/**
- * `mapToCg`'s mapping matrix with the weights it summed and each bead's sum, so that a frame's bead positions
- * come out bit for bit as `mapToCg` computes them (Σ w·x / Σ w, not Σ (w / Σ w)·x). The weights are those of the
- * residue's mapping atoms matched again here, kept only where they reproduce the row (its atoms and its normalised
- * weights exactly); a row they do not (a legacy alternative configuration of a user's folder) keeps its normalised
- * weights with sum 1: the same positions to rounding. `index`: the input atom of each atom given to `mapToCg`.
- */
-function exactRows(solute: Structure, fw: ForwardResult, index: Int32Array | null): ExactRows {
-  const { offsets, atoms, weights: unit } = fw.matrix;
-  const A = solute.atoms;
-  const weights = unit.slice();
-  const sums = new Float64Array(offsets.length - 1).fill(1);
-  const residueOf = new Int32Array(A.count);
-  const ranges = residuesOf(A);
-  ranges.forEach((r, k) => residueOf.fill(k, r.start, r.end));
-  const matched = new Map<number, Int32Array>();
-  fw.system.beads.forEach((bead, b) => {
-    const o = offsets[b];
-    const n = offsets[b + 1] - o;
-    if (!n) return;
-    const ri = residueOf[atoms[o]];
-    let atomOf = matched.get(ri);
-    if (!atomOf) matched.set(ri, (atomOf = matchResidueAtoms(bead.molecule, A.name, ranges[ri].start, ranges[ri].end).atomOf));
-    const cb = bead.molecule.beads[bead.bead];
-    const raw: number[] = [];
-    let sum = 0;
-    for (let m = 0; m < cb.members.length; m++) {
-      const i = atomOf[cb.members[m]];
-      const w = cb.weights[m];
-      if (i < 0 || !(w > 0)) continue;
-      if (raw.length >= n || atoms[o + raw.length] !== i) return;
-      sum += w;
-      raw.push(w);
-    }
-    if (raw.length !== n || raw.some((w, j) => w / sum !== unit[o + j])) return;
-    weights.set(raw, o);
-    sums[b] = sum;
-  });
-  return { offsets, atoms: index ? atoms.map((i) => index[i]) : atoms, weights, sums };
-}
-
-/** Bead positions of one frame (input atom coordinates) by `exactRows`. */
-function placeBeads(rows: ExactRows, X: ArrayLike<number>, out: Float64Array): Float64Array {
-  const { offsets, atoms, weights, sums } = rows;
-  for (let b = 0; b + 1 < offsets.length; b++) {
-    let x = 0;
-    let y = 0;
-    let z = 0;
-    for (let k = offsets[b]; k < offsets[b + 1]; k++) {
-      const i = atoms[k];
-      const w = weights[k];
-      x += w * X[3 * i];
-      y += w * X[3 * i + 1];
-      z += w * X[3 * i + 2];
-    }
-    out[3 * b] = x / sums[b];
-    out[3 * b + 1] = y / sums[b];
-    out[3 * b + 2] = z / sums[b];
-  }
-  return out;
-}
 
 /** Puts the molecules (CG atom ranges) that stick out of the box back in it, whole, with their centre inside. */
 function putMovedBack(coords: Float64Array, molecules: { start: number; end: number }[], L: [number, number, number]): void {
@@ -473,7 +405,7 @@ export function planFrameMapping(top: Structure, mapping: string | MappingSet, o
     work.box = box;
     const L = rectangularBoxLengths(box);
     const moved = L ? makeWhole(work, X).moved.some((x) => x) : false;
-    if (beads) placeBeads(plan.rows!, X, beads);
+    if (beads) applyMappingMatrix(plan.rows!, X, beads);
     if (plan.layout) placeLayout(plan.layout, X, L, beads, out);
     else out.set(beads!);
     // As mapStructureToCg: only with water and ions split off (no `chain`), and only when a molecule was broken.

@@ -15,7 +15,7 @@ import { targetVectors } from '../reconstruct';
 import { makeWhole } from '../pipeline/pbc';
 import { describeForwardReport } from '../pipeline/map';
 import { checkInputStructure, refuseCg } from '../pipeline/plan';
-import { beadTypeNames, packSamples, sampleFromSystem, type Sample } from '../dataset/build';
+import { datasetMeta, packSamples, sampleFromSystem, type Sample } from '../dataset/build';
 import { writeDataset } from '../dataset/format';
 import { formatFrameRange, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
 import * as trajectoryIo from '../trajectory/index';
@@ -129,12 +129,7 @@ export function buildFrameDataset(opts: FrameDatasetOptions): FrameDataset {
     .digest('hex')
     .slice(0, 16);
   const meta = {
-    mapping: set.id,
-    mappingHash: set.hash,
-    R: set.maxSlots,
-    numTypes: set.numTypes,
-    typeNames: beadTypeNames(set),
-    maxLevel: (arrays.slot_level.data as Int32Array).reduce((m, x) => Math.max(m, x), 0),
+    ...datasetMeta(set, arrays),
     list: `${basename(top.source)}${opts.trajectory ? ` + ${basename(opts.trajectory)}` : ''} frames ${rangeText}`,
     listHash,
     // One entry per sample (train.py reads per-sample entries here).
