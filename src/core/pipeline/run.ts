@@ -227,7 +227,7 @@ function putBackInBox(input: Structure, system: CgSystem, out: Structure, ranges
 }
 
 /** Residues, atoms and molecules of a whole-system backmap. */
-interface WholeResult {
+export interface WholeResult {
   structure: Structure;
   chunks: number;
   refine: RefineReport;
@@ -243,7 +243,16 @@ interface WholeResult {
  * placed around theirs clear of every solute heavy atom, merged in input order with chain ids, residue numbers
  * (waters numbered on from their first bead's) and the box kept; molecules made whole are put back in the box.
  */
-async function backmapWhole(input: Structure, plan: BackmapPlan, opts: BackmapOptions, refine: RefineSettings, timings: Record<string, number>, hooks: Hooks): Promise<WholeResult> {
+export async function backmapWhole(
+  input: Structure,
+  plan: BackmapPlan,
+  opts: BackmapOptions,
+  refine: RefineSettings,
+  timings: Record<string, number>,
+  hooks: Hooks,
+  // Trajectories open each group's backmapper once for every frame (their release is then the caller's).
+  open: (choice: ModelChoice) => Promise<Backmapper> = (choice) => openChosen(choice, opts),
+): Promise<WholeResult> {
   const { system } = plan;
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const notes: string[] = [];
@@ -266,7 +275,7 @@ async function backmapWhole(input: Structure, plan: BackmapPlan, opts: BackmapOp
   for (const group of plan.groups) {
     checkAbort(hooks.signal);
     const t = now();
-    const bm = await openChosen(group.choice, opts);
+    const bm = await open(group.choice);
     timings.model = (timings.model ?? 0) + now() - t;
     if (!provider || (provider.kind === 'template' && bm.kind === 'model')) provider = bm;
     try {
@@ -440,6 +449,12 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
     }
   }
   const whole = await backmapWhole(input, plan, opts, refine, timings, hooks);
+  return finish(whole.structure, wholeReport(input, plan, whole, refine, timings), null);
+}
+
+/** The report of a whole-system run (every group, water and ions): models used, counts, molecules per class. */
+export function wholeReport(input: Structure, plan: BackmapPlan, whole: WholeResult, refine: RefineSettings, timings: Record<string, number>): BackmapReport {
+  const { choice, system, unknown } = plan;
   const report = emptyReport(input, choice, whole.provider, unknown, refine);
   // The backmappers that ran (per class and mapping set), not the first choice by coverage.
   const used = [...new Set(plan.groups.map((g) => choiceName(g.choice)))];
@@ -465,7 +480,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
   const solute = countSystem(system);
   for (const s of otherSets) for (const [c, n] of countSystem(s)) solute.set(c, (solute.get(c) ?? 0) + n);
   report.molecules = moleculeTable(plan.moleculesIn, outCounts(plan, solute, whole.watersOut), waterBeads ? { water: `water molecules (${waterBeads} CG bead(s))` } : {});
-  return finish(whole.structure, report, null);
+  return report;
 }
 
 /** A backmapper of the run for the report: card id, the file of a model of the user's, mapping, residues. */

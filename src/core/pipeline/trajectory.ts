@@ -13,10 +13,12 @@ import { assertWritable } from '../structure/write';
 import { OutputFile } from '../io/output-file';
 import { ByteWriter } from '../io/bytes';
 import { DEFAULT_CHUNK_SIZE } from '../model/chunking';
-import { firstGroupOf, planBackmap } from './plan';
-import { countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
+import { firstGroupOf, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
+import { countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange, type FrameSelection } from '../trajectory/frames';
 import type { TrajectoryWriter } from '../trajectory/types';
-import { backmapSystem, checkAbort, emptyReport, metricsOf, openChosen, yieldToLoop } from './run';
+import { backmapSystem, backmapWhole, checkAbort, emptyReport, metricsOf, openChosen, wholeReport, yieldToLoop } from './run';
+import type { Backmapper } from '../model/backmapper';
+import type { CgSystem } from '../cg';
 import { refineSettings, type BackmapOptions, type BackmapReport, type Hooks } from './options';
 
 const now = () => performance.now();
@@ -43,6 +45,11 @@ export interface TrajectoryOptions extends BackmapOptions {
   stride?: number;
   /** Multi-model PDB output: keep every frame's coordinates as the models of `firstFrame` (for a viewer's frame slider). */
   keepFrames?: boolean;
+  /**
+   * Whole systems: also place water and ions in every frame (off by default: water placement dominates the time of
+   * large systems, and most analyses strip it). Every solute class is backmapped either way.
+   */
+  solvent?: boolean;
 }
 
 export interface TrajectoryResult {
@@ -176,8 +183,14 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   const selection = selectInputFrames(top, opts.trajectory, io, opts);
   const total = selection.total;
   t = now();
-  const { choice, system, unknown } = firstGroupOf(planBackmap(top, opts), top.source, opts.warn);
+  const plan = planBackmap(top, opts);
   timings.assign = now() - t;
+  // More than one backmapper (protein, lipids, a ligand model of another mapping set), or solvent asked for: every
+  // frame goes through the whole-system path, with each group's backmapper opened once.
+  const withSolvent = !!opts.solvent && (plan.solvent.waters.length > 0 || plan.solvent.ions.length > 0);
+  if (plan.groups.length > 1 || plan.groups.some((g) => g.system) || withSolvent)
+    return wholeTrajectory(top, plan, opts, hooks, { output, selection, io, timings, t0 });
+  const { choice, system, unknown } = firstGroupOf(plan, top.source, opts.warn);
   t = now();
   const bm = await openChosen(choice, opts);
   timings.model = now() - t;
@@ -238,6 +251,96 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   const seconds = (now() - t0) / 1000;
   firstReport!.timings = timings;
   // The report's throughput and scope: every frame over the whole run (its metrics stay the first frame's).
+  firstReport!.trajectory = { frames, seconds };
+  return {
+    frames,
+    framesPerSecond: frames / seconds,
+    seconds,
+    out: opts.out,
+    topologyOut: output.topologyOut,
+    report: firstReport!,
+    topology: top,
+    firstFrame: keptFrames.length > 1 ? { ...firstFrame!, models: keptFrames } : firstFrame!,
+  };
+}
+
+/** Bead coordinates of a system from a frame of its input (`source` indices). */
+function frameBeads(system: CgSystem, coords: ArrayLike<number>): void {
+  system.beads.forEach((b, k) => {
+    system.coords[3 * k] = coords[3 * b.source];
+    system.coords[3 * k + 1] = coords[3 * b.source + 1];
+    system.coords[3 * k + 2] = coords[3 * b.source + 2];
+  });
+}
+
+/**
+ * Whole-system frames: every group of the plan (each backmapper opened once for the run), water and ions placed
+ * only with `solvent` (else skipped, said once); the same merge in input order as one structure gets, frame by frame.
+ */
+async function wholeTrajectory(
+  top: Structure,
+  planned: BackmapPlan,
+  opts: TrajectoryOptions,
+  hooks: Hooks,
+  run: { output: FrameOutput; selection: FrameSelection; io: TrajectoryModule | null; timings: Record<string, number>; t0: number },
+): Promise<TrajectoryResult> {
+  const { output, selection, io, timings } = run;
+  const src = opts.trajectory ?? top.source;
+  const skipped = opts.solvent ? 0 : planned.solvent.waters.length + planned.solvent.ions.length;
+  const plan: BackmapPlan = opts.solvent ? planned : { ...planned, solvent: { ...planned.solvent, waters: [], ions: [] } };
+  if (skipped) opts.warn?.({ message: `frame by frame, ${planned.solvent.waters.length} water bead(s) and ${planned.solvent.ions.length} ion(s) are skipped (solvent: place them in every frame)`, file: src });
+  const refine = refineSettings(opts.refine, true);
+  const opened = new Map<string, Backmapper>();
+  const open = async (choice: ModelChoice): Promise<Backmapper> => {
+    let bm = opened.get(choice.modelId);
+    if (!bm) opened.set(choice.modelId, (bm = await openChosen(choice, opts)));
+    // backmapWhole releases after each group: the run's sessions stay open until the last frame.
+    const b = bm;
+    return { kind: b.kind, id: b.id, provider: b.provider, attempts: b.attempts, card: b.card, reach: b.reach, predict: (system, t) => b.predict(system, t), release: async () => {} };
+  };
+  let firstReport: BackmapReport | null = null;
+  let firstFrame: Structure | null = null;
+  const keptFrames: Float64Array[] = [];
+  let failed = true;
+  try {
+    for (const frame of selectFrames(frameSource(top, opts.trajectory, io), selection.range)) {
+      checkAbort(hooks.signal);
+      const fc = frame.coords;
+      for (let k = 0; k < fc.length; k++)
+        if (!Number.isFinite(fc[k])) throw new InputError(`frame index ${frame.index} (0-based): particle ${Math.floor(k / 3) + 1} has non-finite coordinates`, src);
+      const input: Structure = { ...top, coords: Float64Array.from(fc), models: [], box: frame.box ?? top.box };
+      input.models = [input.coords];
+      frameBeads(plan.system, input.coords);
+      for (const g of plan.groups) if (g.system) frameBeads(g.system, input.coords);
+      const whole = await backmapWhole(input, plan, opts, refine, timings, { signal: hooks.signal }, open);
+      if (!firstReport) {
+        firstFrame = whole.structure;
+        firstReport = wholeReport(input, plan, whole, refine, { ...timings });
+        if (!opts.skipMetrics) {
+          const t = now();
+          metricsOf(whole.structure, opts.reference, firstReport);
+          timings.metrics = now() - t;
+        }
+        if (skipped) firstReport.notes.push(`water and ions skipped frame by frame (${skipped} particle(s)); solvent: true places them`);
+      }
+      const t = now();
+      output.write(whole.structure, whole.structure.coords, frame);
+      if (opts.keepFrames) keptFrames.push(whole.structure.coords);
+      timings.write = (timings.write ?? 0) + now() - t;
+      const n = output.count;
+      hooks.progress?.('frames', selection.total !== null ? n / selection.total : n / (n + 100), `frame ${n}${selection.total !== null ? ` of ${selection.total}` : ''}`);
+      await yieldToLoop();
+    }
+    if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), src);
+    output.commit();
+    failed = false;
+  } finally {
+    if (failed) output.discard();
+    for (const bm of opened.values()) await bm.release();
+  }
+  const frames = output.count;
+  const seconds = (now() - run.t0) / 1000;
+  firstReport!.timings = timings;
   firstReport!.trajectory = { frames, seconds };
   return {
     frames,
