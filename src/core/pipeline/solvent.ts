@@ -150,16 +150,33 @@ const ROTATIONS: number[][] = (() => {
 })();
 
 /**
- * A hash grid of points for "anything within r of p?" queries (r ≤ cell size). With a rectangular box, points
- * near a face are also stored at their periodic image across it, so queries see neighbours through the boundary.
+ * A flat grid of points for "anything within r of p?" queries (r ≤ `size`): cells of at least `size` over the
+ * bounds given (points and queries outside them are clamped into the border cells, which stays correct: a cell
+ * only gathers candidates, every candidate's distance is checked), heads and links in typed arrays. With a
+ * rectangular box, points near a face are also stored at their periodic image across it, so queries see
+ * neighbours through the boundary.
  */
 class PointGrid {
-  private readonly cells = new Map<number, number[]>();
-  private readonly pts: number[] = [];
+  private readonly cell: number;
+  private readonly lo: [number, number, number];
+  private readonly dims: [number, number, number];
+  private readonly head: Int32Array;
+  private next = new Int32Array(1024);
+  private pts = new Float64Array(3 * 1024);
+  private n = 0;
   constructor(
     private readonly size: number,
+    lo: [number, number, number],
+    hi: [number, number, number],
     private readonly box: [number, number, number] | null = null,
-  ) {}
+  ) {
+    // At most ~8M cells (32 MB of heads): a huge system gets larger cells, which only adds candidates per query.
+    const span = [0, 1, 2].map((k) => Math.max(hi[k] - lo[k], size) + 2 * size);
+    this.cell = Math.max(size, Math.cbrt((span[0] * span[1] * span[2]) / 8e6));
+    this.lo = [lo[0] - size, lo[1] - size, lo[2] - size];
+    this.dims = span.map((x) => Math.max(1, Math.ceil(x / this.cell))) as [number, number, number];
+    this.head = new Int32Array(this.dims[0] * this.dims[1] * this.dims[2]).fill(-1);
+  }
   add(x: number, y: number, z: number): void {
     this.addOne(x, y, z);
     const L = this.box;
@@ -170,55 +187,78 @@ class PointGrid {
       for (const dy of sh(y, L[1]))
         for (const dz of sh(z, L[2])) if (dx || dy || dz) this.addOne(x + dx, y + dy, z + dz);
   }
-  private key(x: number, y: number, z: number): number {
-    // 2^17 cells per axis (±140,000 Å at 2.2 Å), 51 bits in all: exact in a double, no collisions.
-    return ((Math.floor(x / this.size) + 65536) * 131072 + (Math.floor(y / this.size) + 65536)) * 131072 + (Math.floor(z / this.size) + 65536);
+  private axis(v: number, k: number): number {
+    const c = Math.floor((v - this.lo[k]) / this.cell);
+    return c < 0 ? 0 : c >= this.dims[k] ? this.dims[k] - 1 : c;
   }
   private addOne(x: number, y: number, z: number): void {
-    const i = this.pts.length / 3;
-    this.pts.push(x, y, z);
-    const k = this.key(x, y, z);
-    const l = this.cells.get(k);
-    if (l) l.push(i);
-    else this.cells.set(k, [i]);
+    if (this.n === this.next.length) {
+      const next = new Int32Array(2 * this.n);
+      next.set(this.next);
+      this.next = next;
+      const pts = new Float64Array(6 * this.n);
+      pts.set(this.pts);
+      this.pts = pts;
+    }
+    const i = this.n++;
+    this.pts[3 * i] = x;
+    this.pts[3 * i + 1] = y;
+    this.pts[3 * i + 2] = z;
+    const c = (this.axis(x, 0) * this.dims[1] + this.axis(y, 1)) * this.dims[2] + this.axis(z, 2);
+    this.next[i] = this.head[c];
+    this.head[c] = i;
   }
-  /** True when a point of the grid is closer than √r2 (r2 ≤ size²) to (x, y, z). */
-  anyWithin(x: number, y: number, z: number, r2: number): boolean {
-    const s = this.size;
+  /** Smallest squared distance from (x, y, z) to a point of the grid, stopping early below `stop` (Infinity beyond `size`). */
+  private scan(x: number, y: number, z: number, stop: number): number {
+    const [nx, ny, nz] = this.dims;
+    const cx = this.axis(x, 0);
+    const cy = this.axis(y, 1);
+    const cz = this.axis(z, 2);
     const pts = this.pts;
-    for (let dx = -1; dx <= 1; dx++)
-      for (let dy = -1; dy <= 1; dy++)
-        for (let dz = -1; dz <= 1; dz++) {
-          const l = this.cells.get(this.key(x + dx * s, y + dy * s, z + dz * s));
-          if (!l) continue;
-          for (const i of l) {
+    let best = Infinity;
+    for (let ix = Math.max(0, cx - 1); ix <= Math.min(nx - 1, cx + 1); ix++)
+      for (let iy = Math.max(0, cy - 1); iy <= Math.min(ny - 1, cy + 1); iy++) {
+        const row = (ix * ny + iy) * nz;
+        for (let iz = Math.max(0, cz - 1); iz <= Math.min(nz - 1, cz + 1); iz++)
+          for (let i = this.head[row + iz]; i >= 0; i = this.next[i]) {
             const ex = pts[3 * i] - x;
             const ey = pts[3 * i + 1] - y;
             const ez = pts[3 * i + 2] - z;
-            if (ex * ex + ey * ey + ez * ez < r2) return true;
-          }
-        }
-    return false;
-  }
-  /** Smallest squared distance from (x, y, z) to a point of the grid, up to `size`² (Infinity beyond). */
-  nearest2(x: number, y: number, z: number): number {
-    let best = Infinity;
-    const s = this.size;
-    for (let dx = -1; dx <= 1; dx++)
-      for (let dy = -1; dy <= 1; dy++)
-        for (let dz = -1; dz <= 1; dz++) {
-          const l = this.cells.get(this.key(x + dx * s, y + dy * s, z + dz * s));
-          if (!l) continue;
-          for (const i of l) {
-            const ex = this.pts[3 * i] - x;
-            const ey = this.pts[3 * i + 1] - y;
-            const ez = this.pts[3 * i + 2] - z;
             const d = ex * ex + ey * ey + ez * ez;
-            if (d < best) best = d;
+            if (d < best) {
+              best = d;
+              if (d < stop) return d;
+            }
           }
-        }
+      }
     return best;
   }
+  /** True when a point of the grid is closer than √r2 (r2 ≤ size²) to (x, y, z). */
+  anyWithin(x: number, y: number, z: number, r2: number): boolean {
+    return this.scan(x, y, z, r2) < r2;
+  }
+  /** Smallest squared distance from (x, y, z) to a point in the neighbouring cells (exact up to `size`², Infinity when none). */
+  nearest2(x: number, y: number, z: number): number {
+    return this.scan(x, y, z, -1);
+  }
+}
+
+/** Bounds of a set of points (3·n), grown by `margin`. */
+function boundsOf(sets: Float64Array[], margin: number): { lo: [number, number, number]; hi: [number, number, number] } {
+  const lo: [number, number, number] = [Infinity, Infinity, Infinity];
+  const hi: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+  for (const p of sets)
+    for (let i = 0; i < p.length; i += 3)
+      for (let k = 0; k < 3; k++) {
+        if (p[i + k] < lo[k]) lo[k] = p[i + k];
+        if (p[i + k] > hi[k]) hi[k] = p[i + k];
+      }
+  for (let k = 0; k < 3; k++) {
+    if (!Number.isFinite(lo[k])) [lo[k], hi[k]] = [0, 0];
+    lo[k] -= margin;
+    hi[k] += margin;
+  }
+  return { lo, hi };
 }
 
 export interface WaterPlacement {
@@ -233,9 +273,11 @@ export interface WaterPlacement {
  * clear of the solute heavy atoms (`solute`, 3·m) and of each other. Deterministic for a given input.
  */
 export function placeWaters(beads: Float64Array, counts: ArrayLike<number>, solute: Float64Array, box: [number, number, number] | null = null): WaterPlacement {
-  const soluteGrid = new PointGrid(SOLUTE_MIN, box);
+  // Candidates lie within ~7 Å of their bead; images across the box faces within a cell of the box.
+  const { lo, hi } = boundsOf([beads, ...(box ? [Float64Array.of(0, 0, 0, ...box)] : [])], 10);
+  const soluteGrid = new PointGrid(SOLUTE_MIN, lo, hi, box);
   for (let i = 0; i < solute.length; i += 3) soluteGrid.add(solute[i], solute[i + 1], solute[i + 2]);
-  const waterGrid = new PointGrid(WATER_MIN, box);
+  const waterGrid = new PointGrid(WATER_MIN, lo, hi, box);
   let total = 0;
   for (let i = 0; i < counts.length; i++) total += counts[i];
   const out = new Float64Array(3 * total);
