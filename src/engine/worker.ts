@@ -11,7 +11,7 @@ import { parseStructure, readStructureFile } from '../core/structure/read';
 import { writeStructureFile } from '../core/structure/write';
 import type { Structure } from '../core/structure/types';
 import { releaseCachedSessions } from '../core/model/backmapper';
-import { backmapStructure, backmapTrajectory, mapStructureToCg, renderReport } from '../core/pipeline';
+import { backmapStructure, backmapTrajectory, mapStructureToCg, renderReport, withWorkspaceMapping } from '../core/pipeline';
 import { trainModel } from '../core/training';
 import type {
   BackmapStructureResult,
@@ -71,7 +71,8 @@ async function handle(req: WorkerRequest): Promise<void> {
       progress('parse', 0);
       const { structure, ms } = readInput(req.input);
       const reference = req.reference ? readInput(req.reference).structure : undefined;
-      const output = await backmapStructure(structure, { ...req.settings, reference, parseMs: ms, cacheSession: true, log, warn }, { progress });
+      const settings = withWorkspaceMapping(req.settings, () => structure, (l) => log(l));
+      const output = await backmapStructure(structure, { ...settings, reference, parseMs: ms, cacheSession: true, log, warn }, { progress });
       let written: string | undefined;
       if (req.out) {
         const t = performance.now();
@@ -86,7 +87,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'backmapTrajectory': {
       const result = await backmapTrajectory(
         {
-          ...req.settings,
+          ...withWorkspaceMapping(req.settings, () => readStructureFile(req.topology), (l) => log(l)),
           topology: req.topology,
           trajectory: req.trajectory,
           out: req.out,

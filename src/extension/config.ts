@@ -11,7 +11,7 @@ export interface Settings {
   model: string;
   /**
    * `backmapStudio.mapping.set`: mapping set id (`martini3`, `ca`) or folder; `auto`: a mapping folder of the
-   * workspace that knows the input, else the bundled set detected from the bead names (mapping-choice.ts).
+   * workspace that knows the input, else the bundled set detected from the bead names (core/pipeline/workspace-mapping.ts, in the worker).
    */
   mapping: string;
   residueNameMap: Record<string, string>;

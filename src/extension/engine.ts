@@ -8,7 +8,6 @@ import type { BackmapSettings, Stage } from '../shared/worker-protocol';
 import type { Settings } from './config';
 import { MAPPING_LANGUAGE } from './client';
 import { log } from './log';
-import { chooseWorkspaceMapping } from './mapping-choice';
 import { modelDirs } from './models';
 
 let client: EngineClient | undefined;
@@ -38,23 +37,24 @@ export function disposeEngine(): void {
 }
 
 /**
- * The mapping set for a backmap of `s.scope`: the user's setting, or with `auto` a mapping folder of the workspace
- * that knows the input (mapping-choice.ts). The choice and its reason go to the log.
+ * The mapping set for a backmap: the user's setting, or with `auto` the workspace's mapping folders and open mapping
+ * documents, from which the worker picks one that knows the input (core/pipeline/workspace-mapping.ts; validating
+ * folders takes seconds, so it is not done here). The worker logs the choice and its reason.
  */
-export function mappingForBackmap(s: Settings): string | undefined {
+function mappingSettings(s: Settings): Pick<BackmapSettings, 'mapping' | 'workspaceMappings'> {
   if (s.mapping !== 'auto') {
     log().info(`Mapping set: ${s.mapping} (setting backmapStudio.mapping.set)`);
-    return s.mapping;
+    return { mapping: s.mapping };
   }
-  if (!s.scope) return undefined;
+  if (!s.scope) return {};
   const openMappingFolders = vscode.workspace.textDocuments.filter((d) => d.languageId === MAPPING_LANGUAGE && d.uri.scheme === 'file').map((d) => path.dirname(d.uri.fsPath));
-  const choice = chooseWorkspaceMapping(s.scope, {
-    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
-    openMappingFolders,
-    residueNameMap: Object.keys(s.residueNameMap).length ? { ...s.residueNameMap } : undefined,
-  });
-  log().info(`Mapping set: ${choice.mapping ?? 'auto'} (${choice.reason})`);
-  return choice.mapping;
+  return {
+    workspaceMappings: {
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      openMappingFolders,
+      residueNameMap: Object.keys(s.residueNameMap).length ? { ...s.residueNameMap } : undefined,
+    },
+  };
 }
 
 /** Settings as the worker takes them; `modelDirs` lets model choice (`auto`) find the workspace's trained models. */
@@ -63,7 +63,7 @@ export function engineSettings(s: Settings): BackmapSettings {
   return JSON.parse(JSON.stringify({
     model: s.model,
     modelDirs: modelDirs(s),
-    mapping: mappingForBackmap(s),
+    ...mappingSettings(s),
     device: s.device,
     residueNameMap: Object.keys(s.residueNameMap).length ? s.residueNameMap : undefined,
     refine: { backbone: s.refineBackbone, clashes: s.refineClashes, sidechains: s.refineSidechains },

@@ -9,4 +9,5 @@ export { backmapStructure, rebuild, residueTorsions } from './run';
 export * from './trajectory';
 export * from './map';
 export { renderReport } from './report';
+export { chooseWorkspaceMapping, withWorkspaceMapping, workspaceMappingFolders, type WorkspaceMappingContext } from './workspace-mapping';
 export { CancelledError } from '../errors';

@@ -5,6 +5,7 @@ import type { Structure } from '../structure/types';
 import type { BondAngleStats, ClashReport, RamaResult, ResidueMatching } from '../metrics';
 import type { Device, ProviderAttempt } from '../model/providers';
 import type { RefineReport } from '../refine';
+import type { WorkspaceMappingContext } from './workspace-mapping';
 
 export type { Device, ProviderAttempt } from '../model/providers';
 export { DEFAULT_CHUNK_SIZE } from '../model/chunking';
@@ -65,6 +66,11 @@ export interface BackmapSettings {
   chunkSize?: number;
   /** Input checks (unknown residues/beads, mapping warnings). */
   policy?: InputPolicy;
+  /**
+   * The editor's workspace (folders, open mapping documents): with no `mapping` named, the worker picks a mapping
+   * folder of the workspace that knows the input (workspace-mapping.ts).
+   */
+  workspaceMappings?: WorkspaceMappingContext;
 }
 
 export interface BackmapOptions extends BackmapSettings {

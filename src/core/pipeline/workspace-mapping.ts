@@ -1,13 +1,14 @@
-// Which mapping set a backmap uses when `backmapStudio.mapping.set` is `auto`: a mapping folder of the workspace
-// (`mappings/<set>/`, `mappings/` itself, or the folder of an open mapping document) that loads cleanly and knows at
-// least as much of the input as the best bundled set; otherwise the bundled choice. The reason goes to the log.
-// No vscode import: the caller passes the workspace folders and open documents, so node tests can call it too.
+// Which mapping set an editor backmap uses when `backmapStudio.mapping.set` is `auto`: a mapping folder of the
+// workspace (`mappings/<set>/`, `mappings/` itself, or the folder of an open mapping document) that loads cleanly and
+// knows at least as much of the input as the best bundled set; otherwise the bundled choice. The reason goes to the
+// log. Runs in the worker (validating a folder takes seconds; the editor must not wait on it): the extension sends
+// the workspace folders and open mapping documents as `BackmapSettings.workspaceMappings`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listBundledMappingSets, loadMappingSet, resolveMappingFolder, validateMappingFolder } from '../core/mapping/load';
-import type { MappingSet } from '../core/mapping/types';
-import { cachedSet, mappingCoverage } from '../core/pipeline/plan';
-import { readStructureFile } from '../core/structure/read';
+import { listBundledMappingSets, loadMappingSet, resolveMappingFolder, validateMappingFolder } from '../mapping/load';
+import type { MappingSet } from '../mapping/types';
+import { cachedSet, mappingCoverage } from './plan';
+import type { Structure } from '../structure/types';
 
 export interface MappingChoice {
   /** Set id or folder for the pipeline; undefined = let the pipeline pick among the bundled sets. */
@@ -89,15 +90,9 @@ const pct = (x: number) => `${(x * 100).toFixed(x === 1 || x === 0 ? 0 : 1)} %`;
  * the one with the most recently changed file (the set being worked on). A folder identical to a bundled set (same content hash) is used under the bundled id, so the
  * model trained on that set applies.
  */
-export function chooseWorkspaceMapping(input: string, ctx: WorkspaceMappingContext): MappingChoice {
+export function chooseWorkspaceMapping(cg: Structure, ctx: WorkspaceMappingContext): MappingChoice {
   const folders = workspaceMappingFolders(ctx);
   if (!folders.length) return { reason: 'no mapping folder in the workspace; the bundled set that knows the input is used' };
-  let cg;
-  try {
-    cg = readStructureFile(input);
-  } catch {
-    return { reason: 'input not readable here; the bundled set is chosen by the backmap' };
-  }
   let bundled = { id: '', coverage: 0, hash: new Map<string, string>() };
   for (const id of listBundledMappingSets()) {
     try {
@@ -138,4 +133,22 @@ export function chooseWorkspaceMapping(input: string, ctx: WorkspaceMappingConte
     mapping: best.dir,
     reason: `workspace folder ${rel(best.dir)} knows ${pct(best.coverage)} of the input's particles (bundled ${bundled.id || 'sets'}: ${pct(bundled.coverage)}); set backmapStudio.mapping.set to choose another${also}`,
   };
+}
+
+/**
+ * The settings of one editor run with the workspace's mapping folder chosen (when `workspaceMappings` is given and no
+ * mapping is named); the choice and its reason go to `log`.
+ */
+export function withWorkspaceMapping<T extends { mapping?: string; workspaceMappings?: WorkspaceMappingContext }>(settings: T, input: () => Structure, log?: (line: string) => void): T {
+  const ctx = settings.workspaceMappings;
+  if (!ctx || settings.mapping) return settings;
+  let cg: Structure;
+  try {
+    cg = input();
+  } catch {
+    return settings; // the run reads the input again and reports what is wrong with it
+  }
+  const choice = chooseWorkspaceMapping(cg, ctx);
+  log?.(`Mapping set: ${choice.mapping ?? 'auto'} (${choice.reason})`);
+  return { ...settings, mapping: choice.mapping };
 }
