@@ -28,6 +28,8 @@ import {
 } from '../core/pipeline';
 import { UsageError, type CliIO, type CliOptions } from './options';
 import { train } from './train';
+import { merge } from './merge';
+import { slurm } from './slurm';
 
 type Handler = (args: string[], opts: CliOptions, io: CliIO) => Promise<void>;
 
@@ -227,6 +229,7 @@ const backmap: Handler = async ([input], opts, io) => {
         stride: intOpt(opts.stride, 'stride'),
         maxFrames: intOpt(opts['max-frames'], 'max-frames'),
         frames: opts.frames,
+        solvent: opts.solvent,
       },
       { progress },
     );
@@ -410,4 +413,4 @@ const dataset: Handler = async ([list], opts, io) => {
   io.out(`${JSON.stringify(summary)}\n`);
 };
 
-export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset, train };
+export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset, train, merge, slurm };

@@ -28,6 +28,10 @@ Usage:
   backmap train <all-atom> [--trajectory <xtc|dcd|trr>] [--frames start:stop[:step]] --mapping <set|folder>
                   -o <model.onnx> [--minutes 5] [--device cpu|cuda] [--init <model id|onnx>] [--python <exe>]
                   [--allow-warnings] [--force] [--verbose]
+  backmap merge <shard> <shard> … -o <merged.pdb|xtc|trr|dcd> [--force]
+  backmap slurm <cg> [--trajectory <xtc|dcd|trr>] -o <out.pdb|xtc|trr|dcd> --shards N
+                  [--frames start:stop[:step]] [--stride N] [--max-frames N] [--partition P]
+                  [--time HH:MM:SS] [--cpus-per-task C] [--submit] [--force] [backmap flags: --model, --no-refine, …]
   backmap models [--models <folder>] [--json]
   backmap dataset <list.tsv> --mapping <set> -o <file> [--data-root <dir>] [--limit N] [--force]
   backmap --help | --version
@@ -41,6 +45,11 @@ Models: the trained model for the input's mapping when one is installed in model
   molecule goes to a model whose card knows it (a protein, lipid and your ligand model in one run).
 Devices: auto tries CUDA, WebGPU, DirectML/CoreML, then the CPU; the providers skipped and why are listed in the
   --report (and on stderr with --verbose); a --device that cannot run falls back to the CPU with a warning.
+Sharding: backmap slurm writes <out>.slurm/backmap.sbatch (a SLURM array job, one --frames shard per task; a shard
+  whose output exists is complete and skipped, so submitting again redoes only the missing ones) and merge.sh;
+  --submit runs sbatch for the missing shards. backmap merge puts shard outputs together in frame order (PDB by
+  MODEL, XTC/TRR/DCD by step then time, with <out>.topology.pdb), refusing overlaps and shards of other atoms and
+  warning about gaps; XTC/TRR frames and PDB models are copied byte for byte.
 Training: maps the frames with the mapping, holds the last 10 % out for validation, trains the equivariant
   network with PyTorch (Python 3 + torch + numpy, found automatically or named with --python; inference never
   needs Python) for --minutes, and writes the ONNX model with its card (mapping embedded) only when complete.

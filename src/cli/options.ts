@@ -41,7 +41,13 @@ export const options = {
   init: { type: 'string' },
   python: { type: 'string' },
   models: { type: 'string' },
+  solvent: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
+  shards: { type: 'string' },
+  partition: { type: 'string' },
+  time: { type: 'string' },
+  'cpus-per-task': { type: 'string' },
+  submit: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliOptions = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
