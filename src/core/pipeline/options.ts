@@ -5,6 +5,8 @@ import type { Structure } from '../structure/types';
 import type { BondAngleStats, ClashReport, RamaResult, ResidueMatching } from '../metrics';
 import type { Device, ProviderAttempt } from '../model/providers';
 import type { RefineReport } from '../refine';
+import type { ForceFieldNaming } from '../ffnames';
+import type { HydrogenReport } from '../hydrogens';
 import type { WorkspaceMappingContext } from './workspace-mapping';
 
 export type { Device, ProviderAttempt } from '../model/providers';
@@ -71,7 +73,16 @@ export interface BackmapSettings {
    * folder of the workspace that knows the input (workspace-mapping.ts).
    */
   workspaceMappings?: WorkspaceMappingContext;
+  /** Hydrogens on protein residues (src/core/hydrogens.ts), placed after refinement; default HYDROGENS_DEFAULT. */
+  hydrogens?: boolean;
+  /** pH of the protonation states (ASP/GLU/HIS/LYS), default 7. */
+  ph?: number;
+  /** Residue and atom names for a force field (default 'charmm'): applied with hydrogens, or alone when named. */
+  names?: ForceFieldNaming;
 }
+
+/** Whether `hydrogens` is on when not given (issue 30: to become true once the tests that count atoms follow). */
+export const HYDROGENS_DEFAULT = false;
 
 export interface BackmapOptions extends BackmapSettings {
   /** All-atom reference for per-residue RMSD. */
@@ -174,6 +185,8 @@ export interface BackmapReport {
   refine: RefineReport & { enabled: RefineSettings };
   /** Trajectories: frames backmapped and the wall time of the whole run; the metrics are the first frame's. */
   trajectory?: { frames: number; seconds: number };
+  /** Hydrogens added and names used (when `hydrogens` or `names` applied). */
+  hydrogens?: HydrogenReport;
   rmsd?: { bb: number; sc: number; all: number; matched: number; perResidue: ResidueRmsd[]; /** How residues were matched to the reference. */ residueMatch?: ResidueMatching };
   notes: string[];
 }

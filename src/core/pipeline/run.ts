@@ -14,7 +14,9 @@ import { modelMoleculeKinds } from '../model/contract';
 import { relaxMoleculeBonds } from '../molecule-template';
 import { refineStructure, type RefineReport } from '../refine';
 import { choiceName, groupSystem, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
+import { addHydrogens, hydrogenSummary } from '../hydrogens';
 import {
+  HYDROGENS_DEFAULT,
   refineSettings,
   type BackmapOptions,
   type BackmapOutput,
@@ -419,6 +421,17 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
       metricsOf(structure, opts.reference, report);
       timings.metrics = now() - t;
       hooks.progress?.('metrics', 1);
+    }
+    // Hydrogens and force-field names after the metrics: those are heavy-atom only and read the engine's names.
+    const withH = opts.hydrogens ?? HYDROGENS_DEFAULT;
+    if (withH || opts.names !== undefined) {
+      t = now();
+      const prepared = addHydrogens(structure, { hydrogens: withH, ph: opts.ph, names: opts.names });
+      structure = prepared.structure;
+      report.hydrogens = prepared.report;
+      report.counts.atoms = structure.atoms.count;
+      report.notes.push(hydrogenSummary(prepared.report));
+      timings.hydrogens = now() - t;
     }
     structure.title = `backmapped from ${input.source} with ${report.modelId} (${report.mappingId})`;
     return { structure, report, torsions };

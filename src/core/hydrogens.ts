@@ -1,0 +1,556 @@
+/**
+ * Hydrogens for the protein residues of a heavy-atom structure, and force-field names: protonation states at a pH
+ * (ASP/GLU/LYS by model pKa, HIS tautomers by the hydrogen-bond network, disulfide-bonded CYS without HG), charged
+ * termini (chain breaks included), the C-terminal OXT when missing, every hydrogen on ideal geometry from the heavy
+ * atoms (`chemistry/hydrogens.ts`), rotatable groups staggered where they touch least. Other residues (lipids, water,
+ * ions, ligands) pass through unchanged. Model 0 only: the result has one model.
+ */
+import type { Structure, Residue } from './structure/types';
+import { StructureBuilder, residuesOf } from './structure/builder';
+import { guessElement } from './structure/elements';
+import { protonationParent, residueVariant } from './chemistry/variants';
+import { OXT_ANGLE, OXT_BOND } from './chemistry/amino-acids';
+import { TERMINAL_OXYGEN_NAMES } from './chemistry/bonds';
+import {
+  EXPLICIT_STATES,
+  N_TERMINAL,
+  N_TERMINAL_PRO,
+  PKA,
+  hydrogenGroups,
+  stateParent,
+  type HydrogenGroup,
+  type ProtonationState,
+} from './chemistry/hydrogens';
+import { FORCE_FIELD_NAMINGS, atomNameFor, residueNameFor, type ForceFieldNaming } from './ffnames';
+import { UsageError } from './errors';
+import { placeAtom } from './geometry/nerf';
+import { dihedral } from './geometry/dihedral';
+import { add, cross, dot, normalize, sub, type Vec3 } from './geometry/vec';
+
+export interface HydrogenOptions {
+  /** Add hydrogens (default true); false only renames and adds OXT. */
+  hydrogens?: boolean;
+  /** pH for ASP/GLU/HIS/LYS protonation (default 7). */
+  ph?: number;
+  /** Residue and atom names (default 'charmm'). */
+  names?: ForceFieldNaming;
+}
+
+export interface HistidineChoice {
+  chainId: string;
+  resSeq: number;
+  iCode: string;
+  state: 'HSD' | 'HSE' | 'HSP';
+  /** What decided it: the residue's own name, the pH, the hydrogen-bond network, or nothing (HSE, the common tautomer). */
+  reason: 'name' | 'pH' | 'hydrogen bonds' | 'default';
+}
+
+export interface HydrogenReport {
+  /** Whether hydrogens were asked for (false: names and OXT only). */
+  hydrogens: boolean;
+  /** Hydrogens written. */
+  added: number;
+  naming: ForceFieldNaming;
+  ph: number;
+  /** Protein residues treated. */
+  residues: number;
+  histidines: HistidineChoice[];
+  /** S–S bonds found (SG–SG < 2.5 Å). */
+  disulfides: number;
+  /** Residues in a state other than the parent's usual one at pH 7 (ASPP, GLUP, LSN, HSP, CYM…), by CHARMM name. */
+  states: Record<string, number>;
+  termini: { n: number; c: number };
+  /** OXT placed on C-termini that lacked it. */
+  oxtAdded: number;
+  /** Hydrogens the input already had on protein residues (removed and rebuilt). */
+  replaced: number;
+  /** Hydrogens not placed because a heavy atom they are built from is missing or not finite. */
+  missing: number;
+  /** Terminal ASP/GLU/LYS the pH would have (de)protonated, kept in their usual state (no terminal building block). */
+  terminalKept: number;
+  /** Rotatable groups (OH, SH, NH3+, CH3…) left within 2.0 Å of another atom (no position tried was clear, or a
+   *  CH3/NH3+ contact too mild to pay for turning it off staggered). */
+  contacts: number;
+  /** Residue names that look like amino acids but have no hydrogen table (e.g. MSE), passed through unchanged. */
+  untreated: string[];
+}
+
+/** Turns off staggered tried for NH2/NH3+/CH3 groups (degrees; 0 first, so staggered wins every tie). */
+const ROTOR_OFFSETS = [0, 20, -20, 40, -40, 60] as const;
+/**
+ * Cost of an eclipsed CH3/NH3+ in the units of the overlap score (Σ(2 Å − d)², Å²): turning by 20° (a quarter of the
+ * barrier) must remove more than (0.2 Å)² of overlap.
+ */
+const ROTOR_BARRIER = 0.16;
+
+/** How a rotor position touches its surroundings: contacts, hydrogen bonds made, Σ(cutoff − d)² over contacts. */
+interface Score {
+  contacts: number;
+  hbond: number;
+  depth: number;
+}
+
+/** Peptide bond C(i)–N(i+1) longer than this is a chain break (both sides become termini). */
+const PEPTIDE_MAX = 2.0;
+/** SG–SG closer than this is a disulfide. */
+const DISULFIDE_MAX = 2.5;
+/** A placed hydrogen closer than this to another atom is a contact (polar H to an acceptor: CONTACT_POLAR). */
+const CONTACT = 2.0;
+const CONTACT_POLAR = 1.5;
+/** H···acceptor distance of a hydrogen bond, and the smallest X–H···A angle. */
+const HBOND_MAX = 2.6;
+const HBOND_MIN_ANGLE = 120;
+/** Donor/acceptor partners of a histidine ring N: heavy atoms this close, within HIS_CONE of the ring's exterior bisector. */
+const HIS_PARTNER = 3.5;
+const HIS_CONE = 50;
+
+const nameOrder = (names: readonly string[]): ReadonlyMap<string, string> => new Map(names.map((n) => [n, names[0]]));
+const TERMINAL_O = nameOrder(TERMINAL_OXYGEN_NAMES.O);
+const TERMINAL_OXT = nameOrder(TERMINAL_OXYGEN_NAMES.OXT);
+
+/** The engine's name of a heavy atom written under a force field's name (OT1 → O, OC2 → OXT, ILE CD → CD1). */
+function canonicalHeavy(parent: string, name: string): string {
+  if (TERMINAL_O.has(name)) return 'O';
+  if (TERMINAL_OXT.has(name)) return 'OXT';
+  if (parent === 'ILE' && name === 'CD') return 'CD1';
+  return name;
+}
+
+/** Uniform-grid spatial hash that points can be added to (keys pack three 16-bit cell indices). */
+class PointHash {
+  readonly xyz: number[] = [];
+  private readonly cells = new Map<number, number[]>();
+  private readonly inv: number;
+  constructor(cell: number) {
+    this.inv = 1 / cell;
+  }
+  private key(ix: number, iy: number, iz: number): number {
+    return ((ix + 32768) * 65536 + (iy + 32768)) * 65536 + (iz + 32768);
+  }
+  add(p: ArrayLike<number>): number {
+    const id = this.xyz.length / 3;
+    this.xyz.push(p[0], p[1], p[2]);
+    const k = this.key(Math.floor(p[0] * this.inv), Math.floor(p[1] * this.inv), Math.floor(p[2] * this.inv));
+    const list = this.cells.get(k);
+    if (list) list.push(id);
+    else this.cells.set(k, [id]);
+    return id;
+  }
+  /** fn(id, distance) for every point within r (≤ the cell size) of p. */
+  near(p: ArrayLike<number>, r: number, fn: (id: number, d: number) => void): void {
+    const cx = Math.floor(p[0] * this.inv), cy = Math.floor(p[1] * this.inv), cz = Math.floor(p[2] * this.inv);
+    const r2 = r * r, x = this.xyz;
+    for (let dx = -1; dx <= 1; dx++)
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dz = -1; dz <= 1; dz++) {
+          const list = this.cells.get(this.key(cx + dx, cy + dy, cz + dz));
+          if (!list) continue;
+          for (const id of list) {
+            const ex = x[3 * id] - p[0], ey = x[3 * id + 1] - p[1], ez = x[3 * id + 2] - p[2];
+            const d2 = ex * ex + ey * ey + ez * ez;
+            if (d2 < r2) fn(id, Math.sqrt(d2));
+          }
+        }
+  }
+  at(id: number): Vec3 {
+    return [this.xyz[3 * id], this.xyz[3 * id + 1], this.xyz[3 * id + 2]];
+  }
+}
+
+/** A protein residue being prepared. */
+interface ProteinResidue {
+  res: Residue;
+  parent: string;
+  state: ProtonationState;
+  /** Canonical heavy-atom name → atom index (first occurrence, finite coordinates only). */
+  atoms: Map<string, number>;
+  nTerminal: boolean;
+  cTerminal: boolean;
+  /** C of the previous residue when peptide-bonded to this N. */
+  prevC: number;
+  oxt: Vec3 | null;
+  /** Placed hydrogens: canonical name → position, in topology order. */
+  h: Map<string, Vec3>;
+}
+
+type Role = 'donor' | 'acceptor' | 'both' | null;
+
+/** Hydrogen-bond role of a heavy atom, for the histidine analysis (weights: donor/acceptor 1, both 0.5 each). */
+function roleOf(parent: string | undefined, state: ProtonationState | undefined, name: string, element: string): Role {
+  if (parent) {
+    if (name === 'O' || name === 'OXT') return 'acceptor';
+    if (name === 'N') return parent === 'PRO' ? null : 'donor';
+    switch (`${parent}.${name}`) {
+      case 'ASP.OD1': case 'ASP.OD2': return state === 'ASPP' ? 'both' : 'acceptor';
+      case 'GLU.OE1': case 'GLU.OE2': return state === 'GLUP' ? 'both' : 'acceptor';
+      case 'ASN.OD1': case 'GLN.OE1': return 'acceptor';
+      case 'ASN.ND2': case 'GLN.NE2': case 'ARG.NE': case 'ARG.NH1': case 'ARG.NH2': case 'TRP.NE1': return 'donor';
+      case 'LYS.NZ': return state === 'LSN' ? 'both' : 'donor';
+      case 'SER.OG': case 'THR.OG1': case 'TYR.OH': case 'HIS.ND1': case 'HIS.NE2': return 'both';
+      default: return null;
+    }
+  }
+  // water, ligands: O and N may do either
+  return element === 'O' || element === 'N' ? 'both' : null;
+}
+
+/**
+ * Adds the hydrogens of every protein residue and names residues and atoms for a force field (see the module
+ * comment). Returns a new structure; `s` is not changed.
+ */
+export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { structure: Structure; report: HydrogenReport } {
+  const withH = opts.hydrogens ?? true;
+  const ph = opts.ph ?? 7;
+  if (typeof ph !== 'number' || !Number.isFinite(ph) || ph < 0 || ph > 14) throw new UsageError(`pH must be a number from 0 to 14, got ${opts.ph}`);
+  const naming = opts.names ?? 'charmm';
+  if (!FORCE_FIELD_NAMINGS.includes(naming)) throw new UsageError(`names must be one of ${FORCE_FIELD_NAMINGS.join(', ')}, got '${naming}'`);
+  const a = s.atoms;
+  const c = s.coords;
+  const elementOf = (i: number) => (a.element[i] || guessElement(a.name[i], a.resName[i])).toUpperCase();
+  const finite = (i: number) => Number.isFinite(c[3 * i]) && Number.isFinite(c[3 * i + 1]) && Number.isFinite(c[3 * i + 2]);
+  const xyz = (i: number): Vec3 => [c[3 * i], c[3 * i + 1], c[3 * i + 2]];
+  const residues = residuesOf(a);
+  const report: HydrogenReport = {
+    hydrogens: withH, added: 0, naming, ph, residues: 0, histidines: [], disulfides: 0, states: {}, termini: { n: 0, c: 0 }, oxtAdded: 0, replaced: 0, missing: 0, terminalKept: 0, contacts: 0, untreated: [],
+  };
+  const untreated = new Set<string>();
+
+  // Protein residues and their heavy atoms under canonical names.
+  const protein: (ProteinResidue | null)[] = residues.map((res) => {
+    const parent = protonationParent(res.resName);
+    if (!parent) {
+      if (residueVariant(res.resName)?.kind === 'modified') untreated.add(res.resName);
+      return null;
+    }
+    const atoms = new Map<string, number>();
+    for (let i = res.start; i < res.end; i++) {
+      if (elementOf(i) === 'H' || elementOf(i) === 'D') {
+        report.replaced++;
+        continue;
+      }
+      const name = canonicalHeavy(parent, a.name[i]);
+      if (!atoms.has(name) && finite(i)) atoms.set(name, i);
+    }
+    const explicit = EXPLICIT_STATES[res.resName];
+    const state = explicit && stateParent(explicit) === parent ? explicit : (parent as ProtonationState);
+    return { res, parent, state, atoms, nTerminal: false, cTerminal: false, prevC: -1, oxt: null, h: new Map() };
+  });
+  report.untreated = [...untreated];
+
+  // Peptide bonds: a residue whose N is within PEPTIDE_MAX of the previous residue's C (same chain) continues the chain.
+  const atomOf = (res: Residue, name: string): number => {
+    for (let i = res.start; i < res.end; i++) if (a.name[i] === name && finite(i)) return i;
+    return -1;
+  };
+  const bonded = (ci: number, ni: number) => ci >= 0 && ni >= 0 && Math.sqrt((c[3 * ci] - c[3 * ni]) ** 2 + (c[3 * ci + 1] - c[3 * ni + 1]) ** 2 + (c[3 * ci + 2] - c[3 * ni + 2]) ** 2) < PEPTIDE_MAX;
+  residues.forEach((res, k) => {
+    const p = protein[k];
+    if (!p) return;
+    const n = p.atoms.get('N') ?? -1;
+    const prev = k > 0 && residues[k - 1].chainId === res.chainId ? residues[k - 1] : null;
+    const prevC = prev ? (protein[k - 1]?.atoms.get('C') ?? atomOf(prev, 'C')) : -1;
+    if (n >= 0 && bonded(prevC, n)) p.prevC = prevC;
+    else p.nTerminal = n >= 0;
+    const cc = p.atoms.get('C') ?? -1;
+    const next = k + 1 < residues.length && residues[k + 1].chainId === res.chainId ? residues[k + 1] : null;
+    const nextN = next ? (protein[k + 1]?.atoms.get('N') ?? atomOf(next, 'N')) : -1;
+    p.cTerminal = cc >= 0 && !bonded(cc, nextN);
+  });
+
+  // Heavy atoms of the whole structure, for contacts and hydrogen-bond partners; OXT joins when placed.
+  const heavy = new PointHash(HIS_PARTNER);
+  const heavyAtom: number[] = []; // hash id → atom index (-1: an added OXT)
+  const heavyResidue: number[] = [];
+  const heavyElement: string[] = [];
+  residues.forEach((res, k) => {
+    for (let i = res.start; i < res.end; i++) {
+      const e = elementOf(i);
+      if (e === 'H' || e === 'D' || !finite(i)) continue;
+      heavy.add(xyz(i));
+      heavyAtom.push(i);
+      heavyResidue.push(k);
+      heavyElement.push(e);
+    }
+  });
+
+  // OXT on C-termini that lack it, in the carboxylate plane opposite O.
+  protein.forEach((p, k) => {
+    if (!p?.cTerminal || p.atoms.has('OXT')) return;
+    const ca = p.atoms.get('CA'), cc = p.atoms.get('C'), o = p.atoms.get('O');
+    if (ca === undefined || cc === undefined || o === undefined) return;
+    p.oxt = placeAtom(xyz(o), xyz(ca), xyz(cc), OXT_BOND, OXT_ANGLE, 180);
+    heavy.add(p.oxt);
+    heavyAtom.push(-1);
+    heavyResidue.push(k);
+    heavyElement.push('O');
+    report.oxtAdded++;
+  });
+
+  // Disulfides: SG–SG pairs closer than DISULFIDE_MAX; a plain CYS in one becomes CYX.
+  const sgOf = (p: ProteinResidue | null) => (p && p.parent === 'CYS' && p.state !== 'CYM' ? p.atoms.get('SG') : undefined);
+  const bridged = new Set<number>();
+  protein.forEach((p, k) => {
+    const sg = sgOf(p);
+    if (sg === undefined) return;
+    heavy.near(xyz(sg), DISULFIDE_MAX, (id) => {
+      const j = heavyAtom[id], r = heavyResidue[id];
+      if (r === k || j < 0 || a.name[j] !== 'SG' || sgOf(protein[r]) !== j) return;
+      if (r > k) report.disulfides++;
+      bridged.add(k);
+      bridged.add(r);
+    });
+  });
+  for (const k of bridged) if (protein[k]!.state === 'CYS') protein[k]!.state = 'CYX';
+
+  // pH: carboxylic acids below their pKa, neutral amines above; not on a terminal residue, which the AMBER and OPLS
+  // ports cannot build protonated (pdb2gmx: "no residue type for 'ASH' as a starting terminus").
+  for (const p of protein) {
+    if (!p || EXPLICIT_STATES[p.res.resName]) continue;
+    if (p.nTerminal || p.cTerminal) {
+      if ((p.parent === 'ASP' && ph < PKA.ASP) || (p.parent === 'GLU' && ph < PKA.GLU) || (p.parent === 'LYS' && ph >= PKA.LYS)) report.terminalKept++;
+      continue;
+    }
+    if (p.parent === 'ASP' && ph < PKA.ASP) p.state = 'ASPP';
+    else if (p.parent === 'GLU' && ph < PKA.GLU) p.state = 'GLUP';
+    else if (p.parent === 'LYS' && ph >= PKA.LYS) p.state = 'LSN';
+  }
+
+  // Histidine tautomers: which ring N has acceptors to donate to and donors to accept from.
+  protein.forEach((p, k) => {
+    if (!p || p.parent !== 'HIS') return;
+    const explicit = EXPLICIT_STATES[p.res.resName];
+    let reason: HistidineChoice['reason'];
+    if (explicit) reason = 'name';
+    else if (ph < PKA.HIS) {
+      p.state = 'HSP';
+      reason = 'pH';
+    } else {
+      const d = ringPartners(p, 'ND1', 'CG', 'CE1', k), e = ringPartners(p, 'NE2', 'CE1', 'CD2', k);
+      const forD = d.acceptors + e.donors, forE = e.acceptors + d.donors;
+      // both N facing acceptors and no donor: both carry H; otherwise the better-bonded tautomer, HSE on a tie
+      if (d.acceptors >= 1 && e.acceptors >= 1 && d.donors === 0 && e.donors === 0) p.state = 'HSP';
+      else p.state = forD > forE ? 'HSD' : 'HSE';
+      reason = p.state === 'HSP' || forD !== forE ? 'hydrogen bonds' : 'default';
+    }
+    const r = p.res;
+    report.histidines.push({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, state: p.state as HistidineChoice['state'], reason });
+  });
+
+  function ringPartners(p: ProteinResidue, n: string, x: string, y: string, k: number): { donors: number; acceptors: number } {
+    const ni = p.atoms.get(n), xi = p.atoms.get(x), yi = p.atoms.get(y);
+    const out = { donors: 0, acceptors: 0 };
+    if (ni === undefined || xi === undefined || yi === undefined) return out;
+    const pn = xyz(ni);
+    // the exterior bisector: where the N–H (or the lone pair) points
+    const dir = normalize(add(normalize(sub(pn, xyz(xi))), normalize(sub(pn, xyz(yi)))));
+    const cone = Math.cos((HIS_CONE * Math.PI) / 180);
+    heavy.near(pn, HIS_PARTNER, (id, dist) => {
+      if (heavyResidue[id] === k || dist < 2.4) return;
+      const v = sub(heavy.at(id), pn);
+      if (dot(v, dir) / dist < cone) return;
+      const j = heavyAtom[id];
+      const q = protein[heavyResidue[id]];
+      const name = j < 0 ? 'OXT' : q ? canonicalHeavy(q.parent, a.name[j]) : a.name[j];
+      const role = roleOf(q?.parent, q?.state, name, heavyElement[id]);
+      if (role === 'acceptor') out.acceptors += 1;
+      else if (role === 'donor') out.donors += 1;
+      else if (role === 'both') {
+        out.acceptors += 0.5;
+        out.donors += 0.5;
+      }
+    });
+    return out;
+  }
+
+  // Hydrogens: fixed ones first (every residue), then rotatable groups, each against everything placed before it.
+  const hydrogens = new PointHash(HIS_PARTNER);
+  const hCarrier: number[] = [];
+  const pending: { p: ProteinResidue; g: HydrogenGroup }[] = [];
+  const groupsOf = (p: ProteinResidue): readonly HydrogenGroup[] => {
+    const groups = hydrogenGroups(p.state);
+    if (!p.nTerminal) return groups;
+    return p.parent === 'PRO' ? [N_TERMINAL_PRO, ...groups] : [N_TERMINAL, ...groups.slice(1)];
+  };
+  report.residues = protein.filter((p) => p).length;
+  if (withH) {
+    for (const p of protein) {
+      if (!p) continue;
+      for (const g of groupsOf(p)) {
+        if (g.geometry === 'rotor') {
+          pending.push({ p, g });
+          continue;
+        }
+        const pos = placeFixed(p, g);
+        if (!pos) {
+          report.missing += g.names.length;
+          continue;
+        }
+        g.names.forEach((name, m) => {
+          p.h.set(name, pos[m]);
+          hydrogens.add(pos[m]);
+          hCarrier.push(p.atoms.get(g.on)!);
+        });
+      }
+    }
+    for (const { p, g } of pending) {
+      const cands = rotorCandidates(p, g);
+      if (!cands) {
+        report.missing += g.names.length;
+        continue;
+      }
+      const carrier = p.atoms.get(g.on)!;
+      const scores = cands.map((set) => set.map((h) => score(h, carrier, g.polar ?? false)).reduce((x, y) => ({ contacts: x.contacts + y.contacts, hbond: x.hbond + y.hbond, depth: x.depth + y.depth })));
+      let best = 0;
+      if (g.names.length === 1) {
+        // one H, every candidate staggered: fewest contacts, then a hydrogen bond, then the shallowest overlap
+        scores.forEach((sc, m) => {
+          const b = scores[best];
+          if (sc.contacts < b.contacts || (sc.contacts === b.contacts && (sc.hbond > b.hbond || (sc.hbond === b.hbond && sc.depth < b.depth - 1e-9)))) best = m;
+        });
+      } else {
+        // a turned CH3/NH3+ pays its threefold torsion barrier: turn only where that removes more overlap than it costs
+        const cost = (m: number) => scores[m].depth + (ROTOR_BARRIER * (1 - Math.cos((3 * ROTOR_OFFSETS[m] * Math.PI) / 180))) / 2 - 0.01 * scores[m].hbond;
+        scores.forEach((_, m) => {
+          if (cost(m) < cost(best) - 1e-9) best = m;
+        });
+      }
+      if (scores[best].contacts > 0) report.contacts++;
+      cands[best].forEach((h, m) => {
+        p.h.set(g.names[m], h);
+        hydrogens.add(h);
+        hCarrier.push(carrier);
+      });
+    }
+  }
+
+  /** Positions of a group's hydrogens (null when an atom they are built from is missing). */
+  function placeFixed(p: ProteinResidue, g: HydrogenGroup): Vec3[] | null {
+    const on = p.atoms.get(g.on);
+    const from = g.from.map((f) => (f === '-C' ? (p.prevC >= 0 ? p.prevC : undefined) : p.atoms.get(f)));
+    if (on === undefined || from.some((f) => f === undefined)) return null;
+    const o = xyz(on);
+    const f = (from as number[]).map(xyz);
+    if (g.geometry === 'planar' && g.names.length === 2)
+      return [placeAtom(f[1], f[0], o, g.bond, g.angle, 0), placeAtom(f[1], f[0], o, g.bond, g.angle, 180)];
+    const u = f.map((q) => normalize(sub(q, o)));
+    if (g.names.length === 1) {
+      let d: Vec3;
+      if (u.length === 3) {
+        // sp3 with three neighbours: the direction at equal angles to all three (the normal of the plane through the
+        // bond vectors' tips), away from them; -Σu on tetrahedral geometry, and PRO's tight N-CA-CB (103°) does not
+        // push one H–C–X angle 5° below the others
+        const n = [cross(u[0], u[1]), cross(u[1], u[2]), cross(u[2], u[0])].reduce((m, v) => [m[0] + v[0], m[1] + v[1], m[2] + v[2]] as Vec3);
+        d = dot(n, u[0]) > 0 ? [-n[0], -n[1], -n[2]] : n;
+      } else d = [-(u[0][0] + u[1][0]), -(u[0][1] + u[1][1]), -(u[0][2] + u[1][2])]; // sp2: exterior bisector
+      const n = normalize(d);
+      return [[o[0] + g.bond * n[0], o[1] + g.bond * n[1], o[2] + g.bond * n[2]]];
+    }
+    // two H on an sp3 centre with two neighbours: symmetric about their plane, names[0] at +120° from f[1] about f[0]→on
+    const bis = normalize([-(u[0][0] + u[1][0]), -(u[0][1] + u[1][1]), -(u[0][2] + u[1][2])]);
+    const nrm = normalize(cross(u[0], u[1]));
+    const half = ((g.angle / 2) * Math.PI) / 180;
+    const cs = Math.cos(half) * g.bond, sn = Math.sin(half) * g.bond;
+    const h1: Vec3 = [o[0] + cs * bis[0] + sn * nrm[0], o[1] + cs * bis[1] + sn * nrm[1], o[2] + cs * bis[2] + sn * nrm[2]];
+    const h2: Vec3 = [o[0] + cs * bis[0] - sn * nrm[0], o[1] + cs * bis[1] - sn * nrm[1], o[2] + cs * bis[2] - sn * nrm[2]];
+    return dihedral(f[1], f[0], o, h1) > 0 ? [h1, h2] : [h2, h1];
+  }
+
+  /**
+   * Candidate positions of a rotor's hydrogens: one H at each of its torsions; two or three H staggered
+   * (torsions[0] + 120°·k), and that set turned off staggered by ±20°, ±40° and 60°.
+   */
+  function rotorCandidates(p: ProteinResidue, g: HydrogenGroup): Vec3[][] | null {
+    const on = p.atoms.get(g.on), nb = p.atoms.get(g.from[0]), ref = p.atoms.get(g.from[1]);
+    if (on === undefined || nb === undefined || ref === undefined) return null;
+    const [o, n, r] = [xyz(on), xyz(nb), xyz(ref)];
+    const torsions = g.torsions ?? [180];
+    if (g.names.length === 1) return torsions.map((t) => [placeAtom(r, n, o, g.bond, g.angle, t)]);
+    return ROTOR_OFFSETS.map((d) => g.names.map((_, m) => placeAtom(r, n, o, g.bond, g.angle, torsions[0] + d + 120 * m)));
+  }
+
+  /**
+   * Contacts of a candidate hydrogen: heavy atoms within CONTACT Å (polar H: O/N acceptors only within CONTACT_POLAR),
+   * other than its carrier and atoms bonded to it (within 2 Å of the carrier), and hydrogens on other atoms within
+   * CONTACT Å; and whether it makes a hydrogen bond (polar H to O/N, H···A ≤ HBOND_MAX, X–H···A ≥ HBOND_MIN_ANGLE).
+   */
+  function score(h: Vec3, carrier: number, polar: boolean): Score {
+    const pc = xyz(carrier);
+    let contacts = 0, hbond = 0, depth = 0;
+    heavy.near(h, Math.max(CONTACT, HBOND_MAX), (id, d) => {
+      const q = heavy.at(id);
+      if (heavyAtom[id] === carrier || Math.hypot(q[0] - pc[0], q[1] - pc[1], q[2] - pc[2]) < 2.0) return;
+      const acceptor = polar && (heavyElement[id] === 'O' || heavyElement[id] === 'N');
+      const cut = acceptor ? CONTACT_POLAR : CONTACT;
+      if (d < cut) {
+        contacts++;
+        depth += (cut - d) ** 2;
+      } else if (acceptor && d <= HBOND_MAX) {
+        const ang = (Math.acos(Math.max(-1, Math.min(1, dot(normalize(sub(pc, h)), normalize(sub(q, h)))))) * 180) / Math.PI;
+        if (ang >= HBOND_MIN_ANGLE) hbond = 1;
+      }
+    });
+    hydrogens.near(h, CONTACT, (id, d) => {
+      if (hCarrier[id] === carrier) return;
+      contacts++;
+      depth += (CONTACT - d) ** 2;
+    });
+    return { contacts, hbond, depth };
+  }
+
+  // Non-default states, for the report.
+  for (const p of protein) if (p && p.state !== p.parent && p.parent !== 'HIS') report.states[p.state] = (report.states[p.state] ?? 0) + 1;
+  for (const p of protein) if (p?.state === 'HSP') report.states.HSP = (report.states.HSP ?? 0) + 1;
+  for (const p of protein) {
+    if (p?.nTerminal) report.termini.n++;
+    if (p?.cTerminal) report.termini.c++;
+  }
+
+  // Output: per residue its heavy atoms (renamed), OXT if placed, then its hydrogens in topology order.
+  const sb = new StructureBuilder(a.count + (withH ? a.count : 0) + 16);
+  residues.forEach((res, k) => {
+    const p = protein[k];
+    const resName = p ? residueNameFor(p.state, naming) : res.resName;
+    const term = { nTerminal: p?.nTerminal ?? false, cTerminal: p?.cTerminal ?? false };
+    const base = res.start;
+    const extra = (name: string, element: string, v: Vec3) =>
+      sb.addAtom({ name, resName, chainId: a.chainId[base], resSeq: a.resSeq[base], iCode: a.iCode[base], element, segId: a.segId[base], hetero: a.hetero[base] === 1, x: v[0], y: v[1], z: v[2] });
+    for (let i = res.start; i < res.end; i++) {
+      if (p && (elementOf(i) === 'H' || elementOf(i) === 'D')) continue;
+      const name = p ? atomNameFor(p.parent, canonicalHeavy(p.parent, a.name[i]), naming, term) : a.name[i];
+      sb.addAtom({
+        name, resName, chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], element: a.element[i], altLoc: a.altLoc[i], occupancy: a.occupancy[i],
+        bFactor: a.bFactor[i], hetero: a.hetero[i] === 1, segId: a.segId[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2],
+      });
+    }
+    if (!p) return;
+    if (p.oxt) extra(atomNameFor(p.parent, 'OXT', naming, term), 'O', p.oxt);
+    for (const g of groupsOf(p))
+      for (const name of g.names) {
+        const v = p.h.get(name);
+        if (!v) continue;
+        extra(atomNameFor(p.parent, name, naming, term), 'H', v);
+        report.added++;
+      }
+  });
+  return { structure: sb.build(s.source, s.title, s.box), report };
+}
+
+/** One line for the report's notes: hydrogens added, naming, histidine tautomers and the rest that was decided. */
+export function hydrogenSummary(r: HydrogenReport): string {
+  const parts = [r.hydrogens ? `hydrogens added: ${r.added} (pH ${r.ph.toFixed(1)})` : `hydrogens: not added (pH ${r.ph.toFixed(1)} for the names)`, `naming: ${r.naming}`];
+  if (r.histidines.length) {
+    const shown = r.histidines.slice(0, 20).map((h) => `${residueNameFor(h.state, r.naming)} ${h.chainId}${h.resSeq}${h.iCode} (${h.reason})`);
+    parts.push(`HIS tautomers: ${shown.join(', ')}${r.histidines.length > 20 ? `, … ${r.histidines.length - 20} more` : ''}`);
+  } else parts.push('HIS tautomers: none');
+  if (r.disulfides) parts.push(`disulfides: ${r.disulfides}`);
+  const states = Object.entries(r.states).filter(([s]) => s !== 'HSP' && s !== 'CYX');
+  if (states.length) parts.push(`protonation: ${states.map(([s, n]) => `${n} ${residueNameFor(s as ProtonationState, r.naming)}`).join(', ')}`);
+  parts.push(`termini: ${r.termini.n} N (NH3+), ${r.termini.c} C (COO−)`);
+  if (r.terminalKept) parts.push(`${r.terminalKept} terminal ASP/GLU/LYS kept in the usual state (force fields have no terminal form of the other)`);
+  if (r.oxtAdded) parts.push(`OXT added: ${r.oxtAdded}`);
+  if (r.replaced) parts.push(`${r.replaced} input hydrogen(s) rebuilt`);
+  if (r.missing) parts.push(`${r.missing} hydrogen(s) not placed (heavy atoms missing)`);
+  if (r.contacts) parts.push(`${r.contacts} rotatable group(s) left within ${CONTACT} Å of another atom`);
+  if (r.untreated.length) parts.push(`no hydrogen table for ${r.untreated.join(', ')} (left as is)`);
+  return parts.join('; ');
+}
