@@ -9,8 +9,9 @@ H=${HARNESS_DIR:-$ROOT/.harness}
 CS_VERSION=4.100.3   # = VS Code 1.100.3, the last line that runs on Node 20
 mkdir -p "$H"
 
-# python3-torch + python3-numpy: `backmap train` and the training tests (users' machines find their own PyTorch).
-APT_PKGS="build-essential pkg-config python3 libkrb5-dev libsecret-1-dev libx11-dev libxkbfile-dev ripgrep chromium fonts-dejavu-core python3-torch python3-numpy"
+# python3-torch + python3-numpy: `backmap train` and the training tests (users' machines find their own PyTorch);
+# gromacs: the hydrogen/naming tests run gmx pdb2gmx on backmapped proteins.
+APT_PKGS="build-essential pkg-config python3 libkrb5-dev libsecret-1-dev libx11-dev libxkbfile-dev ripgrep chromium fonts-dejavu-core python3-torch python3-numpy gromacs"
 if [ -z "${SKIP_APT:-}" ]; then
   missing=""
   for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -121,6 +121,19 @@ const map: Handler = async ([input], opts, io) => {
   io.out(`mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads${solvent.length ? ` (+ ${solvent.join(', ')}: ${result.beads} particles in all)` : ''} with '${result.mappingId}' → ${output}\n`);
 };
 
+/** --hydrogens / --no-hydrogens, --ph, --names (single structures; a trajectory needs one protonation for all its frames: not yet). */
+function hydrogenOptions(opts: CliOptions): { hydrogens?: boolean; ph?: number; names?: 'charmm' | 'amber' | 'gromacs' } {
+  if (opts.hydrogens && opts['no-hydrogens']) throw new UsageError('--hydrogens and --no-hydrogens contradict each other');
+  const ph = opts.ph === undefined ? undefined : Number(opts.ph);
+  if (ph !== undefined && !(Number.isFinite(ph) && ph >= 0 && ph <= 14)) throw new UsageError(`--ph expects a number from 0 to 14, got '${opts.ph}'`);
+  if (opts.names !== undefined && !['charmm', 'amber', 'gromacs'].includes(opts.names)) throw new UsageError(`--names must be charmm, amber or gromacs (got '${opts.names}')`);
+  return {
+    hydrogens: opts.hydrogens ? true : opts['no-hydrogens'] ? false : undefined,
+    ph,
+    names: opts.names as 'charmm' | 'amber' | 'gromacs' | undefined,
+  };
+}
+
 /** Folders of user models (--models a,b: the path delimiter also works), each checked to exist. */
 function modelDirsOf(opts: CliOptions): string[] | undefined {
   if (!opts.models) return undefined;
@@ -195,6 +208,7 @@ const backmap: Handler = async ([input], opts, io) => {
     device,
     residueNameMap: residueMapOf(opts),
     chunkSize: intOpt(opts['chunk-size'], 'chunk-size', 0),
+    ...hydrogenOptions(opts),
     partial: true,
     policy,
     refine,
@@ -216,6 +230,8 @@ const backmap: Handler = async ([input], opts, io) => {
   const reference = opts.reference ? readStructureFile(opts.reference) : undefined;
   // A multi-model CG file (frames as MODEL records) is a trajectory of its own: every model is backmapped.
   if (opts.trajectory || cg.models.length > 1 || opts.frames) {
+    if (opts.hydrogens || opts.ph !== undefined || opts.names !== undefined)
+      throw new UsageError('--hydrogens, --ph and --names apply to single structures (trajectories: not yet)');
     if (!opts.trajectory) io.err(`note: ${inputPath} has ${cg.models.length} models: backmapping each as a frame\n`);
     const result = await backmapTrajectory(
       {

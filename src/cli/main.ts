@@ -21,6 +21,7 @@ Usage:
                   [--reference <all-atom>] [--refine|--no-refine] [--refine-sidechains] [--report <file.md>]
                   -o <out> [--force]
                   [--partial] [--strict] [--allow-warnings] [--residue-map A=B,…] [--chunk-size N]
+                  [--hydrogens] [--ph 7] [--names charmm|amber|gromacs]
                   [--frames start:stop[:step]] [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd] [--solvent]
                   [--verbose]
   backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
@@ -45,6 +46,9 @@ Models: the trained model for the input's mapping when one is installed in model
   molecule goes to a model whose card knows it (a protein, lipid and your ligand model in one run).
 Devices: auto tries CUDA, WebGPU, DirectML/CoreML, then the CPU; the providers skipped and why are listed in the
   --report (and on stderr with --verbose); a --device that cannot run falls back to the CPU with a warning.
+Hydrogens: --hydrogens adds them to protein residues (ideal geometry, protonation at --ph, HIS tautomers from the
+  hydrogen-bond network, termini with OXT, disulfides); --names writes residue and atom names that gmx pdb2gmx
+  (charmm27, amber99sb-ildn, oplsaa) and OpenMM (amber) accept without -ignh. Single structures only for now.
 Sharding: backmap slurm writes <out>.slurm/backmap.sbatch (a SLURM array job, one --frames shard per task; a shard
   whose output exists is complete and skipped, so submitting again redoes only the missing ones) and merge.sh;
   --submit runs sbatch for the missing shards. backmap merge puts shard outputs together in frame order (PDB by

@@ -24,6 +24,10 @@ export interface Settings {
   modelFolders: string[];
   /** `backmapStudio.training.python`: the interpreter training uses; '' = found automatically. */
   trainingPython: string;
+  /** `backmapStudio.output.hydrogens`, `.ph`, `.names`: hydrogens on protein residues and force-field naming. */
+  hydrogens: boolean;
+  ph: number;
+  names: 'charmm' | 'amber' | 'gromacs';
   /** The file the settings were read for (the input of a backmap), when one was given. */
   scope?: string;
 }
@@ -45,6 +49,9 @@ export function readSettings(scope?: vscode.Uri): Settings {
     // A hand-edited settings.json can hold anything: keep the strings.
     modelFolders: (c.get<unknown[]>('models.folders', []) ?? []).filter((d): d is string => typeof d === 'string' && d.trim() !== ''),
     trainingPython: (c.get<string>('training.python', '') ?? '').trim(),
+    hydrogens: c.get<boolean>('output.hydrogens', false),
+    ph: Number(c.get<number>('output.ph', 7)),
+    names: (['charmm', 'amber', 'gromacs'] as const).find((n) => n === c.get<string>('output.names', 'charmm')) ?? 'charmm',
     scope: scope?.scheme === 'file' ? scope.fsPath : undefined,
   };
 }

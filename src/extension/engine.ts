@@ -68,6 +68,9 @@ export function engineSettings(s: Settings): BackmapSettings {
     residueNameMap: Object.keys(s.residueNameMap).length ? s.residueNameMap : undefined,
     refine: { backbone: s.refineBackbone, clashes: s.refineClashes, sidechains: s.refineSidechains },
     chunkSize: s.chunkSize,
+    hydrogens: s.hydrogens,
+    ph: s.ph,
+    names: s.hydrogens || s.names !== 'charmm' ? s.names : undefined,
   })) as BackmapSettings;
 }
 
