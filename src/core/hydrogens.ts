@@ -2,8 +2,10 @@
  * Hydrogens for the protein residues of a heavy-atom structure, and force-field names: protonation states at a pH
  * (ASP/GLU/LYS by model pKa, HIS tautomers by the hydrogen-bond network, disulfide-bonded CYS without HG), charged
  * termini (chain breaks included), the C-terminal OXT when missing, every hydrogen on ideal geometry from the heavy
- * atoms (`chemistry/hydrogens.ts`), rotatable groups staggered where they touch least. Other residues (lipids, water,
- * ions, ligands) pass through unchanged. Model 0 only: the result has one model.
+ * atoms (`chemistry/hydrogens.ts`), rotatable groups staggered where they touch least. Lipids and sterols of the
+ * chemistry table get theirs the same way, from groups derived from their topology (`lipid-hydrogens.ts`), under
+ * CHARMM36 names whatever `names` says. Other residues (water, ions, ligands) pass through unchanged. Model 0 only:
+ * the result has one model.
  */
 import type { Structure, Residue } from './structure/types';
 import { StructureBuilder, residuesOf } from './structure/builder';
@@ -22,6 +24,7 @@ import {
   type ProtonationState,
 } from './chemistry/hydrogens';
 import { FORCE_FIELD_NAMINGS, atomNameFor, residueNameFor, type ForceFieldNaming } from './ffnames';
+import { lipidHydrogenPlan, type LipidHydrogenPlan } from './lipid-hydrogens';
 import { UsageError } from './errors';
 import { placeAtom } from './geometry/nerf';
 import { dihedral } from './geometry/dihedral';
@@ -54,6 +57,8 @@ export interface HydrogenReport {
   ph: number;
   /** Protein residues treated. */
   residues: number;
+  /** Lipid and sterol residues given hydrogens (CHARMM36 names). */
+  lipids: number;
   histidines: HistidineChoice[];
   /** S–S bonds found (SG–SG < 2.5 Å). */
   disulfides: number;
@@ -62,7 +67,7 @@ export interface HydrogenReport {
   termini: { n: number; c: number };
   /** OXT placed on C-termini that lacked it. */
   oxtAdded: number;
-  /** Hydrogens the input already had on protein residues (removed and rebuilt). */
+  /** Hydrogens the input already had on protein residues, and on lipids and sterols when hydrogens are added (removed and rebuilt). */
   replaced: number;
   /** Hydrogens not placed because a heavy atom they are built from is missing or not finite. */
   missing: number;
@@ -157,20 +162,29 @@ class PointHash {
   }
 }
 
-/** A protein residue being prepared. */
-interface ProteinResidue {
+/** A residue that hydrogens are placed on. */
+interface Carrier {
   res: Residue;
-  parent: string;
-  state: ProtonationState;
   /** Canonical heavy-atom name → atom index (first occurrence, finite coordinates only). */
   atoms: Map<string, number>;
-  nTerminal: boolean;
-  cTerminal: boolean;
-  /** C of the previous residue when peptide-bonded to this N. */
+  /** C of the previous residue when peptide-bonded to this N (-1: none). */
   prevC: number;
-  oxt: Vec3 | null;
   /** Placed hydrogens: canonical name → position, in topology order. */
   h: Map<string, Vec3>;
+}
+
+/** A protein residue being prepared. */
+interface ProteinResidue extends Carrier {
+  parent: string;
+  state: ProtonationState;
+  nTerminal: boolean;
+  cTerminal: boolean;
+  oxt: Vec3 | null;
+}
+
+/** A lipid or sterol residue of the chemistry table. */
+interface LipidResidue extends Carrier {
+  plan: LipidHydrogenPlan;
 }
 
 type Role = 'donor' | 'acceptor' | 'both' | null;
@@ -211,7 +225,7 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
   const xyz = (i: number): Vec3 => [c[3 * i], c[3 * i + 1], c[3 * i + 2]];
   const residues = residuesOf(a);
   const report: HydrogenReport = {
-    hydrogens: withH, added: 0, naming, ph, residues: 0, histidines: [], disulfides: 0, states: {}, termini: { n: 0, c: 0 }, oxtAdded: 0, replaced: 0, missing: 0, terminalKept: 0, contacts: 0, untreated: [],
+    hydrogens: withH, added: 0, naming, ph, residues: 0, lipids: 0, histidines: [], disulfides: 0, states: {}, termini: { n: 0, c: 0 }, oxtAdded: 0, replaced: 0, missing: 0, terminalKept: 0, contacts: 0, untreated: [],
   };
   const untreated = new Set<string>();
 
@@ -236,6 +250,20 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
     return { res, parent, state, atoms, nTerminal: false, cTerminal: false, prevC: -1, oxt: null, h: new Map() };
   });
   report.untreated = [...untreated];
+
+  // Lipids and sterols, when hydrogens are asked for (without, they pass through as they are: no names to change).
+  const lipids: (LipidResidue | null)[] = residues.map((res, k) => {
+    const plan = withH && !protein[k] ? lipidHydrogenPlan(res.resName) : undefined;
+    if (!plan) return null;
+    const heavyNames = new Set(plan.topology.atoms);
+    const atoms = new Map<string, number>();
+    for (let i = res.start; i < res.end; i++) {
+      if (elementOf(i) === 'H' || elementOf(i) === 'D') report.replaced++;
+      else if (heavyNames.has(a.name[i]) && !atoms.has(a.name[i]) && finite(i)) atoms.set(a.name[i], i);
+    }
+    return { res, plan, atoms, prevC: -1, h: new Map() };
+  });
+  report.lipids = lipids.filter((l) => l).length;
 
   // Peptide bonds: a residue whose N is within PEPTIDE_MAX of the previous residue's C (same chain) continues the chain.
   const atomOf = (res: Residue, name: string): number => {
@@ -365,7 +393,7 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
   // Hydrogens: fixed ones first (every residue), then rotatable groups, each against everything placed before it.
   const hydrogens = new PointHash(HIS_PARTNER);
   const hCarrier: number[] = [];
-  const pending: { p: ProteinResidue; g: HydrogenGroup }[] = [];
+  const pending: { p: Carrier; g: HydrogenGroup }[] = [];
   const groupsOf = (p: ProteinResidue): readonly HydrogenGroup[] => {
     const groups = hydrogenGroups(p.state);
     if (!p.nTerminal) return groups;
@@ -373,9 +401,9 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
   };
   report.residues = protein.filter((p) => p).length;
   if (withH) {
-    for (const p of protein) {
-      if (!p) continue;
-      for (const g of groupsOf(p)) {
+    // fixed hydrogens of a residue now, its rotors queued
+    const placeGroups = (p: Carrier, groups: readonly HydrogenGroup[]) => {
+      for (const g of groups) {
         if (g.geometry === 'rotor') {
           pending.push({ p, g });
           continue;
@@ -391,7 +419,10 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
           hCarrier.push(p.atoms.get(g.on)!);
         });
       }
-    }
+    };
+    for (const p of protein) if (p) placeGroups(p, groupsOf(p));
+    // lipids after every protein hydrogen that does not turn, their rotors after the protein's
+    for (const l of lipids) if (l) placeGroups(l, l.plan.groups);
     for (const { p, g } of pending) {
       const cands = rotorCandidates(p, g);
       if (!cands) {
@@ -424,7 +455,7 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
   }
 
   /** Positions of a group's hydrogens (null when an atom they are built from is missing). */
-  function placeFixed(p: ProteinResidue, g: HydrogenGroup): Vec3[] | null {
+  function placeFixed(p: Carrier, g: HydrogenGroup): Vec3[] | null {
     const on = p.atoms.get(g.on);
     const from = g.from.map((f) => (f === '-C' ? (p.prevC >= 0 ? p.prevC : undefined) : p.atoms.get(f)));
     if (on === undefined || from.some((f) => f === undefined)) return null;
@@ -459,7 +490,7 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
    * Candidate positions of a rotor's hydrogens: one H at each of its torsions; two or three H staggered
    * (torsions[0] + 120°·k), and that set turned off staggered by ±20°, ±40° and 60°.
    */
-  function rotorCandidates(p: ProteinResidue, g: HydrogenGroup): Vec3[][] | null {
+  function rotorCandidates(p: Carrier, g: HydrogenGroup): Vec3[][] | null {
     const on = p.atoms.get(g.on), nb = p.atoms.get(g.from[0]), ref = p.atoms.get(g.from[1]);
     if (on === undefined || nb === undefined || ref === undefined) return null;
     const [o, n, r] = [xyz(on), xyz(nb), xyz(ref)];
@@ -509,6 +540,11 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
   const sb = new StructureBuilder(a.count + (withH ? a.count : 0) + 16);
   residues.forEach((res, k) => {
     const p = protein[k];
+    const lipid = lipids[k];
+    if (lipid) {
+      writeLipid(sb, lipid);
+      return;
+    }
     const resName = p ? residueNameFor(p.state, naming) : res.resName;
     const term = { nTerminal: p?.nTerminal ?? false, cTerminal: p?.cTerminal ?? false };
     const base = res.start;
@@ -533,6 +569,23 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
       }
   });
   return { structure: sb.build(s.source, s.title, s.box), report };
+
+  /** A lipid's heavy atoms as they came (its input hydrogens dropped), each carrier followed by its hydrogens. */
+  function writeLipid(out: StructureBuilder, l: LipidResidue): void {
+    for (let i = l.res.start; i < l.res.end; i++) {
+      if (elementOf(i) === 'H' || elementOf(i) === 'D') continue;
+      const at = { resName: a.resName[i], chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], hetero: a.hetero[i] === 1, segId: a.segId[i] };
+      out.addAtom({ ...at, name: a.name[i], element: a.element[i], altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
+      // a carrier's hydrogens once, after its first occurrence
+      if (l.atoms.get(a.name[i]) !== i) continue;
+      for (const name of l.plan.byCarrier.get(a.name[i]) ?? []) {
+        const v = l.h.get(name);
+        if (!v) continue;
+        out.addAtom({ ...at, name, element: 'H', x: v[0], y: v[1], z: v[2] });
+        report.added++;
+      }
+    }
+  }
 }
 
 /** One line for the report's notes: hydrogens added, naming, histidine tautomers and the rest that was decided. */
@@ -551,6 +604,7 @@ export function hydrogenSummary(r: HydrogenReport): string {
   if (r.replaced) parts.push(`${r.replaced} input hydrogen(s) rebuilt`);
   if (r.missing) parts.push(`${r.missing} hydrogen(s) not placed (heavy atoms missing)`);
   if (r.contacts) parts.push(`${r.contacts} rotatable group(s) left within ${CONTACT} Å of another atom`);
+  if (r.lipids) parts.push(`${r.lipids} lipid/sterol residue(s) with hydrogens (CHARMM36 names)`);
   if (r.untreated.length) parts.push(`no hydrogen table for ${r.untreated.join(', ')} (left as is)`);
   return parts.join('; ');
 }

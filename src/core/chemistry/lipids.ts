@@ -186,3 +186,41 @@ const BY_ALIAS = new Map<string, LipidTopology>(LIST.flatMap((l) => [[l.name, l]
 export function lipidTopology(resName: string): LipidTopology | undefined {
   return BY_ALIAS.get(resName);
 }
+
+/** Double bonds outside the acyl chains (the sterol's ring C5=C6); the chains' come from `sn1`/`sn2`. */
+const STEROL_DOUBLE_BONDS: Readonly<Record<string, readonly Bond[]>> = { CHL1: [['C5', 'C6']] };
+
+/** Every C=C of a lipid or sterol: the acyl chains' (C<sn><k>=C<sn><k+1>) and the sterol ring's. */
+export function lipidDoubleBonds(l: LipidTopology): Bond[] {
+  const chain = (sn: 2 | 3, c?: AcylChain): Bond[] => (c?.doubleBonds ?? []).map((k) => [`C${sn}${k}`, `C${sn}${k + 1}`]);
+  return [...chain(3, l.sn1), ...chain(2, l.sn2), ...(STEROL_DOUBLE_BONDS[l.name] ?? [])];
+}
+
+/**
+ * Which hydrogen of a CH2, CH3 or NH3+ is which, as the CHARMM36 bilayers in ../shared/data/raw/membranes name them
+ * (CHARMM-GUI builds: OpenMM's seven bilayers, NMRlipids POPC and POPC/cholesterol; measured over every molecule).
+ * With a carrier's heavy neighbours in `atoms` order (a, b): a CH2's first hydrogen in `hydrogens` order sits at
+ * −120° from b about a→carrier (the second at +120°); a CH3's or NH3+'s hydrogens follow each other in −120° steps of
+ * the torsion about the bond to their one neighbour; the carriers listed here go the other way (+120°). Every CH2 of
+ * every phospholipid (head group, glycerol, both chains) follows the rule; the exceptions are the cyclic order of a
+ * few methyls and of POPE's NH3+, and three cholesterol ring CH2. The structures are not unanimous: 97–100 % of the
+ * CH2 pairs of each bilayer are named so (74–100 % at a single carrier), except OpenMM's DOPC, whose sn-1 chain is
+ * labelled either way about as often (78 % overall); the NMRlipids 20 % cholesterol bilayer labels eight cholesterol
+ * CH2 the other way round from the 50 % one, which is followed here. POPS and POPG (no all-atom bilayer here) follow
+ * the rule.
+ */
+export const HYDROGEN_HAND_FLIPPED: Readonly<Record<string, readonly string[]>> = {
+  POPC: ['C13', 'C14'],
+  DOPC: ['C13', 'C14', 'C318'],
+  POPE: ['N'],
+  CHL1: ['C18', 'C12', 'C11', 'C19', 'C2', 'C26', 'C27'],
+};
+
+/**
+ * Hydrogen names of CHARMM36 that are not the first of the table's names: DOPC's sn-2 double-bond hydrogens are
+ * H9R/H10R in its residue topology (OpenMM's charmm36.xml, the CG2AT CHARMM36 fragments and the OpenMM DOPC bilayer
+ * agree), where POPC and POPE have H91/H101.
+ */
+export const CHARMM36_HYDROGEN_NAMES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  DOPC: { H91: 'H9R', H101: 'H10R' },
+};

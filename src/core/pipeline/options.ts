@@ -73,7 +73,7 @@ export interface BackmapSettings {
    * folder of the workspace that knows the input (workspace-mapping.ts).
    */
   workspaceMappings?: WorkspaceMappingContext;
-  /** Hydrogens on protein residues (src/core/hydrogens.ts), placed after refinement; default HYDROGENS_DEFAULT. */
+  /** Hydrogens on protein, lipid and sterol residues (src/core/hydrogens.ts), placed after refinement; default HYDROGENS_DEFAULT. */
   hydrogens?: boolean;
   /** pH of the protonation states (ASP/GLU/HIS/LYS), default 7. */
   ph?: number;
