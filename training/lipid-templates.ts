@@ -54,13 +54,17 @@ function readFragments(name: string): Conf {
   return out;
 }
 
-/** `base` with the head-group atoms of `donor`, the donor fitted on the atoms both share in `fitOn`. */
-function graft(base: Conf, donor: Conf, fitOn: string[], head: string[]): Conf {
-  const P = new Float64Array(fitOn.flatMap((a) => donor.get(a)!));
-  const Q = new Float64Array(fitOn.flatMap((a) => base.get(a)!));
-  const k = kabsch(P, Q, new Float64Array(fitOn.length).fill(1));
-  const cp = [0, 1, 2].map((d) => fitOn.reduce((s, a) => s + donor.get(a)![d], 0) / fitOn.length);
-  const cq = [0, 1, 2].map((d) => fitOn.reduce((s, a) => s + base.get(a)![d], 0) / fitOn.length);
+/**
+ * `base` with the head-group atoms of `donor`, the donor fitted by `pairs` ([donor atom, base atom]) of its OWN head
+ * fragment: CG2AT's fragments are separate pieces (one per bead, each from another molecule and frame), so only atoms
+ * of the same fragment share a frame with the head.
+ */
+function graft(base: Conf, donor: Conf, pairs: [string, string][], head: string[]): Conf {
+  const P = new Float64Array(pairs.flatMap(([d]) => donor.get(d)!));
+  const Q = new Float64Array(pairs.flatMap(([, b]) => base.get(b)!));
+  const k = kabsch(P, Q, new Float64Array(pairs.length).fill(1));
+  const cp = [0, 1, 2].map((d) => pairs.reduce((s, [a]) => s + donor.get(a)![d], 0) / pairs.length);
+  const cq = [0, 1, 2].map((d) => pairs.reduce((s, [, a]) => s + base.get(a)![d], 0) / pairs.length);
   const out: Conf = new Map(base);
   for (const a of head) {
     const x = donor.get(a)!.map((v, d) => v - cp[d]);
@@ -70,15 +74,15 @@ function graft(base: Conf, donor: Conf, fitOn: string[], head: string[]): Conf {
   return out;
 }
 
-const FIT_ON = ['P', 'O11', 'O12', 'O13', 'O14', 'C1', 'C2', 'C3', 'O21', 'O31'];
 const pick = <T,>(list: T[], n: number): T[] => (list.length <= n ? list : Array.from({ length: n }, (_, i) => list[Math.floor(((i + 0.5) * list.length) / n)]));
 const chosen = new Map<string, Conf[]>();
 for (const [name, list] of pool) chosen.set(name, pick(list, perLipid).map((x) => x.conf));
 const popc = chosen.get('POPC')!;
 const dmps = readFragments('DMPS');
 const popg = readFragments('POPG');
-chosen.set('POPS', popc.map((c) => graft(c, dmps, FIT_ON, ['N', 'C12', 'C13', 'O13A', 'O13B', 'C11'])));
-chosen.set('POPG', popc.map((c) => graft(c, popg, FIT_ON, ['C13', 'OC3', 'C12', 'OC2', 'C11'])));
+// Serine: C11-C12(-N)-C13OO, the same C11-C12-N as choline. Glycerol: C11-C12(-OC2)-C13-OC3, its C13 where choline has N.
+chosen.set('POPS', popc.map((c) => graft(c, dmps, [['C11', 'C11'], ['C12', 'C12'], ['N', 'N']], ['N', 'C12', 'C13', 'O13A', 'O13B', 'C11'])));
+chosen.set('POPG', popc.map((c) => graft(c, popg, [['C11', 'C11'], ['C12', 'C12'], ['C13', 'N']], ['C13', 'OC3', 'C12', 'OC2', 'C11'])));
 
 const lines = [
   '/**',
