@@ -1,22 +1,26 @@
 /**
- * Engine speed benchmark (`npm run bench:speed`): per-stage time (parse, graph, inference, rebuild, refine, write)
- * and peak memory (max RSS of a fresh process per run) from 1k to 1M beads, for the template backmapper and every
- * shipped model, on every execution provider that runs here (the others are attempted and reported); trajectory
- * throughput (frames/s) for a 300-residue protein. Prints markdown tables.
+ * Engine speed benchmark (`npm run bench:speed`): heavy atoms/s, frames/s and peak memory (max RSS of a fresh
+ * process per row) per route: the template backmapper and every shipped model, on every execution provider that
+ * runs here (the others are attempted and reported). Rows: one ~1,000-residue protein, 34k and 100k beads (time per
+ * stage: parse, assign, graph, inference, rebuild, refine, write), a 1,000-frame trajectory of a 300-residue protein,
+ * a whole membrane system (the lipid route), and the one-off CLI start-up (wall time of a fresh
+ * `node dist/cli.js backmap` of the 1,000-residue protein). Ends with a summary table per route. Prints markdown.
  *
- *   node --import tsx bench/speed.ts [--sizes 1000,10000,100000,1000000] [--frames 1000] [--skip-structures]
- *                                    [--skip-trajectory] [--models template,martini3-protein] [--json out.json]
+ *   node --import tsx bench/speed.ts [--residues 1000] [--sizes 34000,100000] [--frames 1000] [--refine-max 34000]
+ *                                    [--skip-structures] [--skip-trajectory] [--skip-membrane] [--skip-cli]
+ *                                    [--models template,martini3-protein] [--json out.json] [--cli-runs 3]
  *                                    [--chunk-size N]   (most beads per inference chunk, halo included; default: the engine's)
- *                                    [--membrane 100000] [--skip-membrane]
+ *                                    [--membrane 100000]
  *
  * Membrane row (issue 31): a whole synthetic CG system of ~N beads written as GRO without chain ids: a POPC
  * bilayer (a Martini 3 POPC made with our mapping from the NMRlipids CHARMM36 bilayer in ../shared; without
  * ../shared the row has no lipids), transmembrane-length helices in the water, Martini W water and 1 % NA/CL,
  * backmapped whole (lipids by the template or a lipid model, water placed, ions named) with its peak RSS.
- * Inputs are synthetic but realistic: ideal-geometry helices (buildPeptide) mapped to CG (mapToCg), tiled in
- * space as separate chains; trajectory frames are perturbed copies written with the io writer.
+ * Inputs are synthetic but realistic: ideal-geometry helices (buildPeptide) mapped to CG (mapToCg): the protein is
+ * one helical chain, the larger systems 30-residue helices tiled in space as separate chains; trajectory frames
+ * are perturbed copies written with the io writer. The CLI row needs `npm run build` (dist/cli.js).
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { basename, join } from 'node:path';
@@ -32,6 +36,7 @@ import { sharedDataRoot } from '../src/core/dataset/tsv';
 import { readStructureFile } from '../src/core/structure/read';
 import { writeStructureFile } from '../src/core/structure/write';
 import { listModels } from '../src/core/model/registry';
+import { modelMoleculeKinds } from '../src/core/model/contract';
 import { backmapStructure, backmapTrajectory } from '../src/core/pipeline';
 import { probeAll, type ConcreteDevice } from '../src/core/model/providers';
 
@@ -77,6 +82,12 @@ export function tiledCg(mapping: string, beads: number): Structure {
     t++;
   }
   return b.build(`tiled-${beads}`);
+}
+
+/** One protein of `residues` residues: a single ideal helix (chain A) mapped with `mapping`. */
+export function proteinCg(mapping: string, residues: number): Structure {
+  const seq = SEQ.repeat(Math.ceil(residues / SEQ.length)).slice(0, residues);
+  return mapToCg(buildPeptide(seq, { phi: -63, psi: -42, chainId: 'A' }), loadMappingSet(mapping)).cg;
 }
 
 /** One Martini 3 POPC (CG beads, centred, tails along −z) mapped from the CHARMM36 NMRlipids bilayer, or null. */
@@ -187,7 +198,7 @@ async function one(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bm-speed-'));
   try {
     const membrane = opt('system') === 'membrane';
-    const cg = membrane ? membraneCg(beads) : tiledCg(mapping, beads);
+    const cg = membrane ? membraneCg(beads) : opt('system') === 'protein' ? proteinCg(mapping, beads) : tiledCg(mapping, beads);
     const cgPath = join(dir, membrane ? 'cg.gro' : 'cg.pdb');
     writeFileSync(cgPath, membrane ? formatGro(cg) : formatPdb(cg));
     // CPU time as well as wall time: this machine is shared, and wall time stretches with the load.
@@ -224,7 +235,7 @@ async function one(): Promise<void> {
   }
 }
 
-function runChild(extra: string[], heapMB: number): Promise<RunResult | { error: string }> {
+function runChild<T = RunResult>(extra: string[], heapMB: number): Promise<T | { error: string }> {
   return new Promise((resolve) => {
     const child = fork(process.argv[1], extra, {
       execArgv: ['--import', 'tsx', `--max-old-space-size=${heapMB}`],
@@ -245,13 +256,74 @@ function runChild(extra: string[], heapMB: number): Promise<RunResult | { error:
   });
 }
 
+interface TrajResult {
+  frames: number;
+  seconds: number;
+  fps: number;
+  cpuS: number;
+  atoms: number;
+  bytes: number;
+  provider: string;
+  maxRssMB: number;
+}
+
+/** One trajectory backmap in this (fresh) process: `--traj <topology> <trajectory>`; prints its JSON last. */
+async function oneTrajectory(): Promise<void> {
+  const i = args.indexOf('--traj');
+  const [top, xtc] = [args[i + 1], args[i + 2]];
+  const out = opt('out')!;
+  const c0 = process.cpuUsage();
+  const r = await backmapTrajectory({ topology: top, trajectory: xtc, out, model: opt('model')!, mapping: opt('mapping'), device: opt('device', 'cpu') as ConcreteDevice, refine: opt('refine') === 'on', skipMetrics: true, force: true });
+  const c1 = process.cpuUsage(c0);
+  const res: TrajResult = {
+    frames: r.frames,
+    seconds: r.seconds,
+    fps: r.framesPerSecond,
+    cpuS: (c1.user + c1.system) / 1e6,
+    atoms: r.report.counts.atoms,
+    bytes: statSync(out).size,
+    provider: r.report.provider,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  };
+  console.log(JSON.stringify(res));
+}
+
+/**
+ * The one-off CLI: wall time of fresh `node dist/cli.js backmap <input> -o out.pdb` processes (median of `runs`),
+ * and the peak RSS of the median run (read at exit by a preload that writes it to a file).
+ */
+async function cliStartup(cli: string, input: string, extra: string[], dir: string, runs: number): Promise<{ wall: number; rss: number; line: string } | { error: string }> {
+  const preload = join(dir, 'rss-at-exit.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('fs').writeFileSync(process.env.BM_RSS_FILE, String(process.resourceUsage().maxRSS)));\n");
+  const out: { wall: number; rss: number; line: string }[] = [];
+  for (let k = 0; k < runs; k++) {
+    const rssFile = join(dir, `rss-${k}`);
+    const t = performance.now();
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--require', preload, cli, 'backmap', input, '-o', join(dir, 'cli-out.pdb'), '--force', ...extra], { env: { ...process.env, BM_RSS_FILE: rssFile } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    const wall = performance.now() - t;
+    if (r.code !== 0) return { error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
+    out.push({ wall, rss: existsSync(rssFile) ? Number((await import('node:fs')).readFileSync(rssFile, 'utf8')) / 1024 : NaN, line: r.stdout.trim() });
+  }
+  out.sort((a, b) => a.wall - b.wall);
+  return out[out.length >> 1];
+}
+
 const f1 = (x: number | undefined) => (x === undefined ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const rate = (atoms: number, ms: number) => ((atoms / ms) * 1000).toFixed(0);
 
 async function main(): Promise<void> {
-  const sizes = (opt('sizes', '1000,10000,100000,1000000') ?? '').split(',').filter(Boolean).map(Number);
+  const residues = Number(opt('residues', '1000'));
+  const sizes = (opt('sizes', '34000,100000') ?? '').split(',').filter(Boolean).map(Number);
   const frames = Number(opt('frames', '1000'));
   // Refinement is off by default for single structures (on for trajectories): measured both ways up to this size.
-  const refineMax = Number(opt('refine-max', '100000'));
+  const refineMax = Number(opt('refine-max', '34000'));
   const lines: string[] = [];
   const print = (s = '') => {
     lines.push(s);
@@ -269,10 +341,12 @@ async function main(): Promise<void> {
   const devices = probes.filter((p) => p.available).map((p) => p.device);
   const cards = listModels();
   const wanted = opt('models');
+  // Protein routes (structures, trajectory, CLI); a lipid model runs on the membrane row.
   const backmappers: { id: string; mapping: string; label: string }[] = [
     { id: 'template', mapping: 'martini3', label: 'template' },
-    ...cards.map((c) => ({ id: c.id, mapping: c.mapping.id, label: c.id })),
+    ...cards.filter((c) => modelMoleculeKinds(c).includes('amino-acid')).map((c) => ({ id: c.id, mapping: c.mapping.id, label: c.id })),
   ].filter((b) => !wanted || wanted.split(',').includes(b.id));
+  const lipidModels = cards.filter((c) => !modelMoleculeKinds(c).includes('amino-acid')).map((c) => c.id);
   if (flag('fixture') || (!cards.length && !flag('no-fixture'))) {
     // No trained model: time the engine's model path (graph, ONNX session, chunking) with the untrained
     // 2-layer test fixture. Its cost is not that of a real network; the row is labelled as such.
@@ -283,38 +357,47 @@ async function main(): Promise<void> {
     backmappers.push({ id: onnx, mapping: 'martini3', label: 'fixture-2layer (untrained test model)' });
     print('No shipped model in models/: the template backmapper and the untrained 2-layer test fixture (model path: graph + onnxruntime + chunking) are measured.\n');
   }
+  // Summary per route and device: what the last table prints.
+  const summary = new Map<string, Record<string, string>>();
+  const put = (route: string, col: string, value: string) => summary.set(route, { ...(summary.get(route) ?? {}), [col]: value });
+  const routeOf = (label: string, provider: string) => (provider === 'js' ? label : `${label} (${provider})`);
   const all: RunResult[] = [];
   if (!flag('skip-structures')) {
     print('## Structures: time per stage (ms) and peak memory');
     print();
-    print('| backmapper | provider | refine | beads | heavy atoms | chunks | parse | assign | graph | inference | rebuild | refine | write | total (wall) | heavy atoms/s (wall) | CPU time | heavy atoms per CPU-s | peak RSS (MB) |');
-    print('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    print('| backmapper | provider | input | refine | beads | heavy atoms | chunks | parse | assign | graph | inference | rebuild | refine | write | total (wall) | heavy atoms/s (wall) | CPU time | heavy atoms per CPU-s | peak RSS (MB) |');
+    print('|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const inputs: { label: string; system: string; n: number }[] = [
+      ...(residues > 0 ? [{ label: `protein (${residues} res.)`, system: 'protein', n: residues }] : []),
+      ...sizes.map((n) => ({ label: `${n / 1000}k beads`, system: 'tiled', n })),
+    ];
     for (const bm of backmappers)
       for (const device of bm.id === 'template' ? (['cpu'] as ConcreteDevice[]) : devices)
-        for (const size of sizes)
-          for (const refine of size <= refineMax ? ['off', 'on'] : ['off']) {
-          const r = await runChild(['--one', String(size), '--model', bm.id, '--device', device, '--mapping', bm.mapping, '--refine', refine, ...(opt('chunk-size') ? ['--chunk-size', opt('chunk-size')!] : [])], 4096);
-          if ('error' in r && !('beads' in r)) {
-            print(`| ${bm.id} | ${device} | ${refine} | ${size} | – | – | failed: ${r.error.replace(/\|/g, '/')} |`);
-            continue;
+        for (const input of inputs)
+          for (const refine of input.system === 'protein' || input.n <= refineMax ? ['off', 'on'] : ['off']) {
+            const r = await runChild(['--one', String(input.n), '--system', input.system, '--model', bm.id, '--device', device, '--mapping', bm.mapping, '--refine', refine, ...(opt('chunk-size') ? ['--chunk-size', opt('chunk-size')!] : [])], 4096);
+            if ('error' in r && !('beads' in r)) {
+              print(`| ${bm.label} | ${device} | ${input.label} | ${refine} | – | – | failed: ${r.error.replace(/\|/g, '/')} |`);
+              continue;
+            }
+            const x = r as RunResult;
+            all.push(x);
+            const t = x.timings;
+            print(
+              `| ${bm.label} | ${x.provider} | ${input.label} | ${x.refine ? 'on' : 'off'} | ${x.beads} | ${x.atoms} | ${x.chunks} | ${f1(t.parse)} | ${f1(t.assign)} | ${f1(t.graph)} | ${f1(t.inference)} | ${f1(t.rebuild)} | ${f1(t.refine)} | ${f1(t.write)} | ${f1(x.totalMs)} | ${rate(x.atoms, x.totalMs)} | ${f1(x.cpuMs)} | ${rate(x.atoms, x.cpuMs)} | ${x.maxRssMB.toFixed(0)} |`,
+            );
+            put(routeOf(bm.label, x.provider), `${input.label}${x.refine ? ', refined' : ''}`, `${rate(x.atoms, x.totalMs)} /s, ${x.maxRssMB.toFixed(0)} MB`);
           }
-          const x = r as RunResult;
-          all.push(x);
-          const t = x.timings;
-          print(
-            `| ${bm.label} | ${x.provider} | ${x.refine ? 'on' : 'off'} | ${x.beads} | ${x.atoms} | ${x.chunks} | ${f1(t.parse)} | ${f1(t.assign)} | ${f1(t.graph)} | ${f1(t.inference)} | ${f1(t.rebuild)} | ${f1(t.refine)} | ${f1(t.write)} | ${f1(x.totalMs)} | ${((x.atoms / x.totalMs) * 1000).toFixed(0)} | ${f1(x.cpuMs)} | ${((x.atoms / x.cpuMs) * 1000).toFixed(0)} | ${x.maxRssMB.toFixed(0)} |`,
-          );
-        }
     print();
-    print('Template runs use the template backmapper in JavaScript (no ONNX session); model runs use the listed provider. "refine" = backbone descent + clash relief (off by default for single structures). Metrics are off. Total = parse + assign + model load + graph + inference + rebuild + refine + write. Peak RSS is the whole process, one fresh process per row (Node heap limit 4 GB).');
+    print(`Template runs use the template backmapper in JavaScript (no ONNX session); model runs use the listed provider. "refine" = backbone descent + clash relief (off by default for single structures). Metrics are off. Total = parse + assign + model load + graph + inference + rebuild + refine + write (in one process, after start-up: see the CLI table). The protein is one ${residues}-residue helix; the larger systems are 30-residue helices tiled in space. Peak RSS is the whole process, one fresh process per row (Node heap limit 4 GB).`);
     print();
   }
   if (!flag('skip-membrane')) {
     const sizes = (opt('membrane', '100000') ?? '').split(',').filter(Boolean).map(Number);
     print('## Membrane system: protein + POPC bilayer + water + ions (GRO, no chain ids)');
     print();
-    print('| backmappers | beads | heavy atoms | chunks | parse | assign | graph | inference | rebuild | solvent | write | total (wall) | CPU time | peak RSS (MB) |');
-    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    print('| backmappers | beads | heavy atoms | chunks | parse | assign | graph | inference | rebuild | solvent | write | total (wall) | heavy atoms/s (wall) | CPU time | peak RSS (MB) |');
+    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const model of ['auto', 'template'])
       for (const size of sizes) {
         const r = await runChild(['--one', String(size), '--system', 'membrane', '--model', model, '--device', 'cpu', '--refine', 'off'], 4096);
@@ -324,7 +407,9 @@ async function main(): Promise<void> {
         }
         const x = r as RunResult;
         const t = x.timings;
-        print(`| ${model === 'auto' ? 'auto (model per class)' : 'template'} | ${x.beads} | ${x.atoms} | ${x.chunks} | ${f1(t.parse)} | ${f1(t.assign)} | ${f1(t.graph)} | ${f1(t.inference)} | ${f1(t.rebuild)} | ${f1(t.solvent)} | ${f1(t.write)} | ${f1(x.totalMs)} | ${f1(x.cpuMs)} | ${x.maxRssMB.toFixed(0)} |`);
+        const label = model === 'auto' ? `auto (model per class${lipidModels.length ? `: ${lipidModels.join(', ')} for lipids` : ''})` : 'template';
+        print(`| ${label} | ${x.beads} | ${x.atoms} | ${x.chunks} | ${f1(t.parse)} | ${f1(t.assign)} | ${f1(t.graph)} | ${f1(t.inference)} | ${f1(t.rebuild)} | ${f1(t.solvent)} | ${f1(t.write)} | ${f1(x.totalMs)} | ${rate(x.atoms, x.totalMs)} | ${f1(x.cpuMs)} | ${x.maxRssMB.toFixed(0)} |`);
+        put(model === 'auto' ? `membrane: ${lipidModels.length ? lipidModels.join(', ') : 'auto'} + martini3-protein` : 'membrane: template', `membrane ${size / 1000}k beads`, `${rate(x.atoms, x.totalMs)} /s, ${x.maxRssMB.toFixed(0)} MB`);
       }
     print();
     print('Beads counted as the report counts them (solute beads, water beads, ions); heavy atoms include every water oxygen placed. "solvent" = ion naming and water placement (cell list).');
@@ -333,8 +418,8 @@ async function main(): Promise<void> {
   if (!flag('skip-trajectory')) {
     print(`## Trajectory throughput (300-residue protein, ${frames} frames)`);
     print();
-    print('| backmapper | provider | output | refine | frames | seconds (wall) | frames/s (wall) | CPU s | frames per CPU-s |');
-    print('|---|---|---|---|---:|---:|---:|---:|---:|');
+    print('| backmapper | provider | output | refine | frames | seconds (wall) | frames/s (wall) | heavy atoms/s | CPU s | frames per CPU-s | peak RSS (MB) |');
+    print('|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
     const dir = mkdtempSync(join(tmpdir(), 'bm-traj-'));
     try {
       const io = await import('../src/core/trajectory/index');
@@ -362,17 +447,59 @@ async function main(): Promise<void> {
             ['pdb', true],
           ] as const) {
             const out = join(dir, `${tag}-${device}-${refine ? 'r' : 'n'}.${outExt}`);
-            const c0 = process.cpuUsage();
-            const r = await backmapTrajectory({ topology: top, trajectory: xtc, out, model: bm.id, mapping: bm.mapping, device, refine, skipMetrics: true, force: true });
-            const c1 = process.cpuUsage(c0);
-            const cpuS = (c1.user + c1.system) / 1e6;
-            const size = statSync(out).size;
-            print(`| ${bm.label} | ${r.report.provider} | ${outExt} (${(size / 1e6).toFixed(1)} MB) | ${refine ? 'on' : 'off'} | ${r.frames} | ${r.seconds.toFixed(1)} | ${r.framesPerSecond.toFixed(1)} | ${cpuS.toFixed(1)} | ${(r.frames / cpuS).toFixed(1)} |`);
+            const r = await runChild<TrajResult>(['--traj', top, xtc, '--out', out, '--model', bm.id, '--mapping', bm.mapping, '--device', device, '--refine', refine ? 'on' : 'off'], 4096);
+            if ('error' in r) {
+              print(`| ${bm.label} | ${device} | ${outExt} | ${refine ? 'on' : 'off'} | – | failed: ${r.error.replace(/\|/g, '/')} |`);
+              continue;
+            }
+            print(`| ${bm.label} | ${r.provider} | ${outExt} (${(r.bytes / 1e6).toFixed(1)} MB) | ${refine ? 'on' : 'off'} | ${r.frames} | ${r.seconds.toFixed(1)} | ${r.fps.toFixed(1)} | ${rate(r.atoms * r.frames, r.seconds * 1000)} | ${r.cpuS.toFixed(1)} | ${(r.frames / r.cpuS).toFixed(1)} | ${r.maxRssMB.toFixed(0)} |`);
+            if (outExt === 'xtc') put(routeOf(bm.label, r.provider), `trajectory${refine ? ', refined' : ''}`, `${r.fps.toFixed(1)} frames/s, ${r.maxRssMB.toFixed(0)} MB`);
           }
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    print();
+  }
+  if (!flag('skip-cli')) {
+    const cli = join(__dirname, '..', 'dist', 'cli.js');
+    const runs = Number(opt('cli-runs', '3'));
+    print(`## One-off CLI start-up (\`node dist/cli.js backmap <${residues}-residue protein> -o out.pdb\`, fresh process, median of ${runs})`);
+    print();
+    if (!existsSync(cli)) print(`${cli} is missing: run \`npm run build\` first.`);
+    else {
+      print('| backmapper | input beads | wall (s) | peak RSS (MB) |');
+      print('|---|---:|---:|---:|');
+      const dir = mkdtempSync(join(tmpdir(), 'bm-cli-'));
+      try {
+        for (const bm of backmappers.filter((b) => !b.id.endsWith('.onnx'))) {
+          const cg = proteinCg(bm.mapping, residues);
+          const input = join(dir, `${bm.id}-in.pdb`);
+          writeFileSync(input, formatPdb(cg));
+          // The model a user gets for this input without options (auto), or the template asked for.
+          const r = await cliStartup(cli, input, bm.id === 'template' ? ['--model', 'template', '--mapping', bm.mapping] : [], dir, runs);
+          if ('error' in r) {
+            print(`| ${bm.label} | ${cg.atoms.count} | failed: ${r.error.replace(/\|/g, '/')} |`);
+            continue;
+          }
+          print(`| ${bm.label} | ${cg.atoms.count} | ${(r.wall / 1000).toFixed(2)} | ${r.rss.toFixed(0)} |`);
+          put(bm.id === 'template' ? bm.label : routeOf(bm.label, / on (\S+) →/.exec(r.line)?.[1] ?? 'cpu'), 'CLI start-up', `${(r.wall / 1000).toFixed(2)} s`);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      print();
+      print('Wall time from spawning `node` to its exit: Node start-up, loading the bundle, reading the input, the mapping set, the model session, inference, rebuild, metrics and writing the PDB.');
+    }
+    print();
+  }
+  if (summary.size) {
+    const cols = [...new Set([...summary.values()].flatMap((r) => Object.keys(r)))];
+    print('## Summary per route (heavy atoms/s end to end and peak RSS; trajectories frames/s)');
+    print();
+    print(`| route | ${cols.join(' | ')} |`);
+    print(`|---|${cols.map(() => '---:').join('|')}|`);
+    for (const [route, row] of summary) print(`| ${route} | ${cols.map((c) => row[c] ?? '–').join(' | ')} |`);
     print();
   }
   const json = opt('json');
@@ -381,8 +508,9 @@ async function main(): Promise<void> {
 
 // Run as a script (imported, e.g. for `membraneCg`, it does nothing).
 if (process.argv[1] && /speed\.ts$/.test(process.argv[1])) {
-  if (opt('one'))
-    void one().catch((e) => {
+  const child = opt('one') ? one : flag('traj') ? oneTrajectory : undefined;
+  if (child)
+    void child().catch((e) => {
       console.log(JSON.stringify({ error: String(e?.stack ?? e) }));
       process.exit(1);
     });

@@ -2,6 +2,8 @@
 
   /usr/bin/python3 training/export.py --model-id martini3-protein [--checkpoint training/runs/<id>/checkpoint.pt]
       [--data training/data/<id>.bmds] [--models-dir models]
+  /usr/bin/python3 training/export.py --model-id martini3-protein --from-onnx models/martini3-protein.onnx
+      (a shipped model written again in the current export form: same weights, checked against its stored reference)
 
 Writes models/<id>.onnx, models/<id>.json (card; `accuracy` is filled by `npm run bench:accuracy -- --update-cards`)
 and models/<id>.reference.bin (BMDS0001: inputs and PyTorch outputs for one held-out chain, checked against
@@ -65,6 +67,54 @@ def finite_or_null(x):
     return x
 
 
+def export_onnx(model, inputs, onnx_path):
+    """The ONNX file of `model` (in the form it is set to: export uses the lean one); (sha256, bytes)."""
+    torch.onnx.export(
+        model, inputs, onnx_path, opset_version=17, input_names=INPUTS, output_names=OUTPUTS,
+        dynamic_axes={'pos': {0: 'N'}, 'bead_type': {0: 'N'}, 'nbr': {0: 'N', 1: 'K'}, 'nbr_mask': {0: 'N', 1: 'K'},
+                      'res_offset': {0: 'N', 1: 'K'}, 'vectors': {0: 'N'}, 'torsions': {0: 'N'}},
+        do_constant_folding=True)
+    with open(onnx_path, 'rb') as fh:
+        sha = hashlib.sha256(fh.read()).hexdigest()
+    return sha, os.path.getsize(onnx_path)
+
+
+def reexport(src, models_dir):
+    """--from-onnx: a shipped model written again in the current export form, without its checkpoint (checkpoints
+    are not in git): weights read back from the file (onnx_weights.py), the lean forward checked against the stored
+    PyTorch reference (refused over 1e-5), then the .onnx, the reference (same inputs and outputs, the new file's
+    sha256) and the card (new sha256 and size; training record and accuracy kept, since the network computes the
+    same function; `training.reexport` says when and from which file) written to `models_dir`."""
+    from dataset import read_bmds
+    from onnx_weights import model_from_onnx
+    model, card, _ = model_from_onnx(src)
+    ref_name = card.get('reference') or f"{card['id']}.reference.bin"
+    ref_path = os.path.join(os.path.dirname(os.path.abspath(src)), ref_name)
+    if not os.path.exists(ref_path):
+        raise SystemExit(f'{src}: no stored reference ({ref_path}) to check the re-export against')
+    ref_meta, ref = read_bmds(ref_path)
+    ref = {k: np.array(a) for k, a in ref.items()}
+    inputs = tuple(torch.from_numpy(ref[k]) for k in INPUTS)
+    with torch.no_grad():
+        vec, tors = model.set_lean()(*inputs)
+    gap = max(float(np.abs(vec.numpy() - ref['vectors']).max()), float(np.abs(tors.numpy() - ref['torsions']).max()))
+    if gap > 1e-5:
+        raise SystemExit(f'{src}: the lean forward misses the stored reference by {gap:.2e} (over 1e-5)')
+    old_sha = card['onnx']['sha256']
+    os.makedirs(models_dir, exist_ok=True)
+    onnx_path = os.path.join(models_dir, card['onnx'].get('file') or f"{card['id']}.onnx")
+    sha, size = export_onnx(model, inputs, onnx_path)
+    write_bmds(os.path.join(models_dir, ref_name), ref, {**ref_meta, 'onnxSha256': sha})
+    card['onnx'] = {**card['onnx'], 'sha256': sha, 'bytes': size}
+    card.setdefault('training', {})['reexport'] = {
+        'at': datetime.datetime.utcnow().replace(microsecond=0).isoformat() + 'Z', 'fromSha256': old_sha,
+        'referenceGap': gap, 'torch': torch.__version__}
+    with open(os.path.join(models_dir, f"{card['id']}.json"), 'w') as fh:
+        json.dump(finite_or_null(card), fh, indent=2, ensure_ascii=False, allow_nan=False)
+        fh.write('\n')
+    print(f'{onnx_path}: {size / 1e6:.2f} MB sha256 {sha[:16]} (was {old_sha[:16]}); stored reference reproduced to {gap:.1e}')
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(here)
@@ -79,7 +129,16 @@ def main():
                     help='comma-separated molecule classes the model was trained on (e.g. lipid,sterol): written to the '
                          'card as moleculeKinds, and bead types absent from the training data (--data) are left out of '
                          'beadTypes, so the runtime refuses molecules the model never saw')
+    ap.add_argument('--from-onnx', default=None, metavar='MODELS/ID.onnx',
+                    help='re-export a shipped model in the current export form from its ONNX file, card and stored '
+                         'reference (no checkpoint needed; --model-id must be its id)')
     args = ap.parse_args()
+    if args.from_onnx:
+        with open(os.path.splitext(args.from_onnx)[0] + '.json') as fh:
+            if json.load(fh)['id'] != args.model_id:
+                raise SystemExit(f'{args.from_onnx}: its card is not model {args.model_id}')
+        reexport(args.from_onnx, args.models_dir)
+        return
     ckpt_path = args.checkpoint or os.path.join(here, 'runs', args.model_id, 'checkpoint.pt')
     ck = torch.load(ckpt_path, map_location='cpu')
     stages = checkpoint_stages(ck)
@@ -132,14 +191,7 @@ def main():
 
     os.makedirs(args.models_dir, exist_ok=True)
     onnx_path = os.path.join(args.models_dir, f'{args.model_id}.onnx')
-    torch.onnx.export(
-        model, inputs, onnx_path, opset_version=17, input_names=INPUTS, output_names=OUTPUTS,
-        dynamic_axes={'pos': {0: 'N'}, 'bead_type': {0: 'N'}, 'nbr': {0: 'N', 1: 'K'}, 'nbr_mask': {0: 'N', 1: 'K'},
-                      'res_offset': {0: 'N', 1: 'K'}, 'vectors': {0: 'N'}, 'torsions': {0: 'N'}},
-        do_constant_folding=True)
-    with open(onnx_path, 'rb') as fh:
-        sha = hashlib.sha256(fh.read()).hexdigest()
-    size = os.path.getsize(onnx_path)
+    sha, size = export_onnx(model, inputs, onnx_path)
 
     s = ds.samples[ref_id]
     init_from = str((ck.get('args') or {}).get('init') or '')  # the last stage's warm start, if any

@@ -7,6 +7,8 @@ original checkpoint (checkpoints are not in git; the ONNX file is).
 The ONNX file is read with a minimal protobuf reader (Debian's python3 has no `onnx` package): initializers keep
 the parameter names torch gave them, except the bias-free linear maps, which the exporter folds into a MatMul by
 a transposed constant named after nothing; the MatMul node's name (`/update.0/U/MatMul`) says whose it is.
+The lean export form fuses each interaction's filter weights (model.py `fuse_filters`, inter.<l>.filt<h>): they are
+read back as the same function (radial weights, a zero radial bias, the bias held in the residue-offset embedding).
 The recovery is checked: the rebuilt network must reproduce the stored reference outputs (models/<id>.reference.bin).
 """
 import json
@@ -18,7 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import read_bmds  # noqa: E402
-from model import BackmapNet  # noqa: E402
+from model import NUM_RES_OFFSETS, BackmapNet  # noqa: E402
 
 ONNX_FLOAT, ONNX_INT64, ONNX_INT32 = 1, 7, 6
 NP_OF = {ONNX_FLOAT: '<f4', ONNX_INT64: '<i8', ONNX_INT32: '<i4'}
@@ -116,6 +118,21 @@ def state_dict_from_onnx(path, model):
     for init_name, node in matmul_of.items():
         if init_name in inits and node.startswith('/') and node.endswith('/MatMul'):
             by_module[node[1:-len('/MatMul')].replace('/', '.') + '.weight'] = inits[init_name].T
+    # The lean export form (model.py `fuse_filters`) keeps each interaction's filter weights fused per head as
+    # inter.<l>.filt<h> [B+8,F]: the radial weights, then embedding + radial bias per residue-offset class. Read back
+    # as the same function: radial weights, a zero radial bias and the embedding holding the bias.
+    for key in list(model.state_dict()):
+        if not key.endswith('.w.weight') or key in inits:
+            continue
+        layer = key[:-len('.w.weight')]
+        heads = [inits.get(f'{layer}.filt{h}') for h in range(3)]
+        if any(a is None for a in heads):
+            continue
+        w = np.concatenate(heads, axis=1)  # [B+8, 3F]
+        b = w.shape[0] - NUM_RES_OFFSETS
+        by_module[key] = w[:b].T
+        by_module[f'{layer}.w.bias'] = np.zeros(w.shape[1], dtype=w.dtype)
+        by_module[f'{layer}.res.weight'] = w[b:]
     out = {}
     for key, ref in model.state_dict().items():
         a = inits.get(key)

@@ -20,6 +20,18 @@ export interface Prediction {
   torsions: Float32Array | null;
 }
 
+/** What a bead's output depends on (see `Backmapper.reach`). */
+export interface Reach {
+  spatial: number;
+  sequence: number;
+  /**
+   * A model that reads other beads only through the contract's neighbour lists (the `maxNeighbors` nearest within
+   * `cutoff`, contract.ts), `hops` message-passing steps deep: a bead's output then depends exactly on the beads
+   * within `hops` steps along those lists, fewer than the spatial reach holds in a dense system.
+   */
+  graph?: { cutoff: number; maxNeighbors: number; hops: number };
+}
+
 export interface Backmapper {
   readonly kind: 'model' | 'template';
   /** Model id, or 'template'. */
@@ -30,10 +42,11 @@ export interface Backmapper {
   readonly attempts: ProviderAttempt[];
   readonly card: ModelCard | null;
   /**
-   * How far a bead's output depends on other beads: `spatial` Å around it and `sequence` residues along its chain.
-   * Inference chunks carry this much halo (chunking.ts).
+   * How far a bead's output depends on other beads: `spatial` Å around it and `sequence` residues along its chain;
+   * for a message-passing model also `graph`, the neighbour lists it reads and how many times. Inference chunks
+   * carry this much halo (chunking.ts).
    */
-  readonly reach: { spatial: number; sequence: number };
+  readonly reach: Reach;
   /** Predicts every bead of `system`; `timings` gets 'graph' / 'inference' milliseconds added. */
   predict(system: CgSystem, timings?: Record<string, number>): Promise<Prediction>;
   release(): Promise<void>;
@@ -54,7 +67,7 @@ export class TemplateBackmapper implements Backmapper {
   readonly provider = 'js';
   readonly attempts: ProviderAttempt[] = [];
   readonly card = null;
-  readonly reach = { spatial: TEMPLATE_SPATIAL_REACH, sequence: TEMPLATE_SEQUENCE_REACH };
+  readonly reach: Reach = { spatial: TEMPLATE_SPATIAL_REACH, sequence: TEMPLATE_SEQUENCE_REACH };
 
   async predict(system: CgSystem, timings: Record<string, number> = {}): Promise<Prediction> {
     const t = performance.now();

@@ -8,6 +8,12 @@
  * halo ≥ the model's receptive field (layers × cutoff), each core bead sees exactly the neighbourhood it has
  * in the whole system, so chunked and unchunked outputs agree (to float32 summation order).
  *
+ * A message-passing model that reads other beads only through its neighbour lists (`reach.graph`) gets, instead
+ * of the spatial halo, the beads within `hops` steps of the core along the lists of the whole system: exactly what
+ * its core outputs depend on (the lists of beads fewer than `hops` steps out are complete in the chunk, so the
+ * chunk's graph gives them the same neighbours), and in a dense protein about a third fewer beads than the
+ * layers × cutoff sphere (the K nearest sit well inside the cutoff).
+ *
  * With `maxBeads`, a core whose chunk (core + halo) is larger is bisected again, so the beads the model sees at once
  * stay bounded whatever the density.
  *
@@ -15,10 +21,16 @@
  */
 import type { CgSystem } from '../cg';
 import { CancelledError } from '../errors';
+import { cellListNeighbors, type NeighborList } from '../geometry/neighbors';
 import type { Backmapper } from './backmapper';
 
-/** Most beads a backmapper sees at once (a chunk's core plus its halo), unless the caller says otherwise. */
-export const DEFAULT_CHUNK_SIZE = 20000;
+/**
+ * Most beads a backmapper sees at once (a chunk's core plus its halo), unless the caller says otherwise. Measured on
+ * the 2-core machine with `martini3-protein` (docs/experiments.md, *Speed and memory*): 8,000 was the fastest of
+ * 3,000-20,000 on 33k-bead systems (more, smaller chunks: onnxruntime's arena, paged in on first use, stays small;
+ * fewer: less halo) and within 10 % of the fastest at 100k beads, where it peaks at 0.7 GB.
+ */
+export const DEFAULT_CHUNK_SIZE = 8000;
 
 export interface Chunk {
   /** Global bead indices whose outputs this chunk owns, ascending. */
@@ -30,8 +42,10 @@ export interface Chunk {
 export interface ChunkPlanOptions {
   /** Maximum beads in a chunk's core. */
   coreBeads: number;
-  /** Spatial halo in Å (≥ receptive field). */
+  /** Spatial halo in Å (≥ receptive field); not used with `graph`. */
   halo: number;
+  /** Halo by neighbour lists instead: every bead within `hops` steps of the core along `list` (of the whole system). */
+  graph?: { list: NeighborList; hops: number };
   /**
    * Maximum beads in a whole chunk (core + halo): a core whose chunk is larger is bisected again. The model's
    * memory grows with the beads it sees at once, and the halo share depends on the density, so this is the
@@ -88,29 +102,49 @@ export function planChunks(
   const cores = planCores(coords, Math.max(1, opts.coreBeads));
   if (cores.length === 1 && (!opts.maxBeads || n <= opts.maxBeads)) return [{ core: cores[0], beads: cores[0] }];
   const halo = opts.halo;
+  const graph = opts.graph;
   const mark = new Uint8Array(n);
   const chunkOf = (core: Int32Array): Chunk => {
     const lo = [Infinity, Infinity, Infinity];
     const hi = [-Infinity, -Infinity, -Infinity];
-    for (const i of core)
-      for (let c = 0; c < 3; c++) {
-        const v = coords[3 * i + c];
-        if (v < lo[c]) lo[c] = v;
-        if (v > hi[c]) hi[c] = v;
-      }
+    if (!graph)
+      for (const i of core)
+        for (let c = 0; c < 3; c++) {
+          const v = coords[3 * i + c];
+          if (v < lo[c]) lo[c] = v;
+          if (v > hi[c]) hi[c] = v;
+        }
     mark.fill(0);
     for (const i of core) mark[i] = 1;
-    const h2 = halo * halo;
-    for (let i = 0; i < n; i++) {
-      if (mark[i]) continue;
-      // distance from the point to the core's bounding box
-      let d2 = 0;
-      for (let c = 0; c < 3; c++) {
-        const v = coords[3 * i + c];
-        const e = v < lo[c] ? lo[c] - v : v > hi[c] ? v - hi[c] : 0;
-        d2 += e * e;
+    if (graph) {
+      // breadth-first along the neighbour lists, `hops` steps out from the core
+      const { index, count, maxNeighbors: K } = graph.list;
+      let front: Int32Array = core;
+      for (let h = 0; h < graph.hops && front.length; h++) {
+        const next: number[] = [];
+        for (const i of front)
+          for (let c = 0, o = i * K; c < count[i]; c++) {
+            const j = index[o + c];
+            if (!mark[j]) {
+              mark[j] = 1;
+              next.push(j);
+            }
+          }
+        front = Int32Array.from(next);
       }
-      if (d2 <= h2) mark[i] = 1;
+    } else {
+      const h2 = halo * halo;
+      for (let i = 0; i < n; i++) {
+        if (mark[i]) continue;
+        // distance from the point to the core's bounding box
+        let d2 = 0;
+        for (let c = 0; c < 3; c++) {
+          const v = coords[3 * i + c];
+          const e = v < lo[c] ? lo[c] - v : v > hi[c] ? v - hi[c] : 0;
+          d2 += e * e;
+        }
+        if (d2 <= h2) mark[i] = 1;
+      }
     }
     const reach = opts.sequenceReach ?? 0;
     if (reach > 0 && opts.residueOf && opts.residueBeads && opts.chainOf) {
@@ -189,6 +223,8 @@ export interface InferHooks {
   signal?: AbortSignal;
   /** Spatial halo in Å instead of the backmapper's reach (tests show that a short one changes the output). */
   halo?: number;
+  /** Steps along the neighbour lists instead of the model's layers (a graph-reach backmapper; tests). */
+  hops?: number;
 }
 
 // Lets cancellation and progress messages through between chunks.
@@ -220,11 +256,18 @@ export async function inferVectors(
     chainOf[i] = system.residues[b.residue].chainIndex;
   });
   const residueBeads = system.residues.map((r) => Int32Array.from(r.beads));
+  // A model reading its neighbour lists: halos by steps along the lists of the whole system (unless a spatial halo
+  // is asked for).
+  const g = hooks.halo === undefined ? bm.reach.graph : undefined;
+  const t = performance.now();
+  const graph = g ? { list: cellListNeighbors(system.coords, g.cutoff, g.maxNeighbors, system.set.folder || system.set.id), hops: hooks.hops ?? g.hops } : undefined;
+  if (graph) timings.graph = (timings.graph ?? 0) + performance.now() - t;
   const chunks = planChunks(system.coords, {
     coreBeads: chunkSize,
     // The model's memory follows the beads it sees at once, halo included.
     maxBeads: chunkSize,
     halo: hooks.halo ?? bm.reach.spatial,
+    graph,
     residueOf,
     chainOf,
     residueBeads,

@@ -104,11 +104,18 @@ export function moleculesAsChains(system: CgSystem): CgSystem {
   return { ...system, residues: system.residues.map((r, i) => ({ ...r, chainIndex: i })) };
 }
 
+/** Message-passing layers of a model, from its card (undefined when the card does not say). */
+export function modelLayers(card: ModelCard): number | undefined {
+  const arch = card.architecture ?? {};
+  const layers = Number(arch.layers ?? arch.num_layers ?? arch.numLayers ?? arch.n_layers ?? (card as { layers?: unknown }).layers ?? NaN);
+  return Number.isInteger(layers) && layers >= 0 ? layers : undefined;
+}
+
 /** Receptive field of a message-passing model: layers × cutoff (Å), from the model card. */
 export function receptiveField(card: ModelCard): number {
   if (typeof card.receptiveField === 'number') return card.receptiveField;
   const arch = card.architecture ?? {};
-  const layers = Number(arch.layers ?? arch.num_layers ?? arch.numLayers ?? arch.n_layers ?? (card as { layers?: unknown }).layers ?? NaN);
+  const layers = modelLayers(card) ?? NaN;
   const cutoff = Number(card.cutoff ?? arch.cutoff ?? NaN);
   if (Number.isFinite(layers) && Number.isFinite(cutoff)) return layers * cutoff;
   // A card without its depth: assume a deep model (6 layers) rather than risk a halo that is too small.
@@ -144,24 +151,49 @@ export function buildGraph(
     if (nl.count[i] > k) k = nl.count[i];
     edges += nl.count[i];
   }
-  const nbr = new BigInt64Array(n * k);
   const mask = new Float32Array(n * k);
-  const resOffset = new BigInt64Array(n * k);
   const K = nl.maxNeighbors;
+  const nbr = new BigInt64Array(n * k);
+  const resOffset = new BigInt64Array(n * k);
+  // The int64 inputs are written as int32 low words (int64Words): a BigInt made per element cost more than the
+  // neighbour search itself.
+  const nbrW = int64Words(nbr);
+  const offW = int64Words(resOffset);
   for (let i = 0; i < n; i++) {
-    const own = BigInt(i);
-    for (let c = 0; c < k; c++) {
-      const o = i * k + c;
-      if (c < nl.count[i]) {
-        const j = nl.index[i * K + c];
-        nbr[o] = BigInt(j);
-        mask[o] = 1;
-        resOffset[o] = BigInt(encodeResOffset(resIndex[i], resIndex[j], chainIndex[i], chainIndex[j]));
-      } else {
-        nbr[o] = own;
-        resOffset[o] = BigInt(RES_OFFSET_PAD);
-      }
+    const ri = resIndex[i];
+    const ci = chainIndex[i];
+    const m = nl.count[i];
+    let o = i * k;
+    for (let c = 0; c < m; c++, o++) {
+      const j = nl.index[i * K + c];
+      nbrW[2 * o] = j;
+      mask[o] = 1;
+      offW[2 * o] = encodeResOffset(ri, resIndex[j], ci, chainIndex[j]);
+    }
+    for (let c = m; c < k; c++, o++) {
+      nbrW[2 * o] = i;
+      offW[2 * o] = RES_OFFSET_PAD;
+    }
+  }
+  if (!nbrW.length) {
+    // Big-endian machine: widen with BigInt (the int32 views were not used).
+    for (let o = 0; o < n * k; o++) {
+      const i = Math.floor(o / k);
+      const c = o - i * k;
+      const j = c < nl.count[i] ? nl.index[i * K + c] : i;
+      nbr[o] = BigInt(j);
+      resOffset[o] = BigInt(c < nl.count[i] ? encodeResOffset(resIndex[i], resIndex[j], chainIndex[i], chainIndex[j]) : RES_OFFSET_PAD);
     }
   }
   return { n, k, nbr, mask, resOffset, edges };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * An int32 view of an int64 array: word 2i is the low word of element i, so writing a non-negative value there (the
+ * high word staying 0) stores it. Empty on a big-endian machine, where the caller stores BigInts instead.
+ */
+export function int64Words(a: BigInt64Array): Int32Array {
+  return LITTLE_ENDIAN ? new Int32Array(a.buffer, a.byteOffset, 2 * a.length) : new Int32Array(0);
 }

@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /** Where a model runs: `auto` picks the best this machine has (see the order above). */
@@ -152,8 +153,37 @@ export interface SessionOptions {
   /** An explicit device that cannot run throws ProviderUnavailableError instead of falling back to CPU. */
   strict?: boolean;
   log?: (message: string) => void;
-  /** Threads for the CPU provider (default: onnxruntime's choice). */
+  /** Threads for the CPU provider (default: `cpuThreads()`). */
   intraOpNumThreads?: number;
+}
+
+let physicalCores: number | undefined;
+
+/**
+ * Intra-op threads for the CPU provider: the physical cores (distinct physical id + core id in /proc/cpuinfo on
+ * Linux, else the logical CPUs), no more than this process may use (`availableParallelism`), at most 16.
+ */
+export function cpuThreads(): number {
+  if (physicalCores === undefined) {
+    let n = 0;
+    try {
+      if (process.platform === 'linux') {
+        const ids = new Set<string>();
+        let phys = '0';
+        for (const line of readFileSync('/proc/cpuinfo', 'utf8').split('\n')) {
+          const m = /^(physical id|core id)\s*:\s*(\S+)/.exec(line);
+          if (m?.[1] === 'physical id') phys = m[2];
+          else if (m) ids.add(`${phys}:${m[2]}`);
+        }
+        n = ids.size;
+      }
+    } catch {
+      n = 0;
+    }
+    const logical = availableParallelism();
+    physicalCores = Math.max(1, Math.min(16, logical, n || logical));
+  }
+  return physicalCores;
 }
 
 /** First line of a native error, without the build path noise. */
@@ -181,7 +211,21 @@ export async function createSession(model: string | Uint8Array, device: Device, 
     }
     try {
       const sessionOptions: Record<string, unknown> = { executionProviders: [d], graphOptimizationLevel: 'all' };
-      if (d === 'cpu' && opts.intraOpNumThreads) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
+      if (d === 'cpu') {
+        // Basic graph optimisations only: the extended/all fusions gave the same warm run times on the CPU but a
+        // first run about 60 ms longer (a 2,300-bead protein: 220 vs 285 ms; outputs identical).
+        sessionOptions.graphOptimizationLevel = 'basic';
+        // One thread per physical core, idle threads sleeping instead of spinning: onnxruntime's own choice ran one
+        // thread on the 2-core machine, and two spinning threads were slower still when another process used a core
+        // (docs/experiments.md, *Speed and memory*).
+        const threads = opts.intraOpNumThreads || cpuThreads();
+        sessionOptions.intraOpNumThreads = threads;
+        if (threads > 1) sessionOptions.extra = { session: { 'intra_op.allow_spinning': '0' } };
+        // The memory pattern allocates each run's planned block afresh (outside the arena, freed after the run), so
+        // every chunk and frame touched new pages: on the 2-core VM a 12k-bead chunk ran 4.5 s instead of 1.1 s, at
+        // 2.2 GB instead of 1.3 GB. Without it tensors come from the arena, which keeps its pages between runs.
+        sessionOptions.enableMemPattern = false;
+      }
       const session = await (typeof model === 'string'
         ? ort.InferenceSession.create(model, sessionOptions)
         : ort.InferenceSession.create(model, sessionOptions));

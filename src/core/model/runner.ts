@@ -8,16 +8,16 @@ import { readFileSync } from 'node:fs';
 import type * as OrtNs from 'onnxruntime-node';
 import { InputError } from '../errors';
 import type { CgSystem } from '../cg';
-import { buildGraph, modelInputSystem, receptiveField, MODEL_INPUTS, RES_OFFSET_CLAMP, type ModelCard } from './contract';
+import { buildGraph, modelInputSystem, modelLayers, receptiveField, MODEL_INPUTS, RES_OFFSET_CLAMP, type ModelCard } from './contract';
 import { resolveModel } from './registry';
 import { createSession, loadOrt, ProviderUnavailableError, type Device, type ProviderAttempt } from './providers';
-import type { Backmapper } from './backmapper';
+import type { Backmapper, Reach } from './backmapper';
 
 export type { Device, ProviderAttempt } from './providers';
 
 export interface LoadOptions {
   device: Device;
-  /** intra-op threads for the CPU provider (default: onnxruntime's choice). */
+  /** intra-op threads for the CPU provider (default: one per physical core, providers.ts `cpuThreads`). */
   threads?: number;
   /** Accept a card whose mapping hash differs from the system's set (bead types are still checked). */
   allowMappingMismatch?: boolean;
@@ -54,9 +54,14 @@ export class ModelRunner implements Backmapper {
     return this.card.id;
   }
 
-  /** Spatial reach: the receptive field (layers × cutoff); sequence reach: the res_offset clamp. */
-  get reach(): { spatial: number; sequence: number } {
-    return { spatial: receptiveField(this.card), sequence: RES_OFFSET_CLAMP };
+  /**
+   * Spatial reach: the receptive field (layers × cutoff); sequence reach: the res_offset clamp; graph reach: the
+   * card's neighbour lists, one step per layer (not for a card that sets its own `receptiveField`, or gives no depth).
+   */
+  get reach(): Reach {
+    const layers = modelLayers(this.card);
+    const graph = layers !== undefined && this.card.receptiveField === undefined ? { cutoff: this.card.cutoff, maxNeighbors: this.card.K, hops: layers } : undefined;
+    return { spatial: receptiveField(this.card), sequence: RES_OFFSET_CLAMP, ...(graph ? { graph } : {}) };
   }
 
   static async load(idOrPath: string, opts: LoadOptions = { device: 'auto' }): Promise<ModelRunner> {

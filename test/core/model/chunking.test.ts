@@ -7,6 +7,7 @@ import { StructureBuilder } from '../../../src/core/structure/builder';
 import type { Structure } from '../../../src/core/structure/types';
 import { listModels } from '../../../src/core/model/registry';
 import { inferVectors, planChunks, planCores } from '../../../src/core/model/chunking';
+import { cellListNeighbors } from '../../../src/core/geometry/neighbors';
 import { openBackmapper } from '../../../src/core/model/backmapper';
 import { backmapStructure, chooseModel } from '../../../src/core/pipeline';
 import { assignCg } from '../../../src/core/cg';
@@ -93,6 +94,44 @@ test('planChunks with maxBeads: cores are bisected until core + halo fits, owner
   assert.equal(planChunks(cg.coords, { coreBeads: n, halo, maxBeads: n }).length, 1);
 });
 
+test('planChunks by neighbour lists: each chunk holds every bead within `hops` steps of its core, fewer than the spatial halo', () => {
+  const cg = multiChainCg('martini3');
+  const n = cg.atoms.count;
+  const list = cellListNeighbors(cg.coords, 7, 12);
+  const hops = 2;
+  const byGraph = planChunks(cg.coords, { coreBeads: 60, halo: 0, graph: { list, hops } });
+  const bySpace = planChunks(cg.coords, { coreBeads: 60, halo: 7 * hops });
+  assert.equal(byGraph.length, bySpace.length, 'same cores');
+  let inGraph = 0;
+  let inSpace = 0;
+  byGraph.forEach((ch, k) => {
+    assert.deepEqual(Array.from(ch.core), Array.from(bySpace[k].core));
+    // breadth-first reference: every bead reachable in ≤ hops steps along the lists
+    const want = new Set<number>(ch.core);
+    let front = Array.from(ch.core);
+    for (let h = 0; h < hops; h++) {
+      const next: number[] = [];
+      for (const i of front)
+        for (let c = 0; c < list.count[i]; c++) {
+          const j = list.index[i * list.maxNeighbors + c];
+          if (!want.has(j)) {
+            want.add(j);
+            next.push(j);
+          }
+        }
+      front = next;
+    }
+    assert.deepEqual(Array.from(ch.beads), [...want].sort((a, b) => a - b), `chunk ${k}`);
+    // within the spatial halo (a step is at most the cutoff)
+    const space = new Set(bySpace[k].beads);
+    for (const i of ch.beads) assert.ok(space.has(i), `bead ${i} of chunk ${k} beyond hops × cutoff`);
+    inGraph += ch.beads.length;
+    inSpace += bySpace[k].beads.length;
+  });
+  assert.ok(inGraph < inSpace, `${inGraph} beads by neighbour lists vs ${inSpace} by distance`);
+  assert.ok(n > 0);
+});
+
 test('template backmapper: chunked output is identical to unchunked', async () => {
   for (const mapping of ['martini3', 'ca']) {
     const cg = multiChainCg(mapping);
@@ -128,7 +167,7 @@ test('model backmapper: chunked output matches unchunked within 1e-5 Å', async 
   }
 });
 
-test('message-passing model (test fixture): chunked equals unchunked with halo = layers × cutoff, differs with a short halo', async () => {
+test('message-passing model (test fixture): chunked equals unchunked with halo = layers × cutoff or layers steps of the neighbour lists, differs with a short one', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bm-tiny-'));
   try {
     const set = loadMappingSet('martini3');
@@ -152,14 +191,17 @@ test('message-passing model (test fixture): chunked equals unchunked with halo =
       const ref = await inferVectors(bm, system, 0);
       const ok = await inferVectors(bm, system, 60);
       const short = await inferVectors(bm, system, 60, { halo: 7 * (LAYERS - 1) - 1 });
-      let dOk = 0;
-      let dShort = 0;
-      for (let i = 0; i < ref.vectors.length; i++) {
-        dOk = Math.max(dOk, Math.abs(ok.vectors[i] - ref.vectors[i]));
-        dShort = Math.max(dShort, Math.abs(short.vectors[i] - ref.vectors[i]));
-      }
-      assert.ok(dOk <= 1e-5, `full halo: ${dOk}`);
+      // The spatial halo of the receptive field, and the halo by neighbour-list steps (the default for a model
+      // whose card gives its depth) with one step too few.
+      const spatial = await inferVectors(bm, system, 60, { halo: 7 * LAYERS });
+      const fewHops = await inferVectors(bm, system, 60, { hops: LAYERS - 1 });
+      assert.ok(bm.reach.graph && bm.reach.graph.hops === LAYERS, 'the model reads LAYERS steps of its neighbour lists');
+      const dmax = (a: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - ref.vectors[i])), 0);
+      const [dOk, dShort, dSpatial, dFewHops] = [ok, short, spatial, fewHops].map((r) => dmax(r.vectors));
+      assert.ok(dOk <= 1e-5, `halo by neighbour lists: ${dOk}`);
+      assert.ok(dSpatial <= 1e-5, `spatial halo: ${dSpatial}`);
       assert.ok(dShort > 1e-3, `a short halo must change the output (max ${dShort})`);
+      assert.ok(dFewHops > 1e-3, `one step too few must change the output (max ${dFewHops})`);
     } finally {
       await bm.release();
     }
