@@ -258,7 +258,8 @@ const backmap: Handler = async ([input], opts, io) => {
     );
     return;
   }
-  const result = await backmapStructure(cg, { ...common, reference }, { progress });
+  // The quality metrics are for the report and the reference RMSD; a plain backmap does not compute them.
+  const result = await backmapStructure(cg, { ...common, reference, skipMetrics: !opts.report && !reference }, { progress });
   if (io.tty) io.err('\n');
   noteChoice(result.report, opts, io);
   writeStructureFile(output, result.structure, { force: opts.force, protect: inputs });

@@ -64,7 +64,7 @@ export interface BackmapSettings {
    * `sidechains` is on only when named.
    */
   refine?: boolean | Partial<RefineSettings>;
-  /** Most beads per inference chunk (default DEFAULT_CHUNK_SIZE, 20,000); 0 disables chunking. */
+  /** Most beads per inference chunk (default DEFAULT_CHUNK_SIZE, 8,000); 0 disables chunking. */
   chunkSize?: number;
   /** Input checks (unknown residues/beads, mapping warnings). */
   policy?: InputPolicy;
