@@ -17,7 +17,7 @@ import { countSystem, moleculeTable, selectAtoms, splitAllAtom, type AllAtomSpli
 import { makeWhole, moleculeRanges as moleculeRangesOf, rectangularBoxLengths, wrapIntoBox } from './pbc';
 import { cgWaterFor, groupWaters } from './solvent';
 import { countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
-import { FrameOutput, framesFormatOf, protectedPaths, type FramesFormat } from './trajectory';
+import { FrameOutput, frameProgress, framesFormatOf, protectedPaths, type FramesFormat } from './trajectory';
 import { yieldToLoop } from './run';
 
 export interface MapToCgOptions {
@@ -356,9 +356,7 @@ export async function mapTrajectory(opts: MapTrajectoryOptions, hooks: Hooks = {
     for (const frame of selectFrames(frameSource(top, opts.trajectory, io), selection.range)) {
       if (hooks.signal?.aborted) throw new CancelledError('mapping cancelled');
       output.write(cg, place(frame.coords, frame.box, frame.index, src), frame);
-      const n = output.count;
-      const total = selection.total;
-      hooks.progress?.('frames', total !== null ? n / total : n / (n + 100), `frame ${n}${total !== null ? ` of ${total}` : ''}`);
+      frameProgress(hooks, output.count, selection.total);
       await yieldToLoop();
     }
     if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), src);

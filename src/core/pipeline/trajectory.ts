@@ -233,10 +233,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
       output.write(res.structure, res.structure.coords, frame);
       if (format === 'pdb' && opts.keepFrames) keptFrames.push(res.structure.coords);
       timings.write = (timings.write ?? 0) + now() - t;
-      const frames = output.count;
-      // Unknown length: a fraction that approaches 1 without reaching it.
-      const fraction = total !== null ? frames / total : frames / (frames + 100);
-      hooks.progress?.('frames', fraction, `frame ${frames}${total !== null ? ` of ${total}` : ''}`);
+      frameProgress(hooks, output.count, total);
       await yieldToLoop();
     }
     if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), opts.trajectory ?? top.source);
@@ -247,21 +244,39 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
     if (failed) output.discard();
     await bm.release();
   }
+  return trajectoryResult(opts, output, top, firstReport!, firstFrame!, keptFrames, timings, t0);
+}
+
+/** The run's result: the report's throughput and scope are every frame over the whole run (its metrics stay the first frame's). */
+function trajectoryResult(
+  opts: TrajectoryOptions,
+  output: FrameOutput,
+  top: Structure,
+  report: BackmapReport,
+  firstFrame: Structure,
+  keptFrames: Float64Array[],
+  timings: Record<string, number>,
+  t0: number,
+): TrajectoryResult {
   const frames = output.count;
   const seconds = (now() - t0) / 1000;
-  firstReport!.timings = timings;
-  // The report's throughput and scope: every frame over the whole run (its metrics stay the first frame's).
-  firstReport!.trajectory = { frames, seconds };
+  report.timings = timings;
+  report.trajectory = { frames, seconds };
   return {
     frames,
     framesPerSecond: frames / seconds,
     seconds,
     out: opts.out,
     topologyOut: output.topologyOut,
-    report: firstReport!,
+    report,
     topology: top,
-    firstFrame: keptFrames.length > 1 ? { ...firstFrame!, models: keptFrames } : firstFrame!,
+    firstFrame: keptFrames.length > 1 ? { ...firstFrame, models: keptFrames } : firstFrame,
   };
+}
+
+/** Progress after `n` frames of `total` (unknown length: a fraction that approaches 1 without reaching it). */
+export function frameProgress(hooks: Hooks, n: number, total: number | null): void {
+  hooks.progress?.('frames', total !== null ? n / total : n / (n + 100), `frame ${n}${total !== null ? ` of ${total}` : ''}`);
 }
 
 /** Bead coordinates of a system from a frame of its input (`source` indices). */
@@ -327,8 +342,7 @@ async function wholeTrajectory(
       output.write(whole.structure, whole.structure.coords, frame);
       if (opts.keepFrames) keptFrames.push(whole.structure.coords);
       timings.write = (timings.write ?? 0) + now() - t;
-      const n = output.count;
-      hooks.progress?.('frames', selection.total !== null ? n / selection.total : n / (n + 100), `frame ${n}${selection.total !== null ? ` of ${selection.total}` : ''}`);
+      frameProgress(hooks, output.count, selection.total);
       await yieldToLoop();
     }
     if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), src);
@@ -338,18 +352,5 @@ async function wholeTrajectory(
     if (failed) output.discard();
     for (const bm of opened.values()) await bm.release();
   }
-  const frames = output.count;
-  const seconds = (now() - run.t0) / 1000;
-  firstReport!.timings = timings;
-  firstReport!.trajectory = { frames, seconds };
-  return {
-    frames,
-    framesPerSecond: frames / seconds,
-    seconds,
-    out: opts.out,
-    topologyOut: output.topologyOut,
-    report: firstReport!,
-    topology: top,
-    firstFrame: keptFrames.length > 1 ? { ...firstFrame!, models: keptFrames } : firstFrame!,
-  };
+  return trajectoryResult(opts, output, top, firstReport!, firstFrame!, keptFrames, timings, run.t0);
 }
