@@ -203,6 +203,22 @@ function missingModelFiles(mappingId: string): string {
   return missing.length ? ` (model card found but ${missing.join(', ')} missing from ${root})` : '';
 }
 
+/**
+ * An upper bound of `mappingCoverage(cg, set, _, card)` from the card alone: the share of particles whose name is the
+ * bead part of one of the card's `MOL_BEAD` type names (every split at an underscore, so a molecule name with one
+ * still counts).
+ */
+export function cardCoverageBound(cg: Structure, card: ModelCard): number {
+  const a = cg.atoms;
+  if (!a.count) return 0;
+  const beads = new Set<string>();
+  for (const t of card.beadTypes.flatMap((x) => x.split('|')))
+    for (let i = t.indexOf('_'); i >= 0; i = t.indexOf('_', i + 1)) beads.add(t.slice(i + 1));
+  let n = 0;
+  for (let i = 0; i < a.count; i++) if (beads.has(a.name[i])) n++;
+  return n / a.count;
+}
+
 /** A model's choice record, from its entry. */
 function modelChoice(entry: ModelEntry, modelId: string, set: MappingSet, note: string): ModelChoice {
   return { kind: 'model', modelId, card: entry.card, source: entry.source, onnxPath: entry.onnxPath, set, note };
@@ -265,9 +281,13 @@ export function chooseModel(cg: Structure, opts: BackmapOptions, pool?: ModelPoo
       cg.source,
     );
   }
-  // auto: the model whose mapping knows most of the input (shipped first on a tie).
+  // auto: the model whose mapping knows most of the input (shipped first on a tie). A model whose card's bead names
+  // cannot beat the best so far is skipped before its mapping set is loaded (parsing a set is most of a one-off
+  // CLI start-up).
   let best: { entry: ModelEntry; set: MappingSet; coverage: number } | undefined;
   for (const entry of entries) {
+    const bound = cardCoverageBound(cg, entry.card);
+    if (bound === 0 || (best && bound <= best.coverage)) continue;
     const own = pool.setOf(entry);
     if (!own) continue;
     // With --mapping: the models trained on that set (same content), or a shipped model naming it.
