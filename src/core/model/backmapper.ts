@@ -113,7 +113,7 @@ export async function openBackmapper(model: string, opts: OpenOptions = {}): Pro
     runner = await loadModel(model, device, opts);
     sessionCache.set(key, { runner, stamp });
   } else opts.log?.(`reusing the ${runner.provider} session of ${runner.id}`);
-  return shared(runner);
+  return keptOpen(runner);
 }
 
 /** Size and modification time of a model's network and card (found as `resolveModel` finds them; '-' for a missing one). */
@@ -141,16 +141,19 @@ async function loadModel(model: string, device: Device, opts: OpenOptions): Prom
 
 const sessionCache = new Map<string, { runner: ModelRunner; stamp: string }>();
 
-/** A cached session seen through the interface, with a release that leaves it open for the next call. */
-function shared(runner: ModelRunner): Backmapper {
+/**
+ * A backmapper seen through the interface with a release that leaves it open for the next call (cached sessions; a
+ * trajectory's backmappers, released by the run after its last frame).
+ */
+export function keptOpen(bm: Backmapper): Backmapper {
   return {
-    kind: runner.kind,
-    id: runner.id,
-    provider: runner.provider,
-    attempts: runner.attempts,
-    card: runner.card,
-    reach: runner.reach,
-    predict: (system, timings) => runner.predict(system, timings),
+    kind: bm.kind,
+    id: bm.id,
+    provider: bm.provider,
+    attempts: bm.attempts,
+    card: bm.card,
+    reach: bm.reach,
+    predict: (system, timings) => bm.predict(system, timings),
     release: async () => {},
   };
 }

@@ -16,7 +16,7 @@ import { readStructureFile } from '../structure/read';
 import { countSystem, moleculeTable, selectAtoms, splitAllAtom, type AllAtomSplit } from './molecules';
 import { makeWhole, moleculeRanges as moleculeRangesOf, rectangularBoxLengths, wrapIntoBox } from './pbc';
 import { cgWaterFor, groupWaters } from './solvent';
-import { countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
+import { checkFrameFinite, frameSource, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
 import { FrameOutput, frameProgress, framesFormatOf, protectedPaths, type FramesFormat } from './trajectory';
 import { yieldToLoop } from './run';
 
@@ -359,8 +359,7 @@ export async function mapTrajectory(opts: MapTrajectoryOptions, hooks: Hooks = {
       frameProgress(hooks, output.count, selection.total);
       await yieldToLoop();
     }
-    if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), src);
-    output.commit();
+    output.commitSelected(selection, top, opts.trajectory, io);
     failed = false;
   } finally {
     // A failed or cancelled run leaves nothing half-written (nor a topology without its trajectory).
@@ -389,17 +388,10 @@ export function planFrameMapping(top: Structure, mapping: string | MappingSet, o
   const beads = plan.rows ? new Float64Array(plan.rows.sums.length * 3) : null;
   const out = new Float64Array(3 * plan.result.cg.atoms.count);
   const molecules = plan.split ? moleculeRangesOf(plan.result.cg) : [];
-  const a = top.atoms;
   const place = (coords: ArrayLike<number>, box: Box | null, index = 0, file = top.source): Float64Array => {
     if (coords.length !== 3 * n) throw new Error(`planFrameMapping: a frame of ${coords.length / 3} atoms for a topology of ${n}`);
-    for (let k = 0; k < 3 * n; k++) {
-      const v = coords[k];
-      if (!Number.isFinite(v)) {
-        const i = Math.floor(k / 3);
-        throw new InputError(`frame index ${index} (0-based): atom ${i + 1} (${a.name[i]} ${a.resName[i]} ${a.chainId[i]}${a.resSeq[i]}) has non-finite coordinates`, file);
-      }
-      X[k] = v;
-    }
+    checkFrameFinite(top, coords, index, file);
+    X.set(coords);
     work.box = box;
     const L = rectangularBoxLengths(box);
     const moved = L ? makeWhole(work, X).moved.some((x) => x) : false;

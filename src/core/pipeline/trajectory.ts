@@ -14,10 +14,10 @@ import { OutputFile } from '../io/output-file';
 import { ByteWriter } from '../io/bytes';
 import { DEFAULT_CHUNK_SIZE } from '../model/chunking';
 import { firstGroupOf, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
-import { countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange, type FrameSelection } from '../trajectory/frames';
+import { checkFrameFinite, countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange, type FrameSelection } from '../trajectory/frames';
 import type { TrajectoryWriter } from '../trajectory/types';
 import { backmapSystem, backmapWhole, checkAbort, emptyReport, metricsOf, openChosen, wholeReport, yieldToLoop } from './run';
-import type { Backmapper } from '../model/backmapper';
+import { keptOpen, type Backmapper } from '../model/backmapper';
 import type { CgSystem } from '../cg';
 import { refineSettings, type BackmapOptions, type BackmapReport, type Hooks } from './options';
 
@@ -128,6 +128,15 @@ export class FrameOutput {
   }
 
   /** Moves the outputs into place (the topology last: a trajectory whose topology failed is removed again). */
+  /**
+   * Commits the frames of a selection; one that gave no frame (its start past the end of an input whose length was
+   * not known up front) is refused, naming the input and its frame count.
+   */
+  commitSelected(selection: FrameSelection, top: Structure, trajectory: string | undefined, io: TrajectoryModule | null): void {
+    if (!this.count) throw noFrameSelected(selection.given, countInputFrames(top, trajectory, io, true), trajectory ?? top.source);
+    this.commit();
+  }
+
   commit(): void {
     if (this.pdb) {
       this.pdb.w.str('END\n');
@@ -205,16 +214,12 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
     for (const frame of selectFrames(frameSource(top, opts.trajectory, io), selection.range)) {
       checkAbort(hooks.signal);
       const fc = frame.coords;
+      checkFrameFinite(top, fc, frame.index, opts.trajectory ?? top.source, sources);
       for (let b = 0; b < sources.length; b++) {
         const s = sources[b];
-        const x = fc[3 * s];
-        const y = fc[3 * s + 1];
-        const z = fc[3 * s + 2];
-        if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z))
-          throw new InputError(`frame ${frame.index + 1}: particle ${s + 1} has non-finite coordinates`, opts.trajectory ?? top.source);
-        system.coords[3 * b] = x;
-        system.coords[3 * b + 1] = y;
-        system.coords[3 * b + 2] = z;
+        system.coords[3 * b] = fc[3 * s];
+        system.coords[3 * b + 1] = fc[3 * s + 1];
+        system.coords[3 * b + 2] = fc[3 * s + 2];
       }
       const res = await backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, timings, {});
       chunks = Math.max(chunks, res.chunks);
@@ -236,8 +241,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
       frameProgress(hooks, output.count, total);
       await yieldToLoop();
     }
-    if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), opts.trajectory ?? top.source);
-    output.commit();
+    output.commitSelected(selection, top, opts.trajectory, io);
     failed = false;
   } finally {
     // A failed or cancelled run leaves no half-written PDB or binary trajectory (or topology) behind.
@@ -305,13 +309,15 @@ async function wholeTrajectory(
   const plan: BackmapPlan = opts.solvent ? planned : { ...planned, solvent: { ...planned.solvent, waters: [], ions: [] } };
   if (skipped) opts.warn?.({ message: `frame by frame, ${planned.solvent.waters.length} water bead(s) and ${planned.solvent.ions.length} ion(s) are skipped (solvent: place them in every frame)`, file: src });
   const refine = refineSettings(opts.refine, true);
-  const opened = new Map<string, Backmapper>();
+  // backmapWhole releases after each group: the run's backmappers stay open until the last frame.
+  const opened = new Map<string, { bm: Backmapper; view: Backmapper }>();
   const open = async (choice: ModelChoice): Promise<Backmapper> => {
-    let bm = opened.get(choice.modelId);
-    if (!bm) opened.set(choice.modelId, (bm = await openChosen(choice, opts)));
-    // backmapWhole releases after each group: the run's sessions stay open until the last frame.
-    const b = bm;
-    return { kind: b.kind, id: b.id, provider: b.provider, attempts: b.attempts, card: b.card, reach: b.reach, predict: (system, t) => b.predict(system, t), release: async () => {} };
+    let o = opened.get(choice.modelId);
+    if (!o) {
+      const bm = await openChosen(choice, opts);
+      opened.set(choice.modelId, (o = { bm, view: keptOpen(bm) }));
+    }
+    return o.view;
   };
   let firstReport: BackmapReport | null = null;
   let firstFrame: Structure | null = null;
@@ -321,8 +327,7 @@ async function wholeTrajectory(
     for (const frame of selectFrames(frameSource(top, opts.trajectory, io), selection.range)) {
       checkAbort(hooks.signal);
       const fc = frame.coords;
-      for (let k = 0; k < fc.length; k++)
-        if (!Number.isFinite(fc[k])) throw new InputError(`frame index ${frame.index} (0-based): particle ${Math.floor(k / 3) + 1} has non-finite coordinates`, src);
+      checkFrameFinite(top, fc, frame.index, src);
       const input: Structure = { ...top, coords: Float64Array.from(fc), models: [], box: frame.box ?? top.box };
       input.models = [input.coords];
       frameBeads(plan.system, input.coords);
@@ -345,12 +350,11 @@ async function wholeTrajectory(
       frameProgress(hooks, output.count, selection.total);
       await yieldToLoop();
     }
-    if (!output.count) throw noFrameSelected(selection.given, countInputFrames(top, opts.trajectory, io, true), src);
-    output.commit();
+    output.commitSelected(selection, top, opts.trajectory, io);
     failed = false;
   } finally {
     if (failed) output.discard();
-    for (const bm of opened.values()) await bm.release();
+    for (const { bm } of opened.values()) await bm.release();
   }
   return trajectoryResult(opts, output, top, firstReport!, firstFrame!, keptFrames, timings, run.t0);
 }

@@ -17,7 +17,7 @@ import { describeForwardReport } from '../pipeline/map';
 import { checkInputStructure, refuseCg } from '../pipeline/plan';
 import { datasetMeta, packSamples, sampleFromSystem, type Sample } from '../dataset/build';
 import { writeDataset } from '../dataset/format';
-import { formatFrameRange, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
+import { checkFrameFinite, formatFrameRange, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
 import * as trajectoryIo from '../trajectory/index';
 import { soluteClass } from '../pipeline/molecules';
 
@@ -98,10 +98,8 @@ export function buildFrameDataset(opts: FrameDatasetOptions): FrameDataset {
   const src = opts.trajectory ?? top.source;
   for (const frame of selectFrames(frameSource(top, opts.trajectory, trajectoryIo), range)) {
     if (opts.signal?.aborted) throw new CancelledError('training cancelled');
-    const c = frame.coords;
-    for (let i = 0; i < c.length; i++)
-      if (!Number.isFinite(c[i])) throw new InputError(`frame ${frame.index}: atom ${Math.floor(i / 3) + 1} has a non-finite coordinate`, src);
-    work.coords.set(c);
+    checkFrameFinite(top, frame.coords, frame.index, src);
+    work.coords.set(frame.coords);
     work.box = frame.box ?? top.box;
     makeWhole(work, work.coords);
     const beadXyz = mapCoords(fw, work.coords);

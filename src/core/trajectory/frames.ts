@@ -172,6 +172,20 @@ export function* frameSource(top: Structure, trajectory: string | undefined, io:
   }
 }
 
+/**
+ * Refuses a frame with a non-finite coordinate, naming the frame as `--frames` counts it (0-based index in the input)
+ * and the particle with its residue. `particles`: only these (default every particle of the topology).
+ */
+export function checkFrameFinite(top: Structure, coords: ArrayLike<number>, frameIndex: number, file: string, particles?: ArrayLike<number>): void {
+  const n = particles ? particles.length : coords.length / 3;
+  for (let k = 0; k < n; k++) {
+    const i = particles ? particles[k] : k;
+    if (Number.isFinite(coords[3 * i]) && Number.isFinite(coords[3 * i + 1]) && Number.isFinite(coords[3 * i + 2])) continue;
+    const a = top.atoms;
+    throw new InputError(`frame index ${frameIndex} (0-based): particle ${i + 1} (${a.name[i]} ${a.resName[i]} ${a.chainId[i]}${a.resSeq[i]}) has non-finite coordinates`, file);
+  }
+}
+
 /** The selected frames of `frameSource` (a resolved range), stopping at the range's end without reading past it. */
 export function* selectFrames(frames: Iterable<Frame>, range: FrameRange): Generator<Frame> {
   if (range.stop !== null && range.stop <= range.start) return;

@@ -10,17 +10,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildPeptide } from '../../../src/core/chemistry/peptide';
 import { hydrogenGroups, hydrogenCount, stateParent, type ProtonationState } from '../../../src/core/chemistry/hydrogens';
 import { RESIDUES } from '../../../src/core/chemistry/amino-acids';
 import { atomNameFor, residueNameFor, type ForceFieldNaming } from '../../../src/core/ffnames';
 import { addHydrogens } from '../../../src/core/hydrogens';
 import { formatPdb, parsePdb } from '../../../src/core/structure/pdb';
-import { StructureBuilder } from '../../../src/core/structure/builder';
 import type { Structure } from '../../../src/core/structure/types';
-import { add, cross, getAt, matVec, normalize, rotationAbout, scale, sub } from '../../../src/core/geometry/vec';
 import { distance } from '../../../src/core/geometry/dihedral';
-import { DEMO, RTP_H_COUNT } from './helpers';
+import { getAt } from '../../../src/core/geometry/vec';
+import { DEMO, RTP_H_COUNT, disulfidePair } from './helpers';
 
 const version = spawnSync('gmx', ['--version'], { encoding: 'utf8' });
 const HAVE_GMX = version.status === 0;
@@ -107,29 +105,13 @@ function gmx(dir: string, args: string[]): { status: number; out: string } {
   return { status: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
 }
 
-/** Two ACA chains joined by an S–S bond of 2.04 Å. */
-function disulfide(): Structure {
-  const a = buildPeptide('ACA', { phi: -120, psi: 130, chainId: 'A' });
-  const at = (n: string) => getAt(a.coords, a.atoms.name.findIndex((x, i) => x === n && a.atoms.resSeq[i] === 2));
-  const u = normalize(sub(at('SG'), at('CB')));
-  const mid = add(at('SG'), scale(u, 1.02));
-  const R = rotationAbout(normalize(cross(u, Math.abs(u[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0])), 180);
-  const sb = new StructureBuilder(2 * a.atoms.count);
-  for (const chain of ['A', 'B'])
-    for (let i = 0; i < a.atoms.count; i++) {
-      const p = getAt(a.coords, i);
-      const q = chain === 'A' ? p : add(mid, matVec(R, sub(p, mid)));
-      sb.addAtom({ name: a.atoms.name[i], resName: a.atoms.resName[i], chainId: chain, resSeq: a.atoms.resSeq[i], element: a.atoms.element[i], x: q[0], y: q[1], z: q[2] });
-    }
-  return sb.build('disulfide');
-}
 
 const RUNS: [ForceFieldNaming, string][] = [['charmm', 'charmm27'], ['amber', 'amber99sb-ildn'], ['gromacs', 'amber99sb-ildn'], ['gromacs', 'oplsaa']];
 const CASES: [string, Structure, number, string[]][] = [
   ['demo protein, pH 7', DEMO, 7, []],
   ['demo protein, pH 3 (ASPP, GLUP, HSP)', DEMO, 3, []],
   ['demo protein, pH 11 (LSN)', DEMO, 11, []],
-  ['two chains joined by a disulfide', disulfide(), 7, ['-merge', 'all']],
+  ['two chains joined by a disulfide', disulfidePair(2.04), 7, ['-merge', 'all']],
 ];
 
 for (const [naming, ff] of RUNS)

@@ -1,8 +1,10 @@
 // Shared by the hydrogen tests (not a test file itself).
 import { readFileSync } from 'node:fs';
 import { parsePdb } from '../../../src/core/structure/pdb';
-import { residuesOf } from '../../../src/core/structure/builder';
 import type { Structure } from '../../../src/core/structure/types';
+import { residuesOf, StructureBuilder } from '../../../src/core/structure/builder';
+import { buildPeptide } from '../../../src/core/chemistry/peptide';
+import { add, cross, getAt, matVec, normalize, rotationAbout, scale, sub } from '../../../src/core/geometry/vec';
 
 export const DEMO = parsePdb(readFileSync('examples/demo-protein.pdb', 'utf8'), 'examples/demo-protein.pdb');
 
@@ -22,4 +24,22 @@ export function byResidue(s: Structure): { resName: string; resSeq: number; chai
     for (let i = r.start; i < r.end; i++) if (!atoms.has(s.atoms.name[i])) atoms.set(s.atoms.name[i], i);
     return { resName: r.resName, resSeq: r.resSeq, chainId: r.chainId, atoms };
   });
+}
+
+/** Two ACA chains whose CYS SG are `d` Å apart: the second is the first turned 180° about an axis through the S–S midpoint. */
+export function disulfidePair(d: number): Structure {
+  const a = buildPeptide('ACA', { phi: -120, psi: 130, chainId: 'A' });
+  const at = (name: string) => getAt(a.coords, a.atoms.name.findIndex((x, i) => x === name && a.atoms.resSeq[i] === 2));
+  const sg = at('SG');
+  const u = normalize(sub(sg, at('CB')));
+  const mid = add(sg, scale(u, d / 2));
+  const R = rotationAbout(normalize(cross(u, Math.abs(u[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0])), 180);
+  const sb = new StructureBuilder(2 * a.atoms.count);
+  for (const chain of ['A', 'B'])
+    for (let i = 0; i < a.atoms.count; i++) {
+      const p = getAt(a.coords, i);
+      const q = chain === 'A' ? p : add(mid, matVec(R, sub(p, mid)));
+      sb.addAtom({ name: a.atoms.name[i], resName: a.atoms.resName[i], chainId: chain, resSeq: a.atoms.resSeq[i], element: a.atoms.element[i], x: q[0], y: q[1], z: q[2] });
+    }
+  return sb.build('disulfide');
 }

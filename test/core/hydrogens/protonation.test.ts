@@ -4,11 +4,11 @@ import { buildPeptide } from '../../../src/core/chemistry/peptide';
 import { StructureBuilder } from '../../../src/core/structure/builder';
 import type { Structure } from '../../../src/core/structure/types';
 import { angle, dihedral, distance } from '../../../src/core/geometry/dihedral';
-import { add, getAt, normalize, rotationAbout, matVec, scale, sub, cross, type Vec3 } from '../../../src/core/geometry/vec';
+import { add, getAt, normalize, scale, sub, cross, type Vec3 } from '../../../src/core/geometry/vec';
 import { addHydrogens, hydrogenSummary } from '../../../src/core/hydrogens';
 import { atomNameFor, residueNameFor } from '../../../src/core/ffnames';
 import { UsageError } from '../../../src/core/errors';
-import { byResidue } from './helpers';
+import { byResidue, disulfidePair } from './helpers';
 
 /** A copy of `s` with extra atoms appended (each its own residue unless it shares resSeq/name with the previous). */
 function withAtoms(s: Structure, extra: { name: string; resName: string; chainId: string; resSeq: number; element: string; at: Vec3 }[]): Structure {
@@ -83,26 +83,9 @@ test('HIS: pH below 6 protonates both ring N; a tautomer the residue name fixes 
   assert.match(hydrogenSummary(kept.report), /HIS tautomers: HID A2 \(name\)/);
 });
 
-/** Two ACA chains whose CYS SG are `d` Å apart: the second is the first turned 180° about an axis through the S–S midpoint. */
-function disulfide(d: number): Structure {
-  const a = buildPeptide('ACA', { phi: -120, psi: 130, chainId: 'A' });
-  const sg = atom(a, 2, 'SG');
-  const u = normalize(sub(sg, atom(a, 2, 'CB')));
-  const mid = add(sg, scale(u, d / 2));
-  const axis = normalize(cross(u, Math.abs(u[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0]));
-  const R = rotationAbout(axis, 180);
-  const sb = new StructureBuilder(2 * a.atoms.count);
-  for (const chain of ['A', 'B'])
-    for (let i = 0; i < a.atoms.count; i++) {
-      const p = getAt(a.coords, i);
-      const q = chain === 'A' ? p : add(mid, matVec(R, sub(p, mid)));
-      sb.addAtom({ name: a.atoms.name[i], resName: a.atoms.resName[i], chainId: chain, resSeq: a.atoms.resSeq[i], element: a.atoms.element[i], x: q[0], y: q[1], z: q[2] });
-    }
-  return sb.build('disulfide');
-}
 
 test('disulfide (SG–SG < 2.5 Å): no HG on either CYS, CYS/CYS2 naming; far apart both keep HG', () => {
-  const s = disulfide(2.04);
+  const s = disulfidePair(2.04);
   assert.ok(Math.abs(distance(atom(s, 2, 'SG', 'A'), atom(s, 2, 'SG', 'B')) - 2.04) < 1e-9);
   const { structure, report } = addHydrogens(s, { names: 'charmm' });
   assert.equal(report.disulfides, 1);
@@ -112,10 +95,10 @@ test('disulfide (SG–SG < 2.5 Å): no HG on either CYS, CYS/CYS2 naming; far ap
   }
   assert.equal(resName(addHydrogens(s, { names: 'amber' }).structure, 2, 'B'), 'CYS', 'pdb2gmx links CYS… only, then builds CYX');
   assert.equal(resName(addHydrogens(s, { names: 'gromacs' }).structure, 2, 'B'), 'CYS2');
-  const far = addHydrogens(disulfide(4.0), { names: 'charmm' });
+  const far = addHydrogens(disulfidePair(4.0), { names: 'charmm' });
   assert.equal(far.report.disulfides, 0);
   for (const c of ['A', 'B']) assert.ok(has(far.structure, 2, 'HG1', c));
-  assert.ok(has(addHydrogens(disulfide(4.0), { names: 'amber' }).structure, 2, 'HG'), 'AMBER names the thiol H HG');
+  assert.ok(has(addHydrogens(disulfidePair(4.0), { names: 'amber' }).structure, 2, 'HG'), 'AMBER names the thiol H HG');
 });
 
 test('termini: NH3+ (HT1-3 / H1-3), PRO NH2+, OXT added in the carboxylate plane; a chain break (C–N > 2 Å) makes two more termini', () => {

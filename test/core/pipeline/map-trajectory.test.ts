@@ -199,7 +199,7 @@ test('a trajectory that does not fit the topology, a non-finite frame, outputs t
     wd.close();
     await assert.rejects(
       mapTrajectory({ topology: DEMO, trajectory: nan, mapping: 'martini3', out: join(dir, 'nan-cg.xtc') }),
-      (e: unknown) => e instanceof InputError && e.file === nan && /frame index 2 \(0-based\): atom 5 \(\S+ ASP A1\) has non-finite coordinates/.test(e.message),
+      (e: unknown) => e instanceof InputError && e.file === nan && /frame index 2 \(0-based\): particle 5 \(\S+ ASP A1\) has non-finite coordinates/.test(e.message),
     );
     assert.deepEqual(listing(), ['nan.dcd', 'short.xtc']);
 

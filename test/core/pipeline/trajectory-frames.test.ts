@@ -184,7 +184,7 @@ test('a failure after the first frames leaves neither the binary trajectory nor 
     }
     w.close();
     const out = join(dir, 'out.xtc');
-    await assert.rejects(backmapTrajectory({ topology: top, trajectory: dcd, out, model: 'template', refine: false, frames: '1:' }), /frame 4: particle 2 has non-finite/);
+    await assert.rejects(backmapTrajectory({ topology: top, trajectory: dcd, out, model: 'template', refine: false, frames: '1:' }), /frame index 3 \(0-based\): particle 2 \(SC1 MET A1\) has non-finite coordinates/);
     assert.deepEqual(readdirSync(dir).sort(), ['cg.pdb', 'nan.dcd']);
     // The frames before it are fine on their own.
     const r = await backmapTrajectory({ topology: top, trajectory: dcd, out, model: 'template', refine: false, frames: '1:3' });

@@ -112,7 +112,7 @@ test('a PDB trajectory output that fails at a later frame is removed, and an exi
       await assert.rejects(backmapTrajectory({ topology: top, trajectory: dcd, out, model: 'template', refine: false, force: existing }), (e: unknown) => {
         assert.ok(e instanceof InputError);
         assert.equal(e.file, dcd);
-        assert.match(e.message, /frame 3: particle 3 has non-finite coordinates/);
+        assert.match(e.message, /frame index 2 \(0-based\): particle 3 \(BB LYS A2\) has non-finite coordinates/);
         return true;
       });
       if (existing) assert.equal(readFileSync(out, 'utf8'), 'KEEP ME\n');

@@ -65,7 +65,7 @@ test('refusals: another molecule, a rebuilt atom missing, a NaN coordinate', () 
   assert.throws(() => buildFrameDataset({ topology: { ...cut, models: [cut.coords] }, range: parseFrameRange(':1'), set }), /1 atom\(s\) the mapping rebuilds are missing from the topology: LIG L1 O12/);
   const bad = top.models.map((m) => Float64Array.from(m));
   bad[3][7] = NaN;
-  assert.throws(() => buildFrameDataset({ topology: { ...top, models: bad, coords: bad[0] }, range: parseFrameRange(':10'), set }), /frames\.pdb: frame 3: atom 3 has a non-finite coordinate/);
+  assert.throws(() => buildFrameDataset({ topology: { ...top, models: bad, coords: bad[0] }, range: parseFrameRange(':10'), set }), /frames\.pdb: frame index 3 \(0-based\): particle 3 \(C3 LIG L1\) has non-finite coordinates/);
 });
 
 test('Python candidates: a configured interpreter alone, else the active environment first', () => {
