@@ -7,7 +7,20 @@ import { assertWritable, writeFileAtomic, writeStructureFile } from '../core/str
 import { validateMappingFolder } from '../core/mapping/load';
 import { parseMappingText } from '../core/mapping/parse';
 import type { MappingDiagnostic } from '../core/mapping/parse';
-import { compareStructures, clashPercent, describeMatching, matchStructureResidues, residueEntries, SAME_SEQUENCE_IDENTITY, type ResidueMatching } from '../core/metrics';
+import {
+  bondGraphEditDistance,
+  caRmsd,
+  compareStructures,
+  clashPercent,
+  describeMatching,
+  hasPeptideBackbone,
+  isCaTrace,
+  matchStructureResidues,
+  ramachandranAgreement,
+  residueEntries,
+  SAME_SEQUENCE_IDENTITY,
+  type ResidueMatching,
+} from '../core/metrics';
 import { sequencePreview } from '../core/residue-match';
 import type { Structure } from '../core/structure/types';
 import { accuracySummary, formatAccuracy, listModelEntries, listModels, type ModelProblem } from '../core/model/registry';
@@ -19,7 +32,7 @@ import {
   loadMappingChecked,
   mapStructureToCg,
   mapTrajectory,
-  readInputStructure,
+  checkInputStructure,
   topologyPathOf,
   refuseCg,
   renderReport,
@@ -27,9 +40,14 @@ import {
   type InputPolicy,
 } from '../core/pipeline';
 import { UsageError, type CliIO, type CliOptions } from './options';
+import { isUcgMappingPath, loadUcgMapping } from '../core/ucg/format';
+import { isUcgStructureFile, mapUcgFrames, readFrames } from '../core/ucg/map';
+import { backmapChain, chooseChain, needsChain, planChain } from '../core/pipeline/chain';
+import { describeStageEnd } from '../core/model/contract';
 import { train } from './train';
 import { merge } from './merge';
 import { slurm } from './slurm';
+import { coarsen } from './coarsen';
 
 type Handler = (args: string[], opts: CliOptions, io: CliIO) => Promise<void>;
 
@@ -76,6 +94,17 @@ function policyOf(opts: CliOptions): InputPolicy {
   };
 }
 
+/** `map --mapping x.ucg.yaml`: every selected frame to UCG beads (one model per frame, PDB/GRO/CIF). */
+async function mapUcg(inputPath: string, output: string, mappingPath: string, opts: CliOptions, io: CliIO): Promise<void> {
+  if (trajectoryFormatOf(output) || (opts.format && opts.format !== 'pdb'))
+    throw new UsageError('UCG beads are written as a structure file (.pdb, .gro or .cif; a multi-model PDB for several frames)');
+  const mapping = loadUcgMapping(mappingPath);
+  const aa = readStructureFile(inputPath);
+  const r = mapUcgFrames(aa, mapping, { trajectory: opts.trajectory, frames: opts.frames, stride: intOpt(opts.stride, 'stride'), maxFrames: intOpt(opts['max-frames'], 'max-frames'), warn: warnTo(io) });
+  writeStructureFile(output, r.cg, { force: opts.force, protect: [inputPath, opts.trajectory ?? ''].filter(Boolean), models: r.cg.models });
+  io.out(`mapped ${r.plan.residues.length} residues to ${mapping.beads.length} UCG beads${r.frames > 1 ? ` in ${r.frames} frames` : ''} with ${basename(mappingPath)} → ${output}\n`);
+}
+
 const map: Handler = async ([input], opts, io) => {
   const inputPath = need(input, 'the all-atom structure');
   const output = need(opts.output, '-o <cg.pdb>');
@@ -84,6 +113,7 @@ const map: Handler = async ([input], opts, io) => {
   assertWritable(output, { force: opts.force, protect: [inputPath, opts.trajectory ?? ''].filter(Boolean) });
   if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
   const warn = warnTo(io);
+  if (isUcgMappingPath(mappingArg)) return mapUcg(inputPath, output, mappingArg, opts, io);
   const set = loadMappingChecked(mappingArg, policyOf(opts), warn);
   const aa = readStructureFile(inputPath);
   // A trajectory, or a multi-model all-atom file (frames as MODEL records): every selected frame is mapped.
@@ -173,6 +203,61 @@ function describeChoice(report: BackmapReport): string {
   return report.modelId === 'template' ? TEMPLATE_SAYS : `model ${report.modelId} on ${report.provider}`;
 }
 
+/**
+ * `backmap --model a.onnx --then b.onnx …`: a chain of stages (src/core/pipeline/chain.ts), or a UCG stage alone
+ * (writes its C-alpha trace). Every model of a multi-model input, or the selected frames of --trajectory, runs
+ * through the chain; the output is one structure, or a multi-model PDB.
+ */
+async function backmapChained(inputPath: string, output: string, inputs: string[], opts: CliOptions, io: CliIO): Promise<void> {
+  const auto = !opts.model || opts.model === 'auto';
+  if ((auto || opts.model === 'template') && opts.then?.length) throw new UsageError('--then needs --model: the first stage of the chain (e.g. the UCG → C-alpha model)');
+  if (trajectoryFormatOf(output) || (opts.format && opts.format !== 'pdb')) throw new UsageError('a chain of models writes a structure file (.pdb, .gro or .cif; a multi-model PDB for several frames)');
+  const warn = warnTo(io);
+  const top = readStructureFile(inputPath);
+  // UCG beads without --model: the installed chain that takes them (a UCG stage, then a C-alpha model).
+  const chosen = auto ? chooseChain(top, modelDirsOf(opts)) : null;
+  if (chosen) io.err(`note: ${chosen.note}\n`);
+  const stages = chosen ? chosen.stages : planChain([opts.model!, ...(opts.then ?? [])]);
+  if ((intOpt(opts.samples, 'samples') ?? 1) > 1 && !stages.some((s) => s.takes === 'ucg' && s.gives === 'ca'))
+    throw new UsageError('--samples draws C-alpha traces of a UCG → C-alpha stage, and this chain has none');
+  const many = !!opts.trajectory || top.models.length > 1 || !!opts.frames;
+  if (many && (opts.hydrogens || opts.ph !== undefined || opts.names !== undefined))
+    throw new UsageError('--hydrogens, --ph and --names apply to single structures (trajectories: not yet)');
+  const { frames } = many ? readFrames(top, opts.trajectory, { frames: opts.frames, stride: intOpt(opts.stride, 'stride'), maxFrames: intOpt(opts['max-frames'], 'max-frames') }) : { frames: [top.coords] };
+  const input = { ...top, coords: frames[0], models: frames };
+  // Refinement as for any run: on for frames of a trajectory, off for one structure, unless asked.
+  const refineAll = opts['no-refine'] ? false : opts.refine ? true : many ? true : undefined;
+  const result = await backmapChain(
+    input,
+    stages,
+    {
+      device: (opts.device ?? 'auto') as Device,
+      refine: opts['refine-sidechains'] ? { backbone: refineAll, clashes: refineAll, sidechains: true } : refineAll,
+      reference: opts.reference ? readStructureFile(opts.reference) : undefined,
+      policy: policyOf(opts),
+      residueNameMap: residueMapOf(opts),
+      ...hydrogenOptions(opts),
+      skipMetrics: !opts.report && !opts.reference,
+      samples: intOpt(opts.samples, 'samples'),
+      seed: intOpt(opts.seed, 'seed', 0),
+      log: (m: string) => {
+        if (opts.verbose) io.err(`${m}\n`);
+      },
+      warn,
+    },
+    {
+      progress: (stage, fraction, detail) => {
+        if (io.tty) io.err(`\r${stage} ${(fraction * 100).toFixed(0)}% ${detail ?? ''}   `);
+      },
+    },
+  );
+  if (io.tty) io.err('\n');
+  writeStructureFile(output, result.structure, { force: opts.force, protect: inputs, models: result.frames.map((f) => f.coords) });
+  if (opts.report) writeTextFile(opts.report, renderReport({ report: result.report }), opts.force, [...inputs, output]);
+  const steps = result.stages.map((s) => `${s.model} (${describeStageEnd(s.takes)} → ${describeStageEnd(s.gives)}, ${s.seconds.toFixed(2)} s)`).join(', then ');
+  io.out(`backmapped ${result.frames.length} frame(s) by ${steps}: ${result.structure.atoms.count} atoms → ${output}\n`);
+}
+
 const backmap: Handler = async ([input], opts, io) => {
   const inputPath = need(input, 'the CG structure');
   const output = need(opts.output, '-o <out>');
@@ -197,6 +282,9 @@ const backmap: Handler = async ([input], opts, io) => {
   if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
   const warn = warnTo(io);
   const policy = policyOf(opts);
+  if (opts.then?.length || needsChain([opts.model ?? 'auto']) || ((opts.model ?? 'auto') === 'auto' && isUcgStructureFile(inputPath)))
+    return backmapChained(inputPath, output, inputs, opts, io);
+  if (opts.samples !== undefined) throw new UsageError('--samples draws C-alpha traces of a UCG stage: it applies to a chain that starts with a UCG model (--model ucg-ca.onnx --then …)');
   const { model, mapping } = modelArg(opts, io);
   const mappingSet = mapping ? loadMappingChecked(mapping, policy, warn) : undefined;
   const modelDirs = modelDirsOf(opts);
@@ -277,46 +365,98 @@ function writeTextFile(path: string, text: string, force: boolean | undefined, p
 
 const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
   const warn = warnTo(io);
-  const model = readInputStructure(need(modelPath, 'the backmapped structure'), 'all-atom', warn);
-  const reference = readInputStructure(need(referencePath, 'the reference structure'), 'all-atom', warn);
+  // A C-alpha trace (the first stage of an iterative backmapping, UCG → Cα) is compared by its Cα atoms; its units
+  // are checked as a CG structure's (consecutive Cα 3.8 Å apart: it has no atoms within a residue).
+  const readChecked = (path: string) => {
+    const s = readStructureFile(path);
+    return checkInputStructure(s, isCaTrace(s) ? 'cg' : 'all-atom', warn);
+  };
+  const model = readChecked(need(modelPath, 'the backmapped structure'));
+  const reference = readChecked(need(referencePath, 'the reference structure'));
   // Beads are not atoms: an RMSD or clash score over them would be meaningless numbers.
-  for (const s of [model, reference]) refuseCg(s, 'evaluate compares all-atom structures (backmap it first)');
+  for (const s of [model, reference]) refuseCg(s, 'evaluate compares all-atom structures or C-alpha traces (backmap it first)');
+  const traces = [model, reference].filter((s) => isCaTrace(s));
+  const caOnly = traces.length > 0;
   // Residues by chain and number when they agree, else by sequence alignment per chain (martinize2 renumbering,
   // GRO files without chain IDs); two different molecules are refused rather than scored.
   const matching = matchStructureResidues(model, reference, { chain: opts.chain });
   assertSameMolecule(matching, model, reference, opts.chain);
-  const m = compareStructures(model, reference, { chain: opts.chain, symmetric: opts.symmetric, superpose: opts.superpose, matching });
-  if (!m.matched)
-    throw new InputError(
-      `no heavy atom of ${modelPath} matches one of the reference ${referencePath} by atom name${opts.chain !== undefined ? ` (chain '${opts.chain}')` : ''}`,
+  const ca = caRmsd(model, reference, { matching });
+  const noMatch = (what: string) =>
+    new InputError(
+      `no ${what} of ${modelPath} matches one of the reference ${referencePath}${opts.chain !== undefined ? ` (chain '${opts.chain}')` : ''}`,
       modelPath,
       model.atoms.sourceLine[0] || undefined,
     );
+  const matchingJson = {
+    method: matching.method,
+    matched_residues: matching.matched,
+    identical_residues: matching.identical,
+    model_residues: matching.modelResidues,
+    reference_residues: matching.referenceResidues,
+    chains: matching.chains.map((c) => ({
+      model_chain: c.modelChain,
+      reference_chain: c.referenceChain,
+      residues: c.matched,
+      model_range: c.modelRange,
+      reference_range: c.referenceRange,
+      numbering_offset: c.offset,
+    })),
+  };
   const clash_pct = clashPercent(model);
+  // --superpose: every RMSD after the fit (the Cα one as well), as said in the text output.
+  const rmsd_ca = opts.superpose ? ca.superposed ?? NaN : ca.rmsd;
+  const num = (x: number, digits: number, unit = '') => (Number.isFinite(x) ? `${x.toFixed(digits)}${unit}` : 'n/a');
+  const caLine = `RMSD Cα ${num(rmsd_ca, 3, ' Å')} (${ca.matched} Cα atoms${opts.superpose ? ', after superposition' : ca.superposed !== undefined ? `; ${ca.superposed.toFixed(3)} Å after superposition` : ''})\n`;
+  if (caOnly) {
+    if (!ca.matched) throw noMatch('Cα atom');
+    const which = traces.map((s) => s.source).join(' and ');
+    const note = `${which} ${traces.length > 1 ? 'are C-alpha traces' : 'is a C-alpha trace'}: only the Cα metrics apply (Cα RMSD, clashes); the heavy-atom RMSDs, graph edit distance and Ramachandran agreement need all atoms`;
+    const result = {
+      ca_only: true,
+      rmsd_ca,
+      matched_ca: ca.matched,
+      ...(ca.superposed !== undefined ? { rmsd_ca_superposed: ca.superposed } : {}),
+      rmsd_bb: null,
+      rmsd_sc: null,
+      rmsd_all: null,
+      ged_normalized: null,
+      rama_agreement: null,
+      clash_pct,
+      residue_matching: matchingJson,
+    };
+    if (opts.json) {
+      io.err(`note: ${note}\n`);
+      io.out(`${JSON.stringify(result, null, 1)}\n`);
+    } else
+      io.out(
+        describeMatching(matching).map((l) => `${l}\n`).join('') + `${note}\n` + caLine +
+          (opts.superpose ? '' : '(as placed, no superposition: --superpose fits the model onto the reference first)\n') +
+          `clashes ${clash_pct.toFixed(2)} % of residues\n`,
+      );
+    return;
+  }
+  const m = compareStructures(model, reference, { chain: opts.chain, symmetric: opts.symmetric, superpose: opts.superpose, matching });
+  if (!m.matched) throw noMatch('heavy atom');
+  // The bond graph and the torsions need N, CA and C: a structure without them gets n/a, not a number of nothing.
+  const graph = hasPeptideBackbone(model) && hasPeptideBackbone(reference) ? bondGraphEditDistance(model, reference, { matching, chain: opts.chain }) : null;
+  const rama = ramachandranAgreement(model, reference, { matching });
+  const ged_normalized = graph ? graph.normalized : NaN;
   const result = {
     rmsd_bb: m.rmsd_bb,
     rmsd_sc: m.rmsd_sc,
     rmsd_all: m.rmsd_all,
+    rmsd_ca,
+    matched_ca: ca.matched,
+    ged_normalized,
+    rama_agreement: rama.agreement,
+    rama_residues: rama.residues,
     clash_pct,
     matched_atoms: m.matched,
     missing_in_model: m.missingInModel,
     extra_in_model: m.extraInModel,
     ...(m.superposition ? { superposition_rmsd_ca: m.superposition.rmsd_ca } : {}),
-    residue_matching: {
-      method: matching.method,
-      matched_residues: matching.matched,
-      identical_residues: matching.identical,
-      model_residues: matching.modelResidues,
-      reference_residues: matching.referenceResidues,
-      chains: matching.chains.map((c) => ({
-        model_chain: c.modelChain,
-        reference_chain: c.referenceChain,
-        residues: c.matched,
-        model_range: c.modelRange,
-        reference_range: c.referenceRange,
-        numbering_offset: c.offset,
-      })),
-    },
+    residue_matching: matchingJson,
   };
   if (opts.json) io.out(`${JSON.stringify({ ...result, per_residue: m.perResidue }, null, 1)}\n`);
   else
@@ -324,9 +464,12 @@ const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
       describeMatching(matching).map((l) => `${l}\n`).join('') +
         `matched heavy atoms ${m.matched} (missing in model ${m.missingInModel}, extra ${m.extraInModel})\n` +
         `RMSD backbone ${m.rmsd_bb.toFixed(3)} Å\nRMSD side chain ${m.rmsd_sc.toFixed(3)} Å\nRMSD all ${m.rmsd_all.toFixed(3)} Å\n` +
+        caLine +
         (m.superposition
           ? `(after superposing the model's ${m.superposition.nCa} Cα atoms onto the reference: Cα RMSD ${m.superposition.rmsd_ca.toFixed(3)} Å)\n`
           : '(as placed, no superposition: --superpose fits the model onto the reference first)\n') +
+        `graph edit distance (bond graph, normalised) ${num(ged_normalized, 4)}${graph ? ` (${graph.ged} edits over ${graph.refNodes} atoms + ${graph.refEdges} bonds)` : ''}\n` +
+        `Ramachandran agreement ${num(100 * rama.agreement, 1, ' %')} of ${rama.residues} residues (same region: αR, β/PPII, αL, other)\n` +
         `clashes ${clash_pct.toFixed(2)} % of residues\n`,
     );
 };
@@ -430,4 +573,4 @@ const dataset: Handler = async ([list], opts, io) => {
   io.out(`${JSON.stringify(summary)}\n`);
 };
 
-export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset, train, merge, slurm };
+export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset, train, merge, slurm, coarsen };

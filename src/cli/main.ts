@@ -16,23 +16,25 @@ export const USAGE = `backmap — coarse-grained ⇄ all-atom for molecular mode
 Usage:
   backmap map <all-atom> --mapping <set|folder> [--chain X] [--residue-map A=B,…] [--allow-warnings]
                   [--trajectory <xtc|dcd|trr>] [--frames start:stop[:step]] -o <cg.pdb|cg.xtc> [--force]
-  backmap backmap <cg> [--model <id|path|template|auto>] [--models <folder>] [--mapping <set|folder>]
+  backmap backmap <cg> [--model <id|path|template|auto>] [--then <model>]… [--models <folder>] [--mapping <set|folder>]
                   [--device auto|cpu|webgpu|cuda|dml|coreml] [--trajectory <xtc|dcd|trr>]
                   [--reference <all-atom>] [--refine|--no-refine] [--refine-sidechains] [--report <file.md>]
                   -o <out> [--force]
                   [--partial] [--strict] [--allow-warnings] [--residue-map A=B,…] [--chunk-size N]
                   [--hydrogens] [--ph 7] [--names charmm|amber|gromacs]
                   [--frames start:stop[:step]] [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd] [--solvent]
-                  [--verbose]
+                  [--samples N] [--seed S] [--verbose]
   backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
   backmap validate <mapping file|folder> [--strict] [--verbose] [--json]
   backmap train <all-atom> [--trajectory <xtc|dcd|trr>] [--frames start:stop[:step]] --mapping <set|folder>
                   -o <model.onnx> [--minutes 5] [--device cpu|cuda] [--init <model id|onnx>] [--python <exe>]
+                  [--target ca|atoms] (a UCG mapping: beads → C-alpha trace, or → heavy atoms)
                   [--allow-warnings] [--force] [--verbose]
   backmap merge <shard> <shard> … -o <merged.pdb|xtc|trr|dcd> [--force]
   backmap slurm <cg> [--trajectory <xtc|dcd|trr>] -o <out.pdb|xtc|trr|dcd> --shards N
                   [--frames start:stop[:step]] [--stride N] [--max-frames N] [--partition P]
                   [--time HH:MM:SS] [--cpus-per-task C] [--submit] [--force] [backmap flags: --model, --no-refine, …]
+  backmap coarsen <structure> --beads N [--method segments|spatial] -o <mapping.ucg.yaml> [--force]
   backmap models [--models <folder>] [--json]
   backmap dataset <list.tsv> --mapping <set> -o <file> [--data-root <dir>] [--limit N] [--force]
   backmap --help | --version
@@ -58,6 +60,12 @@ Training: maps the frames with the mapping, holds the last 10 % out for validati
   network with PyTorch (Python 3 + torch + numpy, found automatically or named with --python; inference never
   needs Python) for --minutes, and writes the ONNX model with its card (mapping embedded) only when complete.
   --init fine-tunes an installed model on new frames of its own mapping. A multi-model PDB is a trajectory.
+UCG proteins: coarsen groups residues into N beads (contiguous segments, or --method spatial: compact groups) and
+  writes a UCG mapping (docs/ucg-mapping.md); map --mapping <file.ucg.yaml> maps frames to UCG beads; train
+  --mapping <file.ucg.yaml> --target ca trains the UCG → C-alpha stage on the protein's frames, train --mapping ca
+  --init ca-protein fine-tunes the C-alpha → atoms stage; backmap --model s1.onnx --then s2.onnx runs the chain
+  (any length; a stage must take what the one before gives), and a UCG file without --model runs the installed
+  chain that takes its beads. --samples N draws N structures per frame (the first deterministic).
 Evaluate: residues are matched by chain and number, or by sequence alignment per chain when those differ
   (martinize2 renumbering, GRO files without chain IDs); the output says which. Different sequences are refused.
 Refinement: backbone (bonds, angles, ω, predicted φ/ψ, tethered to the prediction) and clash relief, on by

@@ -39,6 +39,10 @@ export const options = {
   frames: { type: 'string' },
   minutes: { type: 'string' },
   init: { type: 'string' },
+  target: { type: 'string' },
+  then: { type: 'string', multiple: true },
+  samples: { type: 'string' },
+  seed: { type: 'string' },
   python: { type: 'string' },
   models: { type: 'string' },
   solvent: { type: 'boolean' },
@@ -52,9 +56,13 @@ export const options = {
   time: { type: 'string' },
   'cpus-per-task': { type: 'string' },
   submit: { type: 'boolean' },
+  beads: { type: 'string' },
+  method: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
-export type CliOptions = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string };
+export type CliOptions = {
+  [K in keyof typeof options]?: (typeof options)[K] extends { multiple: true } ? string[] : (typeof options)[K]['type'] extends 'boolean' ? boolean : string;
+};
 
 /** Wrong or missing arguments (exit 1, like bad input); core code throws it too. */
 export { UsageError } from '../core/errors';

@@ -12,6 +12,7 @@ export async function train([topology]: string[], opts: CliOptions, io: CliIO): 
   if (!opts.output) throw new UsageError('missing -o <model.onnx>');
   const minutes = opts.minutes === undefined ? 5 : Number(opts.minutes);
   if (!Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`--minutes expects a positive number, got '${opts.minutes}'`);
+  if (opts.target !== undefined && opts.target !== 'ca' && opts.target !== 'atoms') throw new UsageError(`--target must be ca or atoms (got '${opts.target}')`);
   if (opts.device !== undefined && opts.device !== 'cpu' && opts.device !== 'cuda') throw new UsageError(`train --device must be cpu or cuda (got '${opts.device}')`);
   const controller = new AbortController();
   // Ctrl-C stops PyTorch and removes the scratch folder: no half-written model is left behind.
@@ -33,6 +34,7 @@ export async function train([topology]: string[], opts: CliOptions, io: CliIO): 
         minutes,
         device: opts.device as 'cpu' | 'cuda' | undefined,
         init: opts.init,
+        target: opts.target as 'ca' | 'atoms' | undefined,
         python: opts.python,
         force: opts.force,
         policy: { mappingWarnings: opts['allow-warnings'] ? 'allow' : 'refuse' },

@@ -12,7 +12,7 @@ import { kabsch, applyTransform, type RigidTransform } from './geometry/kabsch';
 import { dihedralAt, angleAt, distanceAt, angleDiff } from './geometry/dihedral';
 import { cellListNeighbors } from './geometry/neighbors';
 import { BACKBONE_ATOMS, type ResidueTopology } from './chemistry/amino-acids';
-import { residueTopology } from './chemistry/variants';
+import { residueTopology, AMINO_ACID_NAMES } from './chemistry/variants';
 import { idealGeometry, type AtomRef } from './chemistry/ideal';
 import { COVALENT_RADIUS } from './chemistry/elements';
 import { matchResidueLists, type ResidueEntry, type ResidueMatching } from './residue-match';
@@ -33,6 +33,19 @@ export const METRIC_DEFINITIONS = {
   chiTolerance: 40,
   /** bondGraphEditDistance: two atoms are bonded when closer than factor × (sum of covalent radii). */
   bondFactor: 1.15,
+  /**
+   * ramachandranAgreement: (φ, ψ) regions as boxes [φmin, φmax, ψmin, ψmax] in degrees, lower bounds inclusive and
+   * upper bounds exclusive (angles taken in [-180, 180)); a point in no box is 'other'. A simplified box form of the
+   * regions commonly used (Lovell et al. 2003, Proteins 50:437; Hollingsworth & Karplus 2010, BioMol. Concepts
+   * 1:271): αR the right-handed helical basin with the bridge region (φ -180…-20, ψ -100…50), β the extended basin
+   * with polyproline II (φ -180…-40, ψ 50…180 and -180…-150), αL (φ 30…100, ψ -20…100). They are the general boxes
+   * of `RAMA_REGIONS`, so 'other' is what that model calls an outlier for a residue other than glycine.
+   */
+  ramaRegions: {
+    alphaR: [[-180, -20, -100, 50]],
+    beta: [[-180, -40, 50, 180], [-180, -40, -180, -150]],
+    alphaL: [[30, 100, -20, 100]],
+  },
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -54,8 +67,6 @@ export function assertFiniteCoords(s: Structure): void {
     }
 }
 
-const atomKey = (chain: string, resSeq: number, iCode: string, name: string) => `${chain}\u0001${resSeq}\u0001${iCode}\u0001${name}`;
-
 /** Name → atom index inside one residue (heavy atoms; first altLoc). */
 export function residueAtoms(s: Structure, r: Residue): Map<string, number> {
   const m = new Map<string, number>();
@@ -65,7 +76,8 @@ export function residueAtoms(s: Structure, r: Residue): Map<string, number> {
 
 /**
  * The residues of `s` as the matching sees them: those of `chain` when given (a structure without that chain ID,
- * e.g. a GRO file, takes part whole), polymer = two or more heavy atoms (waters and ions are paired by number only).
+ * e.g. a GRO file, takes part whole), polymer = two or more heavy atoms, or the lone Cα of an amino acid (C-alpha
+ * traces); waters and ions are paired by number only.
  */
 export function residueEntries(s: Structure, chain?: string): ResidueEntry[] {
   const all = residuesOf(s.atoms);
@@ -75,13 +87,15 @@ export function residueEntries(s: Structure, chain?: string): ResidueEntry[] {
     return undefined;
   };
   return res.map((r) => {
-    let heavy = 0;
-    for (let i = r.start; i < r.end && heavy < 2; i++) if (!isHydrogen(s, i)) heavy++;
+    let heavy = 0, ca = false;
+    for (let i = r.start; i < r.end && heavy < 2; i++) if (!isHydrogen(s, i)) { heavy++; ca = s.atoms.name[i] === 'CA'; }
     // A chain break after r: the next residue's N is not bonded to r's C (only judged where both atoms exist).
     const next = all[r.index + 1];
     const c = atomOf(r, 'C'), n = next && next.chainId === r.chainId ? atomOf(next, 'N') : undefined;
     const breakAfter = c !== undefined && n !== undefined && distanceAt(s.coords, c, n) > METRIC_DEFINITIONS.peptideBondMax;
-    return { index: r.index, chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName, polymer: heavy >= 2, breakAfter };
+    // A lone Cα of an amino acid (a C-alpha trace) is a polymer residue too; a calcium ion (CA in CA) is not.
+    const polymer = heavy >= 2 || (heavy === 1 && ca && AMINO_ACID_NAMES.has(r.resName));
+    return { index: r.index, chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, resName: r.resName, polymer, breakAfter };
   });
 }
 
@@ -637,20 +651,33 @@ export interface GraphEditResult {
   refEdges: number;
 }
 
-/** Heavy-atom bond graph by distance: bonded when d < factor × (r_i + r_j). Edges as sorted key pairs. */
-export function bondGraph(s: Structure, factor: number = METRIC_DEFINITIONS.bondFactor): { nodes: Map<string, string>; edges: Set<string> } {
+/**
+ * Heavy-atom bond graph by distance: bonded when d < factor × (r_i + r_j). Nodes keyed by residue key + atom name
+ * (default residue key: chain, number, insertion code); `residueKey` renames residues, or leaves one out (null).
+ * Edges as sorted key pairs.
+ */
+export function bondGraph(
+  s: Structure,
+  factor: number = METRIC_DEFINITIONS.bondFactor,
+  opts: { residueKey?: (r: Residue) => string | null } = {},
+): { nodes: Map<string, string>; edges: Set<string> } {
   assertFiniteCoords(s);
   const heavy: number[] = [];
-  for (let i = 0; i < s.atoms.count; i++) if (!isHydrogen(s, i)) heavy.push(i);
   const nodes = new Map<string, string>();
   const keyOf: string[] = [];
   const elem: string[] = [];
-  for (const i of heavy) {
-    const k = atomKey(s.atoms.chainId[i], s.atoms.resSeq[i], s.atoms.iCode[i], s.atoms.name[i]);
-    const e = (s.atoms.element[i] || guessElement(s.atoms.name[i], s.atoms.resName[i])).toUpperCase();
-    keyOf.push(k);
-    elem.push(e);
-    if (!nodes.has(k)) nodes.set(k, e);
+  for (const r of residuesOf(s.atoms)) {
+    const rk = opts.residueKey ? opts.residueKey(r) : residueKeyOf(r);
+    if (rk === null) continue;
+    for (let i = r.start; i < r.end; i++) {
+      if (isHydrogen(s, i)) continue;
+      const k = `${rk}\u0001${s.atoms.name[i]}`;
+      const e = (s.atoms.element[i] || guessElement(s.atoms.name[i], s.atoms.resName[i])).toUpperCase();
+      heavy.push(i);
+      keyOf.push(k);
+      elem.push(e);
+      if (!nodes.has(k)) nodes.set(k, e);
+    }
   }
   const c = new Float64Array(3 * heavy.length);
   heavy.forEach((i, k) => { c[3 * k] = s.coords[3 * i]; c[3 * k + 1] = s.coords[3 * i + 1]; c[3 * k + 2] = s.coords[3 * i + 2]; });
@@ -673,14 +700,36 @@ export function bondGraph(s: Structure, factor: number = METRIC_DEFINITIONS.bond
   return { nodes, edges };
 }
 
+/** The residue part of a bond-graph node key (the atom name follows it). */
+const residueKeyOf = (r: Pick<Residue, 'chainId' | 'resSeq' | 'iCode'>) => `${r.chainId}\u0001${r.resSeq}\u0001${r.iCode}`;
+
 /**
  * Normalised graph edit distance between the heavy-atom bond graphs of `model` and `reference`
  * (nodes matched by chain/residue/insertion code/atom name; bonds perceived from distances as in the
  * iterative-backmapping literature): (edges added + edges removed + node insertions/deletions +
  * element mismatches) / (reference nodes + reference edges). 0 = same connectivity.
+ *
+ * With `matching` (from `matchStructureResidues`) a model residue's nodes take the name of the reference residue it
+ * is matched to, so a renumbered model (martinize2, GRO without chain IDs) is compared residue for residue; model
+ * residues without a partner count as extra nodes. With `chain` only that chain of the reference (and of the
+ * model, when it has that chain ID) takes part, as in `compareStructures`.
  */
-export function bondGraphEditDistance(model: Structure, reference: Structure): GraphEditResult {
-  const gm = bondGraph(model), gr = bondGraph(reference);
+export function bondGraphEditDistance(model: Structure, reference: Structure, opts: { matching?: ResidueMatching; chain?: string } = {}): GraphEditResult {
+  let gm: ReturnType<typeof bondGraph>, gr: ReturnType<typeof bondGraph>;
+  if (opts.matching === undefined && opts.chain === undefined) {
+    gm = bondGraph(model);
+    gr = bondGraph(reference);
+  } else {
+    const refRes = residuesOf(reference.atoms);
+    const partner = new Map<number, string>();
+    for (const [m, r] of opts.matching?.pairs ?? []) partner.set(m, residueKeyOf(refRes[r]));
+    const modelIn = new Set(residueEntries(model, opts.chain).map((e) => e.index));
+    // an unmatched model residue never shares a name with a reference residue (\u0003 is in no key)
+    gm = bondGraph(model, undefined, {
+      residueKey: (r) => (!modelIn.has(r.index) ? null : opts.matching ? partner.get(r.index) ?? `\u0003${residueKeyOf(r)}` : residueKeyOf(r)),
+    });
+    gr = bondGraph(reference, undefined, { residueKey: (r) => (opts.chain === undefined || r.chainId === opts.chain ? residueKeyOf(r) : null) });
+  }
   let nodesMissing = 0, nodesExtra = 0, mism = 0, added = 0, removed = 0;
   for (const [k, e] of gr.nodes) {
     const me = gm.nodes.get(k);
@@ -734,5 +783,170 @@ export function fullComparison(model: Structure, reference: Structure, opts: { c
     chi: chiAgreement(model, reference, { chain: opts.chain, matching }),
     graph: bondGraphEditDistance(model, reference),
     model: structureQuality(model),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// metrics of the iterative-backmapping paper (issue 28: Kementzidis et al., ultra-coarse proteins)
+
+/** A Ramachandran region of `METRIC_DEFINITIONS.ramaRegions`, or none of them. */
+export type RamaRegion = 'alphaR' | 'beta' | 'alphaL' | 'other';
+const RAMA_REGION_NAMES: readonly RamaRegion[] = ['alphaR', 'beta', 'alphaL', 'other'];
+
+/** The region of (φ, ψ) in degrees; 'other' outside every box (and for NaN). */
+export function ramaRegion(phi: number, psi: number): RamaRegion {
+  // the boxes are half-open on [-180, 180): +180 is the same angle as -180
+  const p = phi >= 180 ? phi - 360 : phi, q = psi >= 180 ? psi - 360 : psi;
+  const boxes = METRIC_DEFINITIONS.ramaRegions;
+  for (const region of ['alphaR', 'beta', 'alphaL'] as const)
+    if (boxes[region].some(([a, b, c, d]) => p >= a && p < b && q >= c && q < d)) return region;
+  return 'other';
+}
+
+export interface RamaAgreement {
+  /** same / residues (0…1); NaN when no matched residue has φ and ψ in both structures. */
+  agreement: number;
+  /** Matched residues with φ and ψ defined in both structures. */
+  residues: number;
+  /** Of them, those in the same region. */
+  same: number;
+  /** Residues per region (alphaR, beta, alphaL, other) among those compared, in each structure. */
+  regions: { model: Record<RamaRegion, number>; reference: Record<RamaRegion, number> };
+}
+
+/**
+ * Ramachandran agreement: the share of matched residues whose (φ, ψ) lies in the same region (αR, β with PPII, αL,
+ * other: the boxes of `METRIC_DEFINITIONS.ramaRegions`) in the model as in the reference. Residues are matched as
+ * by `compareStructures` (`matchStructureResidues`); only residues with both torsions defined in both structures
+ * count (no termini, chain breaks or residues without N, CA, C), so a C-alpha trace gives NaN.
+ */
+export function ramachandranAgreement(model: Structure, reference: Structure, opts: { chain?: string; matching?: ResidueMatching } = {}): RamaAgreement {
+  const matching = opts.matching ?? matchStructureResidues(model, reference, { chain: opts.chain });
+  const mt = backboneTorsions(model), rt = backboneTorsions(reference);
+  const zero = () => Object.fromEntries(RAMA_REGION_NAMES.map((k) => [k, 0])) as Record<RamaRegion, number>;
+  const regions = { model: zero(), reference: zero() };
+  let residues = 0, same = 0;
+  for (const [mi, ri] of matching.pairs) {
+    const m = mt[mi], r = rt[ri];
+    if ([m.phi, m.psi, r.phi, r.psi].some(Number.isNaN)) continue;
+    const a = ramaRegion(m.phi, m.psi), b = ramaRegion(r.phi, r.psi);
+    residues++;
+    regions.model[a]++;
+    regions.reference[b]++;
+    if (a === b) same++;
+  }
+  return { agreement: residues ? same / residues : NaN, residues, same, regions };
+}
+
+/** The Cα atom of a residue of an amino acid (first non-hydrogen atom named CA), else undefined. */
+function alphaCarbon(s: Structure, r: Residue): number | undefined {
+  if (!AMINO_ACID_NAMES.has(r.resName)) return undefined;
+  for (let i = r.start; i < r.end; i++) if (s.atoms.name[i] === 'CA' && !isHydrogen(s, i)) return i;
+  return undefined;
+}
+
+/**
+ * A C-alpha trace: amino-acid residues whose only heavy atom is the Cα (other residues, e.g. ions, are not looked
+ * at); at least one such residue. The first stage of the iterative backmapping (UCG → Cα) gives one.
+ */
+export function isCaTrace(s: Structure): boolean {
+  let n = 0;
+  for (const r of residuesOf(s.atoms)) {
+    if (!AMINO_ACID_NAMES.has(r.resName)) continue;
+    for (let i = r.start; i < r.end; i++) if (!isHydrogen(s, i) && s.atoms.name[i] !== 'CA') return false;
+    n++;
+  }
+  return n > 0;
+}
+
+/** Residues with N, CA and C (a backbone the bond graph and the torsions can use). */
+export function hasPeptideBackbone(s: Structure): boolean {
+  const a = s.atoms;
+  for (const r of residuesOf(a)) {
+    let got = 0;
+    for (let i = r.start; i < r.end; i++) got |= a.name[i] === 'N' ? 1 : a.name[i] === 'CA' ? 2 : a.name[i] === 'C' ? 4 : 0;
+    if (got === 7) return true;
+  }
+  return false;
+}
+
+export interface CaRmsd {
+  /** Cα RMSD (Å) as placed; NaN when no Cα pair matched. */
+  rmsd: number;
+  /** Matched Cα pairs. */
+  matched: number;
+  /** Cα RMSD after Kabsch superposition of the model's Cα atoms onto the reference's; with 3 or more pairs only. */
+  superposed?: number;
+}
+
+/**
+ * Cα RMSD of `model` against `reference`: residues matched as by `compareStructures` (`matchStructureResidues`),
+ * the Cα of each amino-acid pair; either structure may be a C-alpha trace. As placed, and after superposition.
+ */
+export function caRmsd(model: Structure, reference: Structure, opts: { chain?: string; matching?: ResidueMatching } = {}): CaRmsd {
+  assertFiniteCoords(model);
+  assertFiniteCoords(reference);
+  const matching = opts.matching ?? matchStructureResidues(model, reference, { chain: opts.chain });
+  const mRes = residuesOf(model.atoms), rRes = residuesOf(reference.atoms);
+  const P: number[] = [], Q: number[] = [];
+  let s = 0;
+  for (const [mi, ri] of matching.pairs) {
+    const a = alphaCarbon(model, mRes[mi]), b = alphaCarbon(reference, rRes[ri]);
+    if (a === undefined || b === undefined) continue;
+    for (let k = 0; k < 3; k++) {
+      P.push(model.coords[3 * a + k]);
+      Q.push(reference.coords[3 * b + k]);
+      s += (model.coords[3 * a + k] - reference.coords[3 * b + k]) ** 2;
+    }
+  }
+  const matched = P.length / 3;
+  // one or two points always superpose (almost) exactly: a number that says nothing
+  return { rmsd: matched ? Math.sqrt(s / matched) : NaN, matched, ...(matched >= 3 ? { superposed: kabsch(P, Q).rmsd } : {}) };
+}
+
+export interface PaperMetrics {
+  /** Heavy-atom RMSD (Å), as placed (`compareStructures`, no name swaps); of a C-alpha trace (either side), its Cα RMSD. */
+  rmsdHeavy: number;
+  /** Cα RMSD (Å), as placed (`caRmsd`); after superposition with `superpose`. */
+  rmsdCa: number;
+  /** Normalised graph edit distance of the heavy-atom bond graphs (`bondGraphEditDistance`); NaN without backbone atoms. */
+  ged: number;
+  /** % of the model's residues with a heavy atom < 1.2 Å from a non-bonded heavy atom of another residue (`clashReport`). */
+  clashPercent: number;
+  /** Share (0…1) of residues in the same Ramachandran region (`ramachandranAgreement`); NaN without φ/ψ. */
+  ramaAgreement: number;
+}
+
+/**
+ * The metrics of the iterative-backmapping paper (Kementzidis et al., issue 28) in one call, for benches. Residues
+ * are matched once (`matchStructureResidues`) and that matching is used by every comparison. Definitions:
+ * - rmsdHeavy: RMSD over the matched heavy atoms (by residue, then atom name) as placed; a C-alpha trace has only
+ *   its Cα, so its heavy-atom RMSD is its Cα RMSD.
+ * - rmsdCa: RMSD over the matched Cα atoms (works when either or both structures hold only Cα atoms).
+ * - ged: (edges added + removed + nodes missing + extra + element mismatches) / (reference nodes + edges) of the
+ *   heavy-atom bond graphs, bonds perceived from distances (d < 1.15 × the sum of covalent radii), model residues
+ *   named after their matched reference residues; NaN when either structure has no N–CA–C backbone (a Cα trace's
+ *   graph has no bonds to compare).
+ * - clashPercent: the percentage of the model's residues that have a heavy atom closer than 1.2 Å to a heavy atom of
+ *   another residue it is not covalently bonded to. The paper's own clash code is not available to us; this is our
+ *   reading of its definition (a per-residue share, not a count of atom pairs).
+ * - ramaAgreement: the share of matched residues, with φ and ψ defined in both structures, whose (φ, ψ) falls in the
+ *   same region (αR, β incl. PPII, αL, other; `METRIC_DEFINITIONS.ramaRegions`); NaN when there is none.
+ * With `superpose` the model is first fitted onto the reference (Kabsch on the matched Cα atoms): both RMSDs are
+ * then after the fit; the other metrics do not depend on it.
+ */
+export function paperMetrics(model: Structure, reference: Structure, opts: { chain?: string; matching?: ResidueMatching; superpose?: boolean } = {}): PaperMetrics {
+  const matching = opts.matching ?? matchStructureResidues(model, reference, { chain: opts.chain });
+  const ca = caRmsd(model, reference, { matching });
+  const caOnly = isCaTrace(model) || isCaTrace(reference);
+  const heavy = caOnly ? NaN : compareStructures(model, reference, { chain: opts.chain, superpose: opts.superpose, matching }).rmsd_all;
+  const rmsdCa = opts.superpose ? ca.superposed ?? NaN : ca.rmsd;
+  const backbone = hasPeptideBackbone(model) && hasPeptideBackbone(reference);
+  return {
+    rmsdHeavy: caOnly ? rmsdCa : heavy,
+    rmsdCa,
+    ged: backbone ? bondGraphEditDistance(model, reference, { matching, chain: opts.chain }).normalized : NaN,
+    clashPercent: clashReport(model).percent,
+    ramaAgreement: ramachandranAgreement(model, reference, { matching }).agreement,
   };
 }

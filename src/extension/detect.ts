@@ -1,6 +1,8 @@
 // Mapping files outside the contributed filename patterns (`**/mappings/**/*.yaml`, `*.map.yaml`) are still
-// recognised: a YAML document whose top level has both `molecule:` and `atoms:` is a CG mapping file.
+// recognised: a YAML document whose top level has both `molecule:` and `atoms:` is a CG mapping file, and one with
+// `format: backmap-ucg/…` a UCG mapping (docs/ucg-mapping.md; the server tells the two apart by content).
 import * as vscode from 'vscode';
+import { isUcgMappingText } from '../core/ucg/format';
 import { MAPPING_LANGUAGE } from './client';
 import { log } from './log';
 
@@ -15,8 +17,10 @@ export function looksLikeMapping(text: string): boolean {
 async function check(doc: vscode.TextDocument): Promise<void> {
   if (doc.languageId !== 'yaml' || doc.uri.scheme === 'git') return;
   // Top-level keys sit near the top; a 64 kB prefix keeps this cheap on huge YAML files.
-  if (!looksLikeMapping(doc.getText().slice(0, 65536))) return;
-  log().info(`${doc.uri.fsPath}: molecule + atoms found, switching to ${MAPPING_LANGUAGE}`);
+  const head = doc.getText().slice(0, 65536);
+  const ucg = !looksLikeMapping(head) && isUcgMappingText(head);
+  if (!ucg && !looksLikeMapping(head)) return;
+  log().info(`${doc.uri.fsPath}: ${ucg ? 'UCG format line' : 'molecule + atoms'} found, switching to ${MAPPING_LANGUAGE}`);
   await vscode.languages.setTextDocumentLanguage(doc, MAPPING_LANGUAGE);
 }
 

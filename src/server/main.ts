@@ -21,6 +21,7 @@ import { hover } from './features/hover';
 import { references } from './features/references';
 import { beadTypesForRename, prepareRename, renameBead } from './features/rename';
 import { documentSymbols } from './features/symbols';
+import { ucgCodeActions, ucgCompletion, ucgHover, ucgSymbols } from './features/ucg';
 import { MappingWorkspace, uriToPath } from './workspace';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -122,6 +123,8 @@ const docAndParsed = (uri: string) => {
 const folderOf = (uri: string) => { const p = uriToPath(uri); return p ? ws.folder(dirname(p)) : null; };
 
 connection.onHover(guard('hover', null, (params) => {
+  const ucg = ws.ucg(params.textDocument.uri), ud = documents.get(params.textDocument.uri);
+  if (ucg && ud) return ucgHover(ucg, ud, ud.offsetAt(params.position));
   const x = docAndParsed(params.textDocument.uri);
   return x ? hover(x.p, x.doc, x.doc.offsetAt(params.position), folderOf(params.textDocument.uri)) : null;
 }));
@@ -129,6 +132,8 @@ connection.onHover(guard('hover', null, (params) => {
 connection.onCompletion(guard('completion', [], (params) => {
   const doc = documents.get(params.textDocument.uri);
   if (!doc) return [];
+  const ucg = ws.ucg(doc.uri);
+  if (ucg) return ucgCompletion(ucg, doc, doc.offsetAt(params.position));
   const path = uriToPath(doc.uri);
   return completion(ws.parsed(doc.uri), doc, doc.offsetAt(params.position), ws.templates(path ? dirname(path) : null));
 }));
@@ -144,6 +149,8 @@ connection.onReferences(guard('references', [], (params) => {
 }));
 
 connection.onDocumentSymbol(guard('symbols', [], (params) => {
+  const ucg = ws.ucg(params.textDocument.uri), ud = documents.get(params.textDocument.uri);
+  if (ucg && ud) return ucgSymbols(ucg, ud);
   const x = docAndParsed(params.textDocument.uri);
   return x ? documentSymbols(x.p, x.doc) : [];
 }));
@@ -161,6 +168,8 @@ connection.onRenameRequest((params) => {
 });
 
 connection.onCodeAction(guard('codeAction', [], (params) => {
+  const ucg = ws.ucg(params.textDocument.uri), ud = documents.get(params.textDocument.uri);
+  if (ucg && ud) return ucgCodeActions(ucg, ud, params.range, params.context.diagnostics);
   const x = docAndParsed(params.textDocument.uri);
   if (!x) return [];
   const actions = codeActions(x.p, x.doc, params.range, params.context.diagnostics, { bonds: bondKnowledge(x.p.moleculeName, ws.reference) });

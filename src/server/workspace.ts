@@ -11,6 +11,7 @@ import { readStructureFile } from '../core/structure/read';
 import type { Structure } from '../core/structure/types';
 import { analyzeMappingFolder, bundledMappingsRoot, type FolderAnalysis } from '../core/mapping/load';
 import { parseMappingDocument, type ParsedMapping } from '../core/mapping/parse';
+import { isUcgMappingText, parseUcgMapping, type UcgMapping } from '../core/ucg/format';
 
 export const LANGUAGE_ID = 'backmap-mapping';
 export const SOURCE = 'backmap-mapping';
@@ -25,6 +26,10 @@ export function looksLikeMapping(text: string): boolean {
   return /^molecule\s*:/m.test(text) && /^atoms\s*:/m.test(text);
 }
 export const isBeadTypesFile = (path: string) => basename(path).startsWith('bead_types');
+/** A UCG mapping (docs/ucg-mapping.md): by its `format:` line, or a `*.ucg.yaml` name while it is being written. */
+export function isUcgDocument(pathOrUri: string, text: string): boolean {
+  return isUcgMappingText(text) || (/\.ucg\.ya?ml$/i.test(pathOrUri) && !looksLikeMapping(text));
+}
 
 interface FolderCacheEntry { signature: string; analysis: FolderAnalysis }
 
@@ -48,7 +53,7 @@ export class MappingWorkspace {
     if (first === undefined) this.openedVersion.set(doc.uri, doc.version);
     else if (first !== doc.version) { const p = uriToPath(doc.uri); if (p) this.editedFolders.add(dirname(p)); }
   }
-  close(uri: string) { this.docs.delete(uri); this.parsedCache.delete(uri); this.openedVersion.delete(uri); }
+  close(uri: string) { this.docs.delete(uri); this.parsedCache.delete(uri); this.ucgCache.delete(uri); this.openedVersion.delete(uri); }
   /** Whether the user changed a mapping document of `folder` in this session (the set is then being authored). */
   isEditedFolder(folder: string): boolean { return this.editedFolders.has(folder); }
 
@@ -120,6 +125,7 @@ export class MappingWorkspace {
     if (!doc) return null;
     const path = uriToPath(uri);
     if (path && isBeadTypesFile(path)) return null;
+    if (this.ucg(uri)) return null; // never read a UCG mapping as HEroBM/CGmap (features/ucg.ts serves it)
     if (path) {
       const an = folderAnalysis !== undefined ? folderAnalysis : this.folder(dirname(path));
       const hit = an?.parsed.find((x) => x.file === path);
@@ -130,6 +136,19 @@ export class MappingWorkspace {
     const parsed = parseMappingDocument(doc.getText(), path ?? uri);
     this.parsedCache.set(uri, { version: doc.version, maxSlots: undefined, parsed });
     return parsed;
+  }
+
+  private ucgCache = new Map<string, { version: number; mapping: UcgMapping }>();
+  /** Parsed form of an open UCG mapping document; null for any other document. */
+  ucg(uri: string): UcgMapping | null {
+    const doc = this.docs.get(uri);
+    if (!doc) return null;
+    const c = this.ucgCache.get(uri);
+    if (c && c.version === doc.version) return c.mapping;
+    if (!isUcgDocument(uri, doc.getText())) { this.ucgCache.delete(uri); return null; }
+    const mapping = parseUcgMapping(doc.getText(), uriToPath(uri) ?? uri);
+    this.ucgCache.set(uri, { version: doc.version, mapping });
+    return mapping;
   }
 
   /** Signature of the folder analysis last computed (changes whenever any input of the analysis changes). */

@@ -137,3 +137,100 @@ test('the GRO of a simulation frame: backmapped, evaluated against the all-atom 
   // 17.7 ns of dynamics from the start (backbone beads 1.9 Å on average): close, not identical
   assert.ok(all > 0.3 && all < 3, `RMSD all ${all}`);
 });
+
+// ---------------------------------------------------------------------------------------------
+// issue 28: the paper's metrics (GED, Ramachandran agreement, Cα RMSD) and C-alpha traces
+
+/** The Cα atoms of `s` only, moved by `shift`, renumbered by `resSeq`. */
+function caTrace(s: Structure, shift = [0, 0, 0], resSeq = (n: number) => n): Structure {
+  const b = new StructureBuilder(s.atoms.count);
+  const a = s.atoms;
+  for (let i = 0; i < a.count; i++)
+    if (a.name[i] === 'CA')
+      b.addAtom({ name: 'CA', resName: a.resName[i], chainId: a.chainId[i], resSeq: resSeq(a.resSeq[i]), element: 'C', x: s.coords[3 * i] + shift[0], y: s.coords[3 * i + 1] + shift[1], z: s.coords[3 * i + 2] + shift[2] });
+  return b.build('trace');
+}
+
+interface PaperJson {
+  ca_only?: boolean;
+  rmsd_ca: number;
+  rmsd_ca_superposed?: number;
+  matched_ca: number;
+  rmsd_all: number | null;
+  ged_normalized: number | null;
+  rama_agreement: number | null;
+  rama_residues?: number;
+  clash_pct: number;
+}
+
+test('all-atom: GED, Ramachandran agreement and Cα RMSD in the text and in --json', async () => {
+  const r = await cli('evaluate', p('ref.pdb'), p('ref.pdb'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^RMSD Cα 0\.000 Å \(76 Cα atoms; 0\.000 Å after superposition\)$/m);
+  assert.match(r.out, /^graph edit distance \(bond graph, normalised\) 0\.0000 \(0 edits over 602 atoms \+ \d+ bonds\)$/m);
+  // 76 residues, the two termini without φ or ψ
+  assert.match(r.out, /^Ramachandran agreement 100\.0 % of 74 residues/m);
+  // the same sequence as a strand: every residue in another region
+  writeStructureFile(p('strand.pdb'), buildPeptide(UBQ, { chainId: 'A', phi: -120, psi: 130 }));
+  const j = (await evaluateJson(p('strand.pdb'), p('ref.pdb'))) as unknown as PaperJson;
+  assert.equal(j.rama_agreement, 0);
+  assert.equal(j.rama_residues, 74);
+  // the same bonds but one: the ideal helix has one side-chain contact (Y59 CE2–K63 CE) short enough to read as a
+  // bond; 1 edit over the reference's 602 atoms + 609 bonds
+  assert.equal(j.ged_normalized, 1 / (602 + 609));
+  assert.ok(j.rmsd_ca > 10, `${j.rmsd_ca}`);
+  assert.equal(j.ca_only, undefined);
+  // a shifted copy: Cα RMSD as placed, and after the fit with --superpose
+  const moved = buildPeptide(UBQ, { chainId: 'A', phi: -65, psi: -40 });
+  for (let i = 0; i < moved.coords.length; i += 3) { moved.coords[i] += 1; moved.coords[i + 1] += 2; moved.coords[i + 2] += 2; }
+  writeStructureFile(p('moved.pdb'), moved);
+  const placed = (await evaluateJson(p('moved.pdb'), p('ref.pdb'))) as unknown as PaperJson;
+  assert.ok(Math.abs(placed.rmsd_ca - 3) < 0.002, `${placed.rmsd_ca}`); // PDB precision
+  const fitted = (await evaluateJson(p('moved.pdb'), p('ref.pdb'), '--superpose')) as unknown as PaperJson;
+  assert.ok(fitted.rmsd_ca < 0.002, `${fitted.rmsd_ca}`);
+});
+
+test('a C-alpha trace against the all-atom reference: accepted, only the Cα metrics, said so', async () => {
+  writeStructureFile(p('trace.pdb'), caTrace(ref, [1, 2, 2]));
+  const r = await cli('evaluate', p('trace.pdb'), p('ref.pdb'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /trace\.pdb is a C-alpha trace: only the Cα metrics apply/);
+  assert.match(r.out, /^RMSD Cα 3\.000 Å \(76 Cα atoms; 0\.000 Å after superposition\)$/m);
+  assert.match(r.out, /^clashes 0\.00 % of residues$/m);
+  assert.doesNotMatch(r.out, /^(RMSD all|RMSD backbone|graph edit distance|Ramachandran agreement) /m);
+  const j = JSON.parse((await cli('evaluate', p('trace.pdb'), p('ref.pdb'), '--json')).out) as PaperJson;
+  assert.equal(j.ca_only, true);
+  assert.equal(j.matched_ca, 76);
+  assert.ok(Math.abs(j.rmsd_ca - 3) < 0.002, `${j.rmsd_ca}`);
+  assert.ok(j.rmsd_ca_superposed! < 0.002);
+  assert.equal(j.rmsd_all, null);
+  assert.equal(j.ged_normalized, null);
+  assert.equal(j.rama_agreement, null);
+  // against a C-alpha reference, and renumbered (matched by sequence: a lone Cα is a residue of the chain)
+  writeStructureFile(p('ref-trace.pdb'), caTrace(ref));
+  writeStructureFile(p('trace-renumbered.pdb'), caTrace(ref, [0, 0, 0], (n) => n + 100));
+  const both = await cli('evaluate', p('trace-renumbered.pdb'), p('ref-trace.pdb'), '--superpose');
+  assert.equal(both.code, 0, both.err);
+  assert.match(both.out, /matched by sequence alignment .*: 76 of 76 model residues/);
+  assert.match(both.out, /are C-alpha traces: only the Cα metrics apply/);
+  assert.match(both.out, /^RMSD Cα 0\.000 Å \(76 Cα atoms, after superposition\)$/m);
+  // an all-atom model against a C-alpha reference: the same Cα metrics
+  const aa = JSON.parse((await cli('evaluate', p('ref.pdb'), p('ref-trace.pdb'), '--json')).out) as PaperJson;
+  assert.equal(aa.ca_only, true);
+  assert.equal(aa.rmsd_ca, 0);
+});
+
+test('a C-alpha trace in nm in a .pdb is refused by the CG unit check; Martini beads stay refused', async () => {
+  const nm = caTrace(ref);
+  for (let i = 0; i < nm.coords.length; i++) nm.coords[i] /= 10;
+  writeStructureFile(p('trace-nm.pdb'), nm);
+  const r = await cli('evaluate', p('trace-nm.pdb'), p('ref.pdb'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /trace-nm\.pdb.*look like nanometres/);
+  const m = await cli('map', p('ref.pdb'), '--mapping', 'martini3', '-o', p('ref.cg.pdb'));
+  assert.equal(m.code, 0, m.err);
+  const cg = await cli('evaluate', p('ref.cg.pdb'), p('ref.pdb'));
+  assert.equal(cg.code, 1);
+  assert.match(cg.err, /ref\.cg\.pdb.*coarse-grained structure \(bead names BB, SC1…\): evaluate compares all-atom structures or C-alpha traces/);
+  assert.ok(noCrash(cg), cg.err);
+});

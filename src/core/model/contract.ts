@@ -83,6 +83,41 @@ export interface ModelCard {
    * with every molecule as its own chain (`modelInputSystem`).
    */
   moleculeKinds?: string[];
+  /**
+   * What the model takes and gives, for chains of stages (`backmap --model a.onnx --then b.onnx`). Absent on cards
+   * of whole-residue mappings: they take the beads of their mapping set and give all atoms (`cardStage`).
+   */
+  stage?: { takes: StageInput; gives: StageOutput };
+  /** A UCG stage's mapping (docs/ucg-mapping.md) and the residues it rebuilds, in output order (src/core/ucg). */
+  ucg?: UcgCardInfo;
+}
+
+/** `ucg`: beads of a UCG mapping; `ca`: a C-alpha trace; `beads:<set id>`: the beads of a whole-residue mapping set. */
+export type StageInput = string;
+/** `ca`: a C-alpha trace; `atoms`: heavy atoms. */
+export type StageOutput = 'ca' | 'atoms';
+
+export interface UcgCardInfo {
+  /** File name and text of the UCG mapping the model was trained with (its hash is `mapping.hash`). */
+  file: string;
+  text: string;
+  target: StageOutput;
+  residues: { chainId: string; resSeq: number; iCode: string; resName: string; bead: number }[];
+}
+
+/** What a model takes and gives: the card's `stage`, else its mapping set's beads → atoms (`ca` for the C-alpha set). */
+export function cardStage(card: ModelCard): { takes: StageInput; gives: StageOutput } {
+  if (card.stage) return card.stage;
+  return { takes: card.mapping.id === 'ca' ? 'ca' : `beads:${card.mapping.id}`, gives: 'atoms' };
+}
+
+/** Words for a stage end, for messages and reports. */
+export function describeStageEnd(kind: string): string {
+  if (kind === 'ucg') return 'UCG beads';
+  if (kind === 'ca') return 'a C-alpha trace';
+  if (kind === 'atoms') return 'all heavy atoms';
+  if (kind.startsWith('beads:')) return `the beads of mapping '${kind.slice(6)}'`;
+  return kind;
 }
 
 /** Molecule classes a card's model takes (cards written before the field: amino acids). */

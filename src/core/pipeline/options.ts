@@ -188,7 +188,38 @@ export interface BackmapReport {
   /** Hydrogens added and names used (when `hydrogens` or `names` applied). */
   hydrogens?: HydrogenReport;
   rmsd?: { bb: number; sc: number; all: number; matched: number; perResidue: ResidueRmsd[]; /** How residues were matched to the reference. */ residueMatch?: ResidueMatching };
+  /**
+   * With a reference, the other comparisons of the iterative-backmapping paper (metrics.ts `caRmsd`,
+   * `bondGraphEditDistance`, `ramachandranAgreement`), residues matched as for `rmsd`; NaN where one does not apply
+   * (a C-alpha trace has no bond graph or φ/ψ).
+   */
+  comparison?: ReferenceComparison;
+  /** A chain of models (`--model a.onnx --then b.onnx`): each stage in the order run. */
+  stages?: BackmapStage[];
   notes: string[];
+}
+
+/** Comparison metrics against the reference beyond the RMSDs (see `BackmapReport.comparison`). */
+export interface ReferenceComparison {
+  /** Cα RMSD (Å) as placed, over `caMatched` matched Cα pairs; after Kabsch superposition when 3 or more pairs. */
+  rmsdCa: number;
+  rmsdCaSuperposed?: number;
+  caMatched: number;
+  /** Normalised graph edit distance of the heavy-atom bond graphs (0 = same connectivity). */
+  gedNormalized: number;
+  /** Share (0…1) of `ramaResidues` residues in the same Ramachandran region as in the reference. */
+  ramaAgreement: number;
+  ramaResidues: number;
+}
+
+/** One model of a chain: what it takes and gives (e.g. 'UCG' → 'C-alpha'), its particles in and atoms out, its wall time. */
+export interface BackmapStage {
+  model: string;
+  takes: string;
+  gives: string;
+  seconds: number;
+  beads: number;
+  atoms: number;
 }
 
 export interface BackmapOutput {

@@ -21,7 +21,7 @@ import { subSystem } from '../model/chunking';
 import { loadMappingSet, listBundledMappingSets, resolveMappingFolder, validateMappingFolder } from '../mapping/load';
 import { listModelEntries, modelsRoot, resolveModel, type ModelEntry, type ModelProblem } from '../model/registry';
 import { cachedSet, mappingSetOfCard } from '../model/card-mapping';
-import type { ModelCard } from '../model/contract';
+import { cardStage, type ModelCard } from '../model/contract';
 import type { BackmapOptions, InputPolicy, MoleculeClass, UnknownResidue } from './options';
 import { countSystem, countUnknown, selectAtoms, splitCg, GO_SITE_NAMES, type CgSplit } from './molecules';
 import { AMINO_ACID_NAMES } from '../chemistry/variants';
@@ -161,7 +161,8 @@ export function modelPool(opts: Pick<BackmapOptions, 'modelDirs' | 'warn'>): Mod
   const problems: ModelProblem[] = [];
   let entries: ModelEntry[];
   try {
-    entries = listModelEntries(opts.modelDirs, problems);
+    // Stages of a chain that take UCG beads are run by `backmapChain`, never chosen for per-residue beads.
+    entries = listModelEntries(opts.modelDirs, problems).filter((e) => cardStage(e.card).takes !== 'ucg');
   } catch {
     entries = [];
   }

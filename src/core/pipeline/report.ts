@@ -11,6 +11,8 @@ const outOf = (part: number | undefined, whole: number | undefined, what: string
     ? 'n/a'
     : `${count(part)} of ${count(whole)} ${what} (${((100 * part) / whole).toFixed(1)} %)`;
 const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(0)} ms`);
+/** Wall time of a stage: ms below a second, else seconds. */
+const seconds = (x: number): string => (!Number.isFinite(x) ? '–' : x < 1 ? ms(1000 * x) : `${x.toFixed(1)} s`);
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 const STAGE_ORDER = ['parse', 'assign', 'model', 'graph', 'inference', 'rebuild', 'refine', 'metrics', 'write'];
@@ -43,6 +45,14 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
     out.push('## Models', '', '| model | from | mapping set | residues |', '|---|---|---|---:|');
     for (const m of models)
       out.push(`| ${esc(m.model)} | ${m.source === 'folder' ? esc(m.path ?? 'model folder') : m.source === 'template' ? 'model-free' : 'shipped'} | ${esc(m.mapping)} | ${count(m.residues)} |`);
+    out.push('');
+  }
+  // A chain of models (UCG → Cα → all atoms): each stage with what it took and gave.
+  if (r.stages?.length) {
+    out.push('## Stages', '', '| stage | model | takes → gives | beads in | atoms out | time |', '|---:|---|---|---:|---:|---:|');
+    r.stages.forEach((st, k) =>
+      out.push(`| ${k + 1} | ${esc(st.model)} | ${esc(st.takes)} → ${esc(st.gives)} | ${count(st.beads)} | ${count(st.atoms)} | ${seconds(st.seconds)} |`),
+    );
     out.push('');
   }
   if (r.molecules?.length) {
@@ -104,7 +114,19 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
     out.push(`## Accuracy against the reference${scope}`, '');
     if (m.residueMatch) out.push(...describeMatching(m.residueMatch).map((l) => (l.startsWith('  ') ? `- ${l.trim()}` : `${l[0].toUpperCase()}${l.slice(1)}.`)), '');
     out.push('| subset | RMSD (Å) |', '|---|---:|');
-    out.push(`| backbone | ${fmt(m.bb, 3)} |`, `| side chain | ${fmt(m.sc, 3)} |`, `| all heavy atoms | ${fmt(m.all, 3)} |`, `| matched atoms | ${m.matched} |`, '');
+    out.push(`| backbone | ${fmt(m.bb, 3)} |`, `| side chain | ${fmt(m.sc, 3)} |`, `| all heavy atoms | ${fmt(m.all, 3)} |`);
+    const c = r.comparison;
+    if (c) {
+      out.push(`| Cα (${count(c.caMatched)} matched) | ${fmt(c.rmsdCa, 3)} |`);
+      if (c.rmsdCaSuperposed !== undefined) out.push(`| Cα after superposition | ${fmt(c.rmsdCaSuperposed, 3)} |`);
+    }
+    out.push(`| matched atoms | ${m.matched} |`, '');
+    if (c) {
+      const rama = Number.isFinite(c.ramaAgreement) ? `${(100 * c.ramaAgreement).toFixed(1)} % of ${count(c.ramaResidues)} residues` : 'n/a';
+      out.push('| measure | value |', '|---|---:|');
+      out.push(`| bond-graph edit distance (normalised, 0 = same bonds) | ${fmt(c.gedNormalized, 4)} |`);
+      out.push(`| Ramachandran agreement (same region: αR, β/PPII, αL, other) | ${rama} |`, '');
+    }
     const max = opts.maxResidues ?? 2000;
     // By sequence: the model's own chain and number beside the reference's.
     const own = m.residueMatch?.method === 'sequence';

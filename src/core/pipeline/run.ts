@@ -7,7 +7,7 @@ import type { Structure } from '../structure/types';
 import { residuesOf } from '../structure/builder';
 import type { CgSystem } from '../cg';
 import { reconstruct } from '../reconstruct';
-import { bondAngleStats, clashReport, compareStructures, ramachandranOutliers } from '../metrics';
+import { bondAngleStats, bondGraphEditDistance, caRmsd, clashReport, compareStructures, hasPeptideBackbone, matchStructureResidues, ramachandranAgreement, ramachandranOutliers } from '../metrics';
 import { openBackmapper, type Backmapper, type Prediction } from '../model/backmapper';
 import { DEFAULT_CHUNK_SIZE, inferVectors } from '../model/chunking';
 import { modelMoleculeKinds } from '../model/contract';
@@ -127,7 +127,7 @@ export async function backmapSystem(
   return { structure, torsions, chunks: inf.chunks, refine: refineReport };
 }
 
-/** Geometry checks of the output, and RMSD against the reference when there is one. */
+/** Geometry checks of the output, and against the reference when there is one: RMSDs, Cα RMSD, bond-graph edit distance, Ramachandran agreement. */
 export function metricsOf(structure: Structure, reference: Structure | undefined, report: BackmapReport): void {
   const clash = clashReport(structure);
   report.clash = clash;
@@ -140,8 +140,22 @@ export function metricsOf(structure: Structure, reference: Structure | undefined
   report.ramachandran = rama;
   report.ramachandranOutliers = rama.outliers;
   if (reference) {
-    const m = compareStructures(structure, reference);
+    // One residue matching for every comparison (the alignment is the costly part when numbering differs).
+    const matching = matchStructureResidues(structure, reference);
+    const m = compareStructures(structure, reference, { matching });
     report.rmsd = { bb: m.rmsd_bb, sc: m.rmsd_sc, all: m.rmsd_all, matched: m.matched, perResidue: m.perResidue, residueMatch: m.residueMatch };
+    const ca = caRmsd(structure, reference, { matching });
+    const rama = ramachandranAgreement(structure, reference, { matching });
+    // The bond graph needs a backbone on both sides (a C-alpha trace has no bonds to compare).
+    const backbone = hasPeptideBackbone(structure) && hasPeptideBackbone(reference);
+    report.comparison = {
+      rmsdCa: ca.rmsd,
+      ...(ca.superposed !== undefined ? { rmsdCaSuperposed: ca.superposed } : {}),
+      caMatched: ca.matched,
+      gedNormalized: backbone ? bondGraphEditDistance(structure, reference, { matching }).normalized : NaN,
+      ramaAgreement: rama.agreement,
+      ramaResidues: rama.residues,
+    };
   }
 }
 

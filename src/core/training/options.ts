@@ -12,6 +12,11 @@ export interface TrainOptions {
   frames?: string;
   /** Mapping set id or folder (the user's folder is checked under `policy`, as for `map`). */
   mapping: string;
+  /**
+   * What a model of a UCG mapping gives: `ca` (UCG → C-alpha trace, the first of two stages) or `atoms` (UCG → heavy
+   * atoms in one step; the default). Per-residue mappings always give atoms.
+   */
+  target?: 'ca' | 'atoms';
   /** Output model; its card is written beside it (`<out>.json`). Written only when training completed. */
   out: string;
   /** Training wall-clock budget in minutes (default 5). */

@@ -16,8 +16,11 @@ import { readStructureFile } from '../structure/read';
 import { assertWritable } from '../structure/write';
 import { loadMappingChecked } from '../pipeline/plan';
 import { resolveModel } from '../model/registry';
-import type { ModelCard } from '../model/contract';
-import { ALL_FRAMES, parseFrameRange } from '../trajectory/frames';
+import type { ModelCard, StageOutput } from '../model/contract';
+import type { Structure } from '../structure/types';
+import { isUcgMappingPath, loadUcgMapping } from '../ucg/format';
+import { buildUcgDataset, ucgArchitecture, writeUcgDataset } from '../ucg/dataset';
+import { ALL_FRAMES, parseFrameRange, type FrameRange } from '../trajectory/frames';
 import { buildFrameDataset, writeFrameDataset } from './dataset';
 import { findPython } from './python';
 import type { TrainOptions, TrainProgress, TrainResult } from './options';
@@ -70,6 +73,93 @@ function embeddedMappingFiles(mapping: string, set: MappingSet): Record<string, 
   const files: Record<string, string> = {};
   for (const f of set.files ?? []) files[basename(f)] = readFileSync(f, 'utf8');
   return files;
+}
+
+/** A dataset ready for train.py, whatever mapping made it: what the run needs, and how it describes the model's card. */
+interface PreparedDataset {
+  count: number;
+  train: number;
+  validation: number;
+  range: string;
+  splitRule: string;
+  list: string;
+  beadsPerFrame: number;
+  molecules: string[];
+  moleculeKinds: string[];
+  mappingId: string;
+  mappingHash: string;
+  target: StageOutput;
+  architecture: TrainArchitecture;
+  /** Graphs of tens of beads (UCG stages): one single-threaded process trains fastest. */
+  smallGraphs?: boolean;
+  write(dataPath: string, referencePath: string): void;
+  /** Card fields that say what the model reads and gives (mapping, molecules, stage, description). */
+  describe(card: ModelCard): void;
+}
+
+const source = (opts: TrainOptions) => `${basename(opts.topology)}${opts.trajectory ? ` + ${basename(opts.trajectory)}` : ''}`;
+
+/** A per-residue mapping set (bundled id or folder): the frames mapped by `mapToCg`; the model gives all atoms. */
+function prepareResidueMapping(opts: TrainOptions, topology: Structure, range: FrameRange, signal: AbortSignal | undefined, progress: (f: number, d: string) => void): PreparedDataset {
+  const set = loadMappingChecked(opts.mapping, opts.policy, opts.warn);
+  const ds = buildFrameDataset({ topology, trajectory: opts.trajectory, range, set, validationFraction: opts.validationFraction, warn: opts.warn, signal, progress });
+  return {
+    count: ds.samples.length,
+    train: ds.train.length,
+    validation: ds.validation.length,
+    range: ds.range,
+    splitRule: (ds.meta.split as { rule: string }).rule,
+    list: String(ds.meta.list),
+    beadsPerFrame: ds.beadsPerFrame,
+    molecules: ds.molecules,
+    moleculeKinds: ds.moleculeKinds,
+    mappingId: set.id,
+    mappingHash: set.hash,
+    target: 'atoms',
+    architecture: chooseArchitecture(ds.beadsPerFrame),
+    write: (data, ref) => writeFrameDataset(ds, set, data, ref),
+    describe(card) {
+      const embedded = embeddedMappingFiles(opts.mapping, set);
+      card.description = `Trained with backmap train on ${source(opts)} (frames ${ds.range}), mapping '${set.id}'; heavy atoms only.`;
+      card.mapping = { ...card.mapping, id: set.id, hash: set.hash, ...(embedded ? { files: embedded } : {}) };
+      card.molecules = ds.molecules;
+    },
+  };
+}
+
+/** A UCG mapping file: beads of several residues → C-alpha trace (`--target ca`) or heavy atoms (src/core/ucg). */
+function prepareUcg(opts: TrainOptions, topology: Structure, range: FrameRange, signal: AbortSignal | undefined, progress: (f: number, d: string) => void): PreparedDataset {
+  const mapping = loadUcgMapping(opts.mapping);
+  const target = opts.target ?? 'atoms';
+  const caSet = target === 'atoms' ? loadMappingChecked('ca') : undefined;
+  const ds = buildUcgDataset({ topology, trajectory: opts.trajectory, range, mapping, target, caSet, validationFraction: opts.validationFraction, warn: opts.warn, signal, progress });
+  const molecules = [...new Set(ds.residues.map((r) => r.resName))];
+  return {
+    count: ds.samples.length,
+    train: ds.train.length,
+    validation: ds.validation.length,
+    range: ds.range,
+    splitRule: (ds.meta.split as { rule: string }).rule,
+    list: String(ds.meta.list),
+    beadsPerFrame: ds.beadsPerFrame,
+    molecules,
+    moleculeKinds: ['ucg-protein'],
+    mappingId: String(ds.meta.mapping),
+    mappingHash: mapping.hash,
+    target,
+    architecture: ucgArchitecture(ds),
+    smallGraphs: true,
+    write: (data, ref) => writeUcgDataset(ds, data, ref),
+    describe(card) {
+      card.description =
+        `UCG stage trained with backmap train on ${source(opts)} (frames ${ds.range}): ${mapping.beads.length} UCG beads of ${basename(mapping.file)} → ` +
+        `${target === 'ca' ? `the C-alpha trace of ${ds.residues.length} residues` : `the heavy atoms of ${ds.residues.length} residues`}.`;
+      card.mapping = { id: String(ds.meta.mapping), hash: mapping.hash };
+      card.molecules = molecules;
+      card.stage = { takes: 'ucg', gives: target };
+      card.ucg = { file: basename(mapping.file), text: mapping.text, target, residues: ds.residues.map((r) => ({ ...r })) };
+    },
+  };
 }
 
 interface PythonRun {
@@ -143,34 +233,30 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
   if (!py.ok || !py.python) throw new SetupError(py.message ?? 'no Python with PyTorch found');
   const scripts = trainingScriptsRoot();
   if (!scripts) throw new SetupError('training scripts (training/train.py, export.py) not found beside this installation');
-  const set = loadMappingChecked(opts.mapping, opts.policy, opts.warn);
+  const ucg = isUcgMappingPath(opts.mapping);
+  if (opts.target && opts.target !== 'atoms' && !ucg)
+    throw new UsageError(`--target ${opts.target} needs a UCG mapping (a .ucg.yaml file made by 'backmap coarsen'); '${opts.mapping}' is a per-residue mapping, whose models give all atoms`);
   let init: { onnxPath: string; card: ModelCard } | undefined;
-  if (opts.init) {
-    init = resolveModel(opts.init);
-    const hashes = [init.card.mapping.hash, init.card.mapping.trainedWithHash].filter(Boolean);
-    if (!hashes.includes(set.hash))
-      throw new InputError(
-        `--init ${opts.init} reads mapping '${init.card.mapping.id}' but the data are mapped with '${set.id}' (content hashes differ): fine-tuning needs the model's own mapping`,
-        init.onnxPath,
-      );
-  }
   const topology = readStructureFile(opts.topology);
   check();
   log(`python: ${py.python} (Python ${py.probe?.version}, torch ${py.probe?.torch}${py.probe?.cuda ? ', CUDA' : ''})`);
-
-  // ---- dataset: every selected frame mapped by the TypeScript core
   say({ phase: 'dataset', fraction: 0.01, message: 'mapping frames' });
-  const ds = buildFrameDataset({
-    topology,
-    trajectory: opts.trajectory,
-    range,
-    set,
-    validationFraction: opts.validationFraction,
-    warn: opts.warn,
-    signal: hooks.signal,
-    progress: (f, detail) => say({ phase: 'dataset', fraction: 0.01 + 0.03 * f, message: `mapping ${detail}` }),
-  });
-  log(`dataset: ${ds.samples.length} frame(s) (${ds.train.length} train, ${ds.validation.length} validation: the last in time), ${ds.beadsPerFrame} beads per frame, molecules ${ds.molecules.join(', ')}`);
+  const progress = (f: number, detail: string) => say({ phase: 'dataset', fraction: 0.01 + 0.03 * f, message: `mapping ${detail}` });
+  const ds = ucg
+    ? prepareUcg(opts, topology, range, hooks.signal, progress)
+    : prepareResidueMapping(opts, topology, range, hooks.signal, progress);
+  if (opts.init) {
+    init = resolveModel(opts.init);
+    const hashes = [init.card.mapping.hash, init.card.mapping.trainedWithHash].filter(Boolean);
+    if (!hashes.includes(ds.mappingHash))
+      throw new InputError(
+        `--init ${opts.init} reads mapping '${init.card.mapping.id}' but the data are mapped with '${ds.mappingId}' (content hashes differ): fine-tuning needs the model's own mapping`,
+        init.onnxPath,
+      );
+    if (ucg && init.card.ucg?.target !== ds.target)
+      throw new InputError(`--init ${opts.init} gives ${init.card.ucg?.target ?? 'atoms'} but --target is ${ds.target}: fine-tuning keeps the model's outputs`, init.onnxPath);
+  }
+  log(`dataset: ${ds.count} frame(s) (${ds.train} train, ${ds.validation} validation: the last in time), ${ds.beadsPerFrame} beads per frame, molecules ${ds.molecules.join(', ')}`);
   check();
   mkdirSync(dirname(files.onnx), { recursive: true });
   // Scratch beside the output: the final renames stay on one file system.
@@ -181,15 +267,17 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
   try {
     const data = join(scratch, 'data.bmds');
     const ref = join(scratch, 'reference-input.bmds');
-    writeFrameDataset(ds, set, data, ref);
+    ds.write(data, ref);
     const arch = init
-      ? { features: Number(init.card.architecture?.features), layers: Number(init.card.architecture?.layers), cutoff: init.card.cutoff, kMax: init.card.K, batchBeads: Math.max(800, ds.beadsPerFrame) }
-      : chooseArchitecture(ds.beadsPerFrame);
+      ? { features: Number(init.card.architecture?.features), layers: Number(init.card.architecture?.layers), cutoff: init.card.cutoff, kMax: init.card.K, batchBeads: ds.architecture.batchBeads }
+      : ds.architecture;
     const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
     // Two 1-thread processes train 1.75x faster than one 2-thread process on small edge tensors (training/README.md);
     // a ligand's batches are too small for data parallelism to pay, so it gets one process with every core.
     const procs = device === 'cpu' && cores >= 2 && ds.beadsPerFrame > 64 ? 2 : 1;
-    const threads = device === 'cpu' ? Math.max(1, Math.floor(Math.min(cores, 8) / procs)) : 1;
+    // A UCG stage's graphs are tens of beads: one thread runs 30 steps/s where two threads on a busy machine ran 2
+    // (thread hand-offs cost more than the arithmetic; docs/experiments.md).
+    const threads = device === 'cpu' && !ds.smallGraphs ? Math.max(1, Math.floor(Math.min(cores, 8) / procs)) : 1;
     const evalEvery = Math.max(0.2, Math.min(5, minutes / 8));
     const args = [
       join(scripts, 'train.py'),
@@ -226,9 +314,10 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
     say({ phase: 'export', fraction: 0.96, message: 'exporting ONNX' });
     const outDir = join(scratch, 'model');
     const kinds = ds.moleculeKinds.join(',');
+
     const exportArgs = [
       join(scripts, 'export.py'), '--model-id', files.stem, '--checkpoint', join(scratch, 'checkpoint.pt'), '--data', data,
-      '--models-dir', outDir, '--reference-input', ref, '--note', `backmap train: ${ds.meta.list}`,
+      '--models-dir', outDir, '--reference-input', ref, '--note', `backmap train: ${ds.list}`,
       // A model trained from scratch knows only the bead types it saw; a fine-tuned one keeps its model's table.
       ...(init ? [] : ['--molecule-kinds', kinds]),
     ];
@@ -239,10 +328,7 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
     if (exported.code !== 0) throw new Error(`export failed (export.py exited ${exported.code ?? exported.signal}):\n${exported.tail.slice(-15).join('\n')}`);
     const cardTmp = join(outDir, `${files.stem}.json`);
     const card = JSON.parse(readFileSync(cardTmp, 'utf8')) as ModelCard & { training: Record<string, unknown> };
-    const embedded = embeddedMappingFiles(opts.mapping, set);
-    card.description = `Trained with backmap train on ${basename(opts.topology)}${opts.trajectory ? ` + ${basename(opts.trajectory)}` : ''} (frames ${ds.range}), mapping '${set.id}'; heavy atoms only.`;
-    card.mapping = { ...card.mapping, id: set.id, hash: set.hash, ...(embedded ? { files: embedded } : {}) };
-    card.molecules = ds.molecules;
+    ds.describe(card);
     card.moleculeKinds = init ? (init.card.moleculeKinds ?? ds.moleculeKinds) : ds.moleculeKinds;
     const val = card.training.validation as { all?: [number, number] } | undefined;
     card.training = {
@@ -251,10 +337,10 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
         topology: basename(opts.topology),
         trajectory: opts.trajectory ? basename(opts.trajectory) : null,
         range: ds.range,
-        selected: ds.samples.length,
-        train: ds.train.length,
-        validation: ds.validation.length,
-        split: (ds.meta.split as { rule: string }).rule,
+        selected: ds.count,
+        train: ds.train,
+        validation: ds.validation,
+        split: ds.splitRule,
       },
       python: `${py.python} (Python ${py.probe?.version}, torch ${py.probe?.torch})`,
       ...(init ? { initFrom: `${init.card.id} (${basename(init.onnxPath)})` } : {}),
@@ -271,7 +357,7 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
       onnxPath: files.onnx,
       cardPath: files.card,
       card,
-      frames: { selected: ds.samples.length, train: ds.train.length, validation: ds.validation.length, range: ds.range },
+      frames: { selected: ds.count, train: ds.train, validation: ds.validation, range: ds.range },
       validation,
       seconds: (performance.now() - t0) / 1000,
       python: py.python,

@@ -11,7 +11,9 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseBeadTypes, type FolderAnalysis } from '../../core/mapping/load';
 import type { MappingDiagnostic } from '../../core/mapping/types';
-import { LANGUAGE_ID, SOURCE, isBeadTypesFile, looksLikeMapping, pathToUri, uriToPath, type MappingWorkspace } from '../workspace';
+import { parseUcgMapping } from '../../core/ucg/format';
+import { LANGUAGE_ID, SOURCE, isBeadTypesFile, isUcgDocument, looksLikeMapping, pathToUri, uriToPath, type MappingWorkspace } from '../workspace';
+import { ucgMappingDiagnostics } from './ucg';
 
 /**
  * How information-level diagnostics (W10, W13, W14, X4, X6, X10, X11) are shown, from `backmapStudio.mapping.showInfo`:
@@ -57,6 +59,8 @@ export function documentDiagnostics(ws: MappingWorkspace, uri: string, showInfo:
   }
   if (!looksLikeMapping(doc.getText()) && path && !/\.ya?ml$/i.test(path)) return [];
   const an = path ? ws.folder(dirname(path)) : null;
+  const ucg = ws.ucg(uri);
+  if (ucg) return ucgMappingDiagnostics(ucg, an).map((d) => toLspDiagnostic(doc, d, quiet));
   const p = ws.parsed(uri, an);
   if (p) out.push(...p.diagnostics);
   if (path && an) out.push(...an.report.folderDiagnostics.filter((d) => d.span.file === path));
@@ -66,6 +70,7 @@ export function documentDiagnostics(ws: MappingWorkspace, uri: string, showInfo:
 /** Diagnostics of a (closed) file straight from a folder analysis (workspace diagnostics). */
 export function fileDiagnostics(an: FolderAnalysis, file: string, text: string, quiet = false): Diagnostic[] {
   const doc = TextDocument.create(pathToUri(file), LANGUAGE_ID, 0, text);
+  if (isUcgDocument(file, text)) return ucgMappingDiagnostics(parseUcgMapping(text, file), an).map((d) => toLspDiagnostic(doc, d, quiet));
   const own = an.parsed.find((x) => x.file === file)?.diagnostics ?? [];
   return [...own, ...an.report.folderDiagnostics.filter((d) => d.span.file === file)].map((d) => toLspDiagnostic(doc, d, quiet));
 }
@@ -112,7 +117,8 @@ export class WorkspaceDiagnostics {
 
   private mappingFolders(): string[] {
     if (this.foldersMemo && Date.now() - this.foldersMemo.at < 10_000) {
-      const extra = this.view.openDocuments().map((d) => uriToPath(d.uri)).filter((p): p is string => !!p && /\.ya?ml$/i.test(p)).map((p) => dirname(p));
+      // A UCG mapping does not make its folder a mapping set.
+      const extra = this.view.openDocuments().filter((d) => !isUcgDocument(d.uri, d.getText())).map((d) => uriToPath(d.uri)).filter((p): p is string => !!p && /\.ya?ml$/i.test(p)).map((p) => dirname(p));
       return [...new Set([...this.foldersMemo.list, ...extra])];
     }
     const list = this.scanMappingFolders();
