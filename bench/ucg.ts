@@ -17,7 +17,7 @@
  * C-alpha-only data sets (ACTR's three force fields, PED00055's trace) are scored at the C-alpha level: the UCG →
  * C-alpha stage alone (Cα RMSD), and ACTR's model (trained on a99SBdisp) is also scored on the other force fields.
  *
- *   node --import tsx bench/ucg.ts [--minutes 2] [--samples 8] [--sets folded,ped151,ped55,actr] [--sizes 18,9.5,3.6] [--keep <dir>] [--json out.json]
+ *   node --import tsx bench/ucg.ts [--minutes 2] [--samples 8] [--jobs 2] [--sets folded,ped151,ped55,actr] [--sizes 18,9.5,3.6] [--keep <dir>] [--json out.json]
  *
  * Data: `folded`, the project's implicit-solvent MD of 1OYV chain A (115 residues; scripts/ucg/folded-md.py, written to
  * training/data/ucg-md/1OYV; skipped with a note when absent); `ped151` and `ped55`, the PED ensembles GenZProt
@@ -46,6 +46,7 @@ const opt = (name: string, def?: string): string | undefined => {
 };
 const minutes = Number(opt('minutes', '2'));
 const SAMPLES = Number(opt('samples', '8'));
+const JOBS = Number(opt('jobs', '2'));
 const sets = (opt('sets', 'folded,ped151,ped55,actr') ?? '').split(',').filter(Boolean);
 const sizes = (opt('sizes', '18,9.5,3.6') ?? '').split(',').map(Number);
 const ROOT = join(__dirname, '..');
@@ -157,6 +158,15 @@ async function score(chain: string[], ucg: Structure, refs: Float64Array[], ref0
   };
 }
 
+/** Runs the jobs, at most `n` at once. */
+async function pool(jobs: (() => Promise<unknown>)[], n: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await jobs[next++]();
+  };
+  await Promise.all(Array.from({ length: Math.max(1, n) }, worker));
+}
+
 const scoresOf = (s: Scores & { best?: Scores }): Scores => ({ frames: s.frames, rmsdHeavy: s.rmsdHeavy, rmsdCa: s.rmsdCa, ged: s.ged, clash: s.clash, rama: s.rama });
 
 async function main() {
@@ -172,44 +182,54 @@ async function main() {
     const trainFrames = all.frames.slice(0, sp.nTrain);
     const testFrames = all.frames.slice(all.frames.length - sp.nTest);
     const residues = new Set(Array.from({ length: top.atoms.count }, (_, i) => (top.atoms.name[i] === 'CA' ? `${top.atoms.chainId[i]}:${top.atoms.resSeq[i]}` : ''))).size - 1;
-    // Stage 2 (C-alpha → atoms, fine-tuned on this protein): one per data set.
-    let stage2Min = 0;
+    // Every training of the data set first, JOBS at a time (a UCG stage trains on one thread), then the scoring.
     const stage2 = join(dir, 'ca-atoms.onnx');
-    if (ds.allAtom) stage2Min = await train(ds.topology, ds.trajectory, sp.train, 'ca', stage2, { init: 'ca-protein', minutes });
-    for (const size of sizes) {
+    const jobs: (() => Promise<number>)[] = [];
+    const minutesOf = new Map<string, number>();
+    const job = (out: string, run: () => Promise<number>) => jobs.push(async () => {
+      const m = await run();
+      minutesOf.set(out, m);
+      return m;
+    });
+    // Stage 2 (C-alpha → atoms, fine-tuned on this protein): one per data set.
+    if (ds.allAtom) job(stage2, () => train(ds.topology, ds.trajectory, sp.train, 'ca', stage2, { init: 'ca-protein', minutes }));
+    const plans = sizes.map((size) => {
       const beads = Math.max(2, Math.round(residues / size));
-      const coarse = coarsenStructure({ ...top, coords: trainFrames[0], models: trainFrames }, { beads, name: `${ds.id}-${beads}`, file: join(dir, `${beads}.ucg.yaml`) });
       const mappingPath = join(dir, `${beads}.ucg.yaml`);
+      const coarse = coarsenStructure({ ...top, coords: trainFrames[0], models: trainFrames }, { beads, name: `${ds.id}-${beads}`, file: mappingPath });
       writeFileSync(mappingPath, coarse.text);
-      const mapping = parseUcgMapping(coarse.text, mappingPath);
+      const s1 = join(dir, `${beads}-ucg-ca.onnx`);
+      const one = join(dir, `${beads}-ucg-atoms.onnx`);
+      job(s1, () => train(ds.topology, ds.trajectory, sp.train, mappingPath, s1, { target: 'ca', minutes }));
+      if (ds.allAtom) job(one, () => train(ds.topology, ds.trajectory, sp.train, mappingPath, one, { target: 'atoms', minutes: 2 * minutes }));
+      console.log(` ${beads} beads (${(residues / beads).toFixed(1)} residues per bead, CA spread ${coarse.spread.toFixed(1)} Å)`);
+      return { beads, mappingPath, mapping: parseUcgMapping(coarse.text, mappingPath), s1, one };
+    });
+    await pool(jobs, JOBS);
+    const stage2Min = minutesOf.get(stage2) ?? 0;
+    for (const { beads, mapping, s1, one } of plans) {
       const ucgOf = (s: Structure, frames: Float64Array[]) => mapUcgFrames({ ...s, coords: frames[0], models: frames }, mapping).cg;
       const ucgTest = ucgOf(top, testFrames);
-      const realSize = residues / beads;
-      console.log(` ${beads} beads (${realSize.toFixed(1)} residues per bead, spread ${coarse.spread.toFixed(1)} Å)`);
-      const s1 = join(dir, `${beads}-ucg-ca.onnx`);
-      const s1Min = await train(ds.topology, ds.trajectory, sp.train, mappingPath, s1, { target: 'ca', minutes });
-      const base = { set: ds.id, size: realSize, beads };
+      const base = { set: ds.id, size: residues / beads, beads };
+      const s1Min = minutesOf.get(s1) ?? NaN;
       if (!ds.allAtom) {
-        rows.push({ ...base, method: 'UCG → Cα', trainMin: s1Min, ...(await score([s1], ucgTest, testFrames, top, false, false)) });
+        rows.push({ ...base, method: 'UCG → Cα', trainMin: s1Min, ...scoresOf(await score([s1], ucgTest, testFrames, top, false, false)) });
         for (const t of ds.transfer ?? []) {
           const tt = readStructureFile(t.topology);
           const tf = readFrames(tt, t.trajectory);
           const tTest = tf.frames.slice(tf.frames.length - sp.nTest);
-          rows.push({ ...base, set: t.id, method: 'UCG → Cα (transfer)', trainMin: s1Min, ...(await score([s1], ucgOf(tt, tTest), tTest, tt, false, false)) });
+          rows.push({ ...base, set: t.id, method: 'UCG → Cα (transfer)', trainMin: s1Min, ...scoresOf(await score([s1], ucgOf(tt, tTest), tTest, tt, false, false)) });
         }
         continue;
       }
-      const one = join(dir, `${beads}-ucg-atoms.onnx`);
-      const oneMin = await train(ds.topology, ds.trajectory, sp.train, mappingPath, one, { target: 'atoms', minutes: 2 * minutes });
-      rows.push({ ...base, method: '1-step', trainMin: oneMin, ...(await score([one], ucgTest, testFrames, top, true, true)) });
-      const two = await score([s1, stage2], ucgTest, testFrames, top, true, true);
-      rows.push({ ...base, method: '2-step', trainMin: s1Min + stage2Min, ...scoresOf(two) });
+      rows.push({ ...base, method: '1-step', trainMin: minutesOf.get(one) ?? NaN, ...scoresOf(await score([one], ucgTest, testFrames, top, true, true)) });
+      rows.push({ ...base, method: '2-step', trainMin: s1Min + stage2Min, ...scoresOf(await score([s1, stage2], ucgTest, testFrames, top, true, true)) });
       const last = rows.slice(-2);
-      // Sampling (ChainOptions.samples): 8 structures per frame, the mean over all and the best of 8 per frame.
+      // Sampling (ChainOptions.samples): several structures per frame, the mean over all and the best per frame.
       const sampled = await score([s1, stage2], ucgTest, testFrames, top, true, true, SAMPLES);
       rows.push({ ...base, method: `2-step, ${SAMPLES} samples: mean`, trainMin: s1Min + stage2Min, ...scoresOf(sampled) });
       if (sampled.best) rows.push({ ...base, method: `2-step, ${SAMPLES} samples: best of ${SAMPLES}`, trainMin: s1Min + stage2Min, ...sampled.best });
-      console.log(`  1-step ${last[0].rmsdHeavy.toFixed(2)} Å, 2-step ${last[1].rmsdHeavy.toFixed(2)} Å (heavy-atom RMSD, mean over ${last[1].frames} test frames)`);
+      console.log(`  ${beads} beads: 1-step ${last[0].rmsdHeavy.toFixed(2)} Å, 2-step ${last[1].rmsdHeavy.toFixed(2)} Å (heavy-atom RMSD, mean over ${last[1].frames} test frames)`);
     }
   }
   const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');

@@ -282,7 +282,7 @@ const backmap: Handler = async ([input], opts, io) => {
   if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
   const warn = warnTo(io);
   const policy = policyOf(opts);
-  if (opts.then?.length || needsChain([opts.model ?? 'auto']) || ((opts.model ?? 'auto') === 'auto' && isUcgStructureFile(inputPath)))
+  if (opts.then?.length || needsChain([opts.model ?? 'auto']) || (opts.model !== 'template' && isUcgStructureFile(inputPath)))
     return backmapChained(inputPath, output, inputs, opts, io);
   if (opts.samples !== undefined) throw new UsageError('--samples draws C-alpha traces of a UCG stage: it applies to a chain that starts with a UCG model (--model ucg-ca.onnx --then …)');
   const { model, mapping } = modelArg(opts, io);

@@ -59,7 +59,7 @@ export async function train([topology]: string[], opts: CliOptions, io: CliIO): 
     const v = result.validation;
     io.out(
       `trained ${result.card.id} in ${(result.seconds / 60).toFixed(1)} min on ${result.frames.train} frame(s), ${result.frames.validation} held out for validation` +
-        (v ? `: validation heavy-atom RMSD median ${v.median.toFixed(3)} Å (mean ${v.mean.toFixed(3)})` : '') +
+        (v ? `: validation ${result.card.stage?.gives === 'ca' ? 'C-alpha' : 'heavy-atom'} RMSD median ${v.median.toFixed(3)} Å (mean ${v.mean.toFixed(3)})` : '') +
         ` → ${result.onnxPath} (+ card ${basename(result.cardPath)})\n`,
     );
   } finally {

@@ -291,7 +291,7 @@ export class EngineClient {
   backmapStructure(
     input: StructureInput,
     settings: BackmapSettings = {},
-    extra: { reference?: StructureInput; out?: string; force?: boolean } & RequestCallbacks = {},
+    extra: { reference?: StructureInput; out?: string; force?: boolean; chain?: string[] } & RequestCallbacks = {},
   ): Promise<StructureResult> {
     const { onProgress, onLog, signal, ...rest } = extra;
     return this.request<StructureResult>({ type: 'backmapStructure', input, settings, ...rest }, { onProgress, onLog, signal });

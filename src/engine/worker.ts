@@ -8,13 +8,33 @@
  */
 import { InputError, type InputWarning } from '../core/errors';
 import { parseStructure, readStructureFile } from '../core/structure/read';
-import { writeStructureFile } from '../core/structure/write';
+import { assertWritable, writeStructureFile } from '../core/structure/write';
 import type { Structure } from '../core/structure/types';
 import { releaseCachedSessions } from '../core/model/backmapper';
-import { backmapStructure, backmapTrajectory, mapStructureToCg, renderReport, withWorkspaceMapping } from '../core/pipeline';
+import {
+  backmapChain,
+  backmapStructure,
+  backmapTrajectory,
+  chooseChain,
+  framesFormatOf,
+  mapStructureToCg,
+  needsChain,
+  planChain,
+  renderReport,
+  withWorkspaceMapping,
+  type BackmapOptions,
+  type BackmapOutput,
+  type ChainStage,
+  type Hooks,
+  type TrajectoryResult,
+} from '../core/pipeline';
+import { isUcgStructureFile, looksUcg, readFrames } from '../core/ucg/map';
 import { trainModel } from '../core/training';
 import type {
+  BackmapSettings,
+  BackmapStructureRequest,
   BackmapStructureResult,
+  BackmapTrajectoryRequest,
   HostMessage,
   MapToCgResultMessage,
   SerializedError,
@@ -40,6 +60,102 @@ function readInput(input: StructureInput): { structure: Structure; ms: number } 
   else if ('path' in input) structure = readStructureFile(input.path);
   else structure = parseStructure(input.text, input.source, input.format);
   return { structure, ms: performance.now() - t };
+}
+
+/**
+ * The chain of model stages a run takes (src/core/pipeline/chain.ts), or null for the ordinary pipeline: the models
+ * the host named; else, for UCG beads, the installed chain that takes them (model `auto`, its choice logged) or the
+ * model set (a UCG stage: its C-alpha trace); else a UCG model set for other input (refused by `backmapChain`,
+ * naming the model and the file).
+ */
+export function chainFor(input: Structure, settings: BackmapSettings, chain: string[] | undefined, log: (m: string) => void): ChainStage[] | null {
+  if (chain?.length) return planChain(chain);
+  const model = settings.model || 'auto';
+  if (looksUcg(input)) {
+    if (model === 'auto') {
+      // Not null: the input is UCG beads. No installed model that takes them: chooseChain's InputError says what to train.
+      const chosen = chooseChain(input, settings.modelDirs)!;
+      log(chosen.note);
+      return chosen.stages;
+    }
+    if (model === 'template')
+      throw new InputError(
+        `${input.source} holds UCG beads, which the template backmapper cannot rebuild (it places fragments on the beads of whole residues): set the model to auto, or to a UCG model (backmap train --mapping <file.ucg.yaml> --target ca)`,
+        input.source,
+      );
+    return planChain([model]);
+  }
+  return needsChain([model]) ? planChain([model]) : null;
+}
+
+/**
+ * Run options of a chain: the settings without model and mapping choice (each stage's card names its own), and
+ * hydrogens only for one frame (as for every trajectory: frames of one chain keep one set of atoms).
+ */
+function chainOptions(settings: BackmapSettings, frames: number, log: (m: string) => void, warn: (w: InputWarning) => void): BackmapOptions {
+  const { model: _model, modelDirs: _dirs, mapping: _mapping, workspaceMappings: _ws, ...rest } = settings;
+  if (frames > 1 && (rest.hydrogens || rest.names))
+    log(`hydrogens and force-field names apply to single structures: the ${frames} frames are written without them`);
+  return { ...rest, ...(frames > 1 ? { hydrogens: false, ph: undefined, names: undefined } : {}), cacheSession: true, log, warn };
+}
+
+/** Every model of `s` (a multi-model PDB is frames), checked finite and made whole, as one input of a chain. */
+function chainInput(s: Structure, trajectory?: string, sel: { stride?: number; maxFrames?: number } = {}): Structure {
+  const frames = s.models.length > 1 || trajectory ? readFrames(s, trajectory, sel).frames : [s.coords];
+  return { ...s, coords: frames[0], models: frames };
+}
+
+/** "Backmap this PDB" through a chain: every model of the input, written as one structure or a multi-model PDB. */
+async function backmapChainStructure(
+  req: BackmapStructureRequest,
+  structure: Structure,
+  stages: ChainStage[],
+  extra: { reference?: Structure; parseMs: number; log: (m: string) => void; warn: (w: InputWarning) => void; hooks: Hooks },
+): Promise<BackmapStructureResult> {
+  const protect = [...pathOf(req.input), ...pathOf(req.reference)];
+  // Refused before the models run, as the ordinary path's writer refuses after.
+  if (req.out) assertWritable(req.out, { force: req.force, protect });
+  const input = chainInput(structure);
+  const r = await backmapChain(input, stages, { ...chainOptions(req.settings, input.models.length, extra.log, extra.warn), reference: extra.reference, parseMs: extra.parseMs }, extra.hooks);
+  const output: BackmapOutput = { structure: r.structure, report: r.report, torsions: r.torsions };
+  let written: string | undefined;
+  if (req.out) {
+    const t = performance.now();
+    writeStructureFile(req.out, r.structure, { force: req.force, protect, models: r.frames.length > 1 ? r.frames.map((f) => f.coords) : undefined });
+    output.report.timings.write = performance.now() - t;
+    written = req.out;
+  }
+  return { output, input: structure, written, markdown: renderReport(output) };
+}
+
+/** "Backmap trajectory…" through a chain: the selected frames (models or trajectory) → one multi-model PDB. */
+async function backmapChainTrajectory(
+  req: BackmapTrajectoryRequest,
+  top: Structure,
+  stages: ChainStage[],
+  extra: { log: (m: string) => void; warn: (w: InputWarning) => void; hooks: Hooks },
+): Promise<TrajectoryResult> {
+  const t0 = performance.now();
+  const protect = [req.topology, req.trajectory ?? ''].filter(Boolean);
+  if (framesFormatOf(req.out, req.format) !== 'pdb')
+    throw new InputError('a chain of models writes its frames as a multi-model PDB: choose a .pdb output', req.out);
+  assertWritable(req.out, { force: req.force, protect });
+  const input = chainInput(top, req.trajectory, { stride: req.stride, maxFrames: req.maxFrames });
+  const r = await backmapChain(input, stages, chainOptions(req.settings, input.models.length, extra.log, extra.warn), extra.hooks);
+  const models = r.frames.map((f) => f.coords);
+  const t = performance.now();
+  writeStructureFile(req.out, r.structure, { force: req.force, protect, models });
+  r.report.timings.write = performance.now() - t;
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    frames: models.length,
+    framesPerSecond: models.length / seconds,
+    seconds,
+    out: req.out,
+    report: r.report,
+    topology: top,
+    firstFrame: req.keepFrames ? { ...r.structure, models } : r.structure,
+  };
 }
 
 /** Requests that can be aborted from the host (`cancel`), by id, with the promise that ends when they have stopped. */
@@ -71,6 +187,11 @@ async function handle(req: WorkerRequest): Promise<void> {
       progress('parse', 0);
       const { structure, ms } = readInput(req.input);
       const reference = req.reference ? readInput(req.reference).structure : undefined;
+      const stages = chainFor(structure, req.settings, req.chain, log);
+      if (stages) {
+        send({ type: 'result', id, result: await backmapChainStructure(req, structure, stages, { reference, parseMs: ms, log, warn, hooks: { progress } }) });
+        return;
+      }
       const settings = withWorkspaceMapping(req.settings, () => structure, (l) => log(l));
       const output = await backmapStructure(structure, { ...settings, reference, parseMs: ms, cacheSession: true, log, warn }, { progress });
       let written: string | undefined;
@@ -85,6 +206,15 @@ async function handle(req: WorkerRequest): Promise<void> {
       return;
     }
     case 'backmapTrajectory': {
+      // UCG beads (cheap test: the first atom record) or a chain named: the topology is read here, once.
+      if (req.chain?.length || isUcgStructureFile(req.topology) || needsChain([req.settings.model || 'auto'])) {
+        const top = readStructureFile(req.topology);
+        const stages = chainFor(top, req.settings, req.chain, log);
+        if (stages) {
+          send({ type: 'result', id, result: await backmapChainTrajectory(req, top, stages, { log, warn, hooks: { progress } }) });
+          return;
+        }
+      }
       const result = await backmapTrajectory(
         {
           ...withWorkspaceMapping(req.settings, () => readStructureFile(req.topology), (l) => log(l)),

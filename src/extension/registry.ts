@@ -1,6 +1,7 @@
 // Registers every command through the factory (commands.ts). Each handler takes the explorer/editor Uri when
 // invoked from a menu, and asks with a picker when invoked from the palette.
 import * as vscode from 'vscode';
+import { chainOfferShown } from './chain';
 import { getLastError, register } from './commands';
 import { completeHierarchyCommand, mapToCgCommand, previewMappingCommand } from './mapping-actions';
 import { selectModel } from './models';
@@ -31,5 +32,7 @@ export function registerCommands(ctx: vscode.ExtensionContext): Services {
   ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.training', () => trainingState()));
   ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.cancelTraining', () => cancelTraining()));
   ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.mappingFolders', () => knownMappingFolders()));
+  // Test hook: the labels of the chain offer on screen (a UCG backmap waits on it), undefined when none is.
+  ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.chainOffer', () => chainOfferShown()));
   return { reports };
 }

@@ -3,9 +3,11 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readStructureFile } from '../core/structure/read';
+import { isUcgStructureFile } from '../core/ucg/map';
 import { structureFormatOf, trajectoryFormatOf } from '../core/io/formats';
 import { renderReport, type BackmapReport } from '../core/pipeline';
 import { ComparePanel, chooseTopology, looksCoarseGrained, referenceRmsd, rmsdShortDefinition, rmsdDefinition, trajectoryComparison, TrajectoryFrames } from './compare';
+import { offerChain } from './chain';
 import { readSettings } from './config';
 import { showComparison } from './comparison';
 import { engine, engineSettings, progressReporter } from './engine';
@@ -25,18 +27,25 @@ export interface BackmapCommandResult {
 }
 
 function summary(r: BackmapReport): string {
-  const bits = [`${r.counts.residues} residues, ${r.counts.atoms} atoms`, r.modelId === 'template' ? 'template backmapper' : `${r.modelId} on ${r.provider}`];
+  // A chain's report counts the residues of its last ordinary stage (none when it ends in a C-alpha trace).
+  const size = r.stages?.length ? `${r.counts.atoms} atoms` : `${r.counts.residues} residues, ${r.counts.atoms} atoms`;
+  const bits = [size, r.modelId === 'template' ? 'template backmapper' : `${r.modelId} on ${r.provider}`];
   if (Number.isFinite(r.clashPercent)) bits.push(`clashes ${r.clashPercent.toFixed(1)} %`);
   return bits.join(' · ');
 }
 
-/** "Backmap this PDB" (also GRO/mmCIF, .gz): result beside the input, comparison view, stored report. */
+/**
+ * "Backmap this PDB" (also GRO/mmCIF, .gz): result beside the input, comparison view, stored report. UCG beads are
+ * offered the chain of models that takes them first (chain.ts); dismissing the offer runs nothing.
+ */
 export async function backmapCommand(ctx: vscode.ExtensionContext, reports: ReportStore, arg?: unknown): Promise<BackmapCommandResult | undefined> {
   const uri = await structureTarget(arg, 'CG structure to backmap');
   if (!uri) return undefined;
   const input = uri.fsPath;
   const settings = readSettings(uri);
-  const out = outputBeside(input, 'backmapped', structureFormatOf(input) ?? 'pdb');
+  const chain = await offerChain(input, settings);
+  if (chain === undefined) return undefined;
+  const out = outputBeside(input, chain?.gives === 'ca' ? 'ca' : 'backmapped', structureFormatOf(input) ?? 'pdb');
   const t0 = Date.now();
   const result = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Backmapping ${path.basename(input)}`, cancellable: true },
@@ -46,6 +55,7 @@ export async function backmapCommand(ctx: vscode.ExtensionContext, reports: Repo
       try {
         return await engine(ctx).backmapStructure({ path: input }, engineSettings(settings), {
           out,
+          chain: chain?.models,
           onProgress: progressReporter(progress),
           onLog: (level, message) => (level === 'error' ? log().error(message) : level === 'warning' ? log().warn(message) : log().info(message)),
           signal: ac.signal,
@@ -128,9 +138,13 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
     trajectory = t ?? undefined;
   }
   const settings = readSettings(vscode.Uri.file(topology));
+  // UCG beads: the chain of models is offered first; its frames are written as one multi-model PDB.
+  const chain = await offerChain(topology, settings);
+  if (chain === undefined) return undefined;
   const base = trajectory ?? topology;
-  const ext = trajectory ? (trajectoryFormatOf(trajectory) ?? 'xtc') : 'pdb';
-  const out = outputBeside(base, 'backmapped', ext);
+  // A chain writes structures (also when a UCG model is set, and the worker runs it without an offer).
+  const ext = trajectory && !chain && !isUcgStructureFile(topology) ? (trajectoryFormatOf(trajectory) ?? 'xtc') : 'pdb';
+  const out = outputBeside(base, chain?.gives === 'ca' ? 'ca' : 'backmapped', ext);
   const r = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Backmapping trajectory ${path.basename(base)}`, cancellable: true },
     async (progress, token) => {
@@ -138,7 +152,7 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
       const sub = token.onCancellationRequested(() => ac.abort());
       try {
         return await engine(ctx).backmapTrajectory(
-          { topology: topology!, trajectory, out, settings: engineSettings(settings), keepFrames: true },
+          { topology: topology!, trajectory, out, settings: engineSettings(settings), keepFrames: true, chain: chain?.models },
           { onProgress: progressReporter(progress), onLog: (_l, m) => log().info(m), signal: ac.signal },
         );
       } finally {

@@ -33,6 +33,12 @@ export interface BackmapStructureRequest {
   /** When set, the worker writes the result there (never over an existing file unless force). */
   out?: string;
   force?: boolean;
+  /**
+   * Models (ids or .onnx paths) of a chain of stages to run in order, as the host offered it and the user chose it
+   * (UCG beads → C-alpha trace → atoms, or the first stage alone). Absent: the worker decides (UCG beads with model
+   * `auto`: the installed chain that takes them; a UCG model: that stage).
+   */
+  chain?: string[];
 }
 
 export interface BackmapTrajectoryRequest {
@@ -49,6 +55,8 @@ export interface BackmapTrajectoryRequest {
   stride?: number;
   /** Multi-model PDB output: the result's first frame carries every frame as a model (the comparison view's slider). */
   keepFrames?: boolean;
+  /** As for `backmapStructure`: the models of a chain of stages, in order. */
+  chain?: string[];
 }
 
 export interface MapToCgRequest {

@@ -236,15 +236,16 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
     if (input.models.length > 1) await releaseCachedSessions();
   }
   const out = frames[0];
+  const ucgOpen = opened.find((o) => o);
   const report: BackmapReport = lastReport ?? {
     input: input.source,
-    provider: 'cpu',
-    providerAttempts: [],
+    provider: ucgOpen?.runner.provider ?? 'cpu',
+    providerAttempts: ucgOpen?.runner.attempts ?? [],
     modelId: stages.map((s) => s.card.id).join(' → '),
     mappingId: stages[0].card.mapping.id,
     modelNote: 'chain of UCG stages',
     timings,
-    counts: { beads: input.atoms.count, residues: 0, atoms: out.atoms.count, inputParticles: input.atoms.count, chunks: 1 },
+    counts: { beads: input.atoms.count, residues: opened[opened.length - 1]?.residues.length ?? 0, atoms: out.atoms.count, inputParticles: input.atoms.count, chunks: 1 },
     unknown: [],
     clashPercent: NaN,
     clash: null,
@@ -259,6 +260,7 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
   if (lastReport) {
     report.input = input.source;
     report.modelId = stages.map((s) => s.card.id).join(' → ');
+    report.modelNote = `chain of ${stages.length} stages: ${stages.map((s) => `${s.card.id} (${describeStageEnd(s.takes)} → ${describeStageEnd(s.gives)})`).join(', then ')}`;
     report.counts.inputParticles = input.atoms.count;
   }
   report.stages = stageStats;

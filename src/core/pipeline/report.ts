@@ -79,7 +79,7 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
   out.push(`## Geometry${scope}`, '', '| check | value |', '|---|---:|');
   const th = r.bondAngle?.thresholds;
   const clashCut = r.clash ? ` (heavy atoms < ${r.clash.cutoff} Å apart)` : '';
-  out.push(`| clashes${clashCut} | ${r.clash ? outOf(r.clash.clashingResidues, r.clash.residues, 'residues') : fmt(r.clashPercent) + ' % of residues'} |`);
+  out.push(`| clashes${clashCut} | ${r.clash ? outOf(r.clash.clashingResidues, r.clash.residues, 'residues') : Number.isFinite(r.clashPercent) ? fmt(r.clashPercent) + ' % of residues' : 'n/a'} |`);
   const bare = (n: number) => (Number.isFinite(n) ? count(n) : 'n/a');
   out.push(`| bond-length outliers${th ? ` (> ${th.bondOutlier.toFixed(2)} Å from ideal)` : ''} | ${r.bondAngle ? outOf(r.bondAngle.bonds.outliers, r.bondAngle.bonds.n, 'bonds') : bare(r.bondOutliers)} |`);
   out.push(`| bond-angle outliers${th ? ` (> ${th.angleOutlier.toFixed(0)}° from ideal)` : ''} | ${r.bondAngle ? outOf(r.bondAngle.angles.outliers, r.bondAngle.angles.n, 'angles') : bare(r.angleOutliers)} |`);

@@ -228,14 +228,14 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
   const protect = [opts.topology, opts.trajectory ?? ''].filter(Boolean);
   for (const f of [files.onnx, files.card, files.reference]) assertWritable(f, { force: opts.force, protect });
   const range = opts.frames ? parseFrameRange(opts.frames) : ALL_FRAMES;
+  const ucg = isUcgMappingPath(opts.mapping);
+  if (opts.target && opts.target !== 'atoms' && !ucg)
+    throw new UsageError(`--target ${opts.target} needs a UCG mapping (a .ucg.yaml file made by 'backmap coarsen'); '${opts.mapping}' is a per-residue mapping, whose models give all atoms`);
   const device = opts.device ?? 'cpu';
   const py = findPython({ configured: opts.python, needCuda: device === 'cuda' });
   if (!py.ok || !py.python) throw new SetupError(py.message ?? 'no Python with PyTorch found');
   const scripts = trainingScriptsRoot();
   if (!scripts) throw new SetupError('training scripts (training/train.py, export.py) not found beside this installation');
-  const ucg = isUcgMappingPath(opts.mapping);
-  if (opts.target && opts.target !== 'atoms' && !ucg)
-    throw new UsageError(`--target ${opts.target} needs a UCG mapping (a .ucg.yaml file made by 'backmap coarsen'); '${opts.mapping}' is a per-residue mapping, whose models give all atoms`);
   let init: { onnxPath: string; card: ModelCard } | undefined;
   const topology = readStructureFile(opts.topology);
   check();

@@ -105,7 +105,7 @@ export function planUcg(s: Structure, mapping: UcgMapping, warn?: (w: InputWarni
     while (at < Math.min(got.length, seq.length) && got[at] === seq[at]) at++;
     const r = at < mine.length ? structureResidue[residues.indexOf(mine[at])] : undefined;
     throw new InputError(
-      `chain ${chain}: the structure's residues (${got.length}) differ from the mapping's sequence (${seq.length}) at position ${at + 1}` +
+      `chain ${chain || '_'}: the structure's residues (${got.length}) differ from the mapping's sequence (${seq.length}) at position ${at + 1}` +
         (r ? ` (${residueLabel(r)}, mapping has ${seq[at] ?? 'nothing'})` : '') +
         ': this mapping was made for another protein',
       s.source,

@@ -9,7 +9,7 @@
 import { cellListNeighbors } from '../geometry/neighbors';
 import type { Structure } from '../structure/types';
 
-export const CA_TRACE = { bond: 3.8, i2: 4.8, contact: 4.0, gap: 5.0 } as const;
+export const CA_TRACE = { bond: 3.8, i2: 4.8, contact: 4.0 } as const;
 
 export interface CaRelaxReport {
   /** Largest and rms displacement (Å). */
@@ -28,7 +28,7 @@ export function relaxCaTrace(s: Structure, iterations = 200): CaRelaxReport {
   const x = new Float64Array(3 * n);
   ca.forEach((a, k) => x.set(s.coords.subarray(3 * a, 3 * a + 3), 3 * k));
   const start = Float64Array.from(x);
-  // Chain links: same chain id and, in the prediction, not a chain break (a gap in the numbering or > 5 Å... apart).
+  // Chain links: consecutive CA atoms of one chain without a gap in the numbering.
   const linked = new Uint8Array(n);
   for (let k = 0; k + 1 < n; k++) {
     const a = ca[k], b = ca[k + 1];
