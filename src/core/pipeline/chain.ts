@@ -19,6 +19,7 @@ import { parseUcgMapping, type UcgMapping } from '../ucg/format';
 import { looksUcg, ucgBeadAtoms, type UcgResidue } from '../ucg/map';
 import { beadChainIndex, reconstructUcg, ucgSlotTable, type UcgSlotTable } from '../ucg/stage';
 import { relaxCaTrace } from '../ucg/relax';
+import { gaussian, seededRandom } from '../random';
 import { loadMappingChecked } from './plan';
 import { backmapStructure } from './run';
 import type { BackmapOptions, BackmapOutput, BackmapReport, BackmapStage, Hooks } from './options';
@@ -134,20 +135,6 @@ export interface ChainOptions extends BackmapOptions {
   seed?: number;
 }
 
-/** Small seeded generator (mulberry32): samples are reproducible from `seed`. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const gauss = (rng: () => number) => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-
 /** The UCG stage's measured error: the median validation Cα RMSD of its card (Å), 1 Å when the card does not say. */
 export function stageError(card: ModelCard): number {
   const v = (card.training?.validation as { all?: [number, number] } | undefined)?.all?.[0];
@@ -158,7 +145,7 @@ export function stageError(card: ModelCard): number {
 function perturbTrace(trace: Structure, open: OpenUcgStage, stage: ChainStage, rng: () => number): void {
   const n = trace.atoms.count;
   const width = Math.max(1, open.residues.length / open.mapping.beads.length);
-  const xi = Float64Array.from({ length: 3 * n }, () => gauss(rng));
+  const xi = Float64Array.from({ length: 3 * n }, () => gaussian(rng));
   const d = new Float64Array(3 * n);
   const reach = Math.ceil(3 * width);
   for (let i = 0; i < n; i++)
@@ -200,7 +187,7 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
     for (let k = 0; k < stages.length; k++) opened.push(stages[k].takes === 'ucg' ? await openUcgStage(stages[k], k, opts) : null);
     const models = input.models.length ? input.models : [input.coords];
     const samples = Math.max(1, Math.floor(opts.samples ?? 1));
-    const rng = mulberry32(opts.seed ?? 1);
+    const rng = seededRandom(opts.seed ?? 1);
     for (let f = 0; f < models.length; f++)
      for (let sample = 0; sample < samples; sample++) {
       checkAbort(hooks.signal);

@@ -6,6 +6,8 @@
 import type { Box, Structure } from '../structure/types';
 import { residuesOf } from '../structure/builder';
 import { AMINO_ACID_NAMES } from '../chemistry/variants';
+import { checkFrameFinite, frameSource, selectFrames, type FrameRange } from '../trajectory/frames';
+import * as trajectoryIo from '../trajectory/index';
 
 /** Box lengths when the box is rectangular (angles 90°) and not a placeholder (every length ≥ 10 Å), else null. */
 export function rectangularBoxLengths(box: Box | null | undefined): [number, number, number] | null {
@@ -102,5 +104,22 @@ export function wrapIntoBox(coords: Float64Array, idx: ArrayLike<number>, L: [nu
     coords[3 * i] += sx;
     coords[3 * i + 1] += sy;
     coords[3 * i + 2] += sz;
+  }
+}
+
+/**
+ * The selected frames of a structure (its models, or a trajectory of it), each checked finite and made whole in its
+ * box, in one reused buffer: the caller copies what it keeps. `src` names the frames' file in messages.
+ */
+export function* wholeFrames(top: Structure, trajectory: string | undefined, range: FrameRange): Generator<{ index: number; coords: Float64Array }> {
+  const src = trajectory ?? top.source;
+  const work: Structure = { ...top, coords: new Float64Array(top.coords.length), models: [] };
+  work.models = [work.coords];
+  for (const frame of selectFrames(frameSource(top, trajectory, trajectoryIo), range)) {
+    checkFrameFinite(top, frame.coords, frame.index, src);
+    work.coords.set(frame.coords);
+    work.box = frame.box ?? top.box;
+    makeWhole(work, work.coords);
+    yield { index: frame.index, coords: work.coords };
   }
 }

@@ -12,12 +12,12 @@ import type { MappingSet } from '../mapping/types';
 import type { Structure } from '../structure/types';
 import { mapCoords, mapToCg, type ForwardResult } from '../forward';
 import { targetVectors } from '../reconstruct';
-import { makeWhole } from '../pipeline/pbc';
+import { wholeFrames } from '../pipeline/pbc';
 import { describeForwardReport } from '../pipeline/map';
 import { checkInputStructure, refuseCg } from '../pipeline/plan';
 import { datasetMeta, packSamples, sampleFromSystem, type Sample } from '../dataset/build';
 import { writeDataset } from '../dataset/format';
-import { checkFrameFinite, formatFrameRange, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
+import { formatFrameRange, noFrameSelected, selectInputFrames, type FrameRange } from '../trajectory/frames';
 import * as trajectoryIo from '../trajectory/index';
 import { soluteClass } from '../pipeline/molecules';
 
@@ -93,19 +93,13 @@ export function buildFrameDataset(opts: FrameDatasetOptions): FrameDataset {
   const expected = selection.total;
   const samples: Sample[] = [];
   const frames: number[] = [];
-  const work: Structure = { ...top, coords: new Float64Array(top.coords.length), models: [] };
-  work.models = [work.coords];
   const src = opts.trajectory ?? top.source;
-  for (const frame of selectFrames(frameSource(top, opts.trajectory, trajectoryIo), range)) {
+  for (const frame of wholeFrames(top, opts.trajectory, range)) {
     if (opts.signal?.aborted) throw new CancelledError('training cancelled');
-    checkFrameFinite(top, frame.coords, frame.index, src);
-    work.coords.set(frame.coords);
-    work.box = frame.box ?? top.box;
-    makeWhole(work, work.coords);
-    const beadXyz = mapCoords(fw, work.coords);
+    const beadXyz = mapCoords(fw, frame.coords);
     const system = { ...sys0, coords: beadXyz };
-    const target = targetVectors(system, work.coords, fw.slotAtoms);
-    samples.push(sampleFromSystem(system, target, fw.slotAtoms, work.coords));
+    const target = targetVectors(system, frame.coords, fw.slotAtoms);
+    samples.push(sampleFromSystem(system, target, fw.slotAtoms, frame.coords));
     frames.push(frame.index);
     if (samples.length % 25 === 0) opts.progress?.(expected ? samples.length / expected : 0, `frame ${frame.index}${expected ? ` (${samples.length} of ${expected})` : ''}`);
   }

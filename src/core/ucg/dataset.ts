@@ -9,10 +9,10 @@ import { basename } from 'node:path';
 import { CancelledError, InputError, type InputWarning } from '../errors';
 import type { MappingSet } from '../mapping/types';
 import type { Structure } from '../structure/types';
-import { makeWhole } from '../pipeline/pbc';
+import { wholeFrames } from '../pipeline/pbc';
 import { packSamples, type Sample } from '../dataset/build';
 import { writeDataset } from '../dataset/format';
-import { checkFrameFinite, formatFrameRange, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange } from '../trajectory/frames';
+import { formatFrameRange, noFrameSelected, selectInputFrames, type FrameRange } from '../trajectory/frames';
 import * as trajectoryIo from '../trajectory/index';
 import { FEW_FRAMES } from '../training/dataset';
 import type { UcgMapping } from './format';
@@ -76,25 +76,19 @@ export function buildUcgDataset(opts: UcgDatasetOptions): UcgDataset {
   const chains = beadChainIndex(residues, nB);
   const selection = selectInputFrames(top, opts.trajectory, trajectoryIo, { frames: opts.range });
   const src = opts.trajectory ?? top.source;
-  const work: Structure = { ...top, coords: new Float64Array(top.coords.length), models: [] };
-  work.models = [work.coords];
   const samples: Sample[] = [];
   const frames: number[] = [];
   let maxD2 = 0;
-  for (const frame of selectFrames(frameSource(top, opts.trajectory, trajectoryIo), selection.range)) {
+  for (const frame of wholeFrames(top, opts.trajectory, selection.range)) {
     if (opts.signal?.aborted) throw new CancelledError('training cancelled');
-    checkFrameFinite(top, frame.coords, frame.index, src);
-    work.coords.set(frame.coords);
-    work.box = frame.box ?? top.box;
-    makeWhole(work, work.coords);
-    const beads = ucgBeadCoords(plan, work.coords);
+    const beads = ucgBeadCoords(plan, frame.coords);
     for (let i = 0; i < nB; i++)
       for (let j = i + 1; j < nB; j++) {
         let d = 0;
         for (let c = 0; c < 3; c++) d += (beads[3 * i + c] - beads[3 * j + c]) ** 2;
         if (d > maxD2) maxD2 = d;
       }
-    const xyz = work.coords;
+    const xyz = frame.coords;
     samples.push(
       ucgSample(table, residues, chains, beads, (r, atom) => {
         const i = atomIndex[r].get(atom);

@@ -11,8 +11,8 @@ import { residuesOf, StructureBuilder } from '../structure/builder';
 import type { Residue, Structure } from '../structure/types';
 import { THREE_TO_ONE } from '../chemistry/amino-acids';
 import { residueInRange, type UcgMapping } from './format';
-import { makeWhole } from '../pipeline/pbc';
-import { checkFrameFinite, frameSource, noFrameSelected, selectFrames, selectInputFrames } from '../trajectory/frames';
+import { wholeFrames } from '../pipeline/pbc';
+import { noFrameSelected, selectInputFrames } from '../trajectory/frames';
 import * as trajectoryIo from '../trajectory/index';
 
 /** Residue name written for every UCG bead (one pseudo-atom per bead, atom name = bead name). */
@@ -188,20 +188,13 @@ export function readFrames(
   sel: { frames?: string; stride?: number; maxFrames?: number } = {},
 ): { frames: Float64Array[]; indices: number[] } {
   const selection = selectInputFrames(top, trajectory, trajectoryIo, sel);
-  const src = trajectory ?? top.source;
-  const work: Structure = { ...top, coords: new Float64Array(top.coords.length), models: [] };
-  work.models = [work.coords];
   const frames: Float64Array[] = [];
   const indices: number[] = [];
-  for (const frame of selectFrames(frameSource(top, trajectory, trajectoryIo), selection.range)) {
-    checkFrameFinite(top, frame.coords, frame.index, src);
-    work.coords.set(frame.coords);
-    work.box = frame.box ?? top.box;
-    makeWhole(work, work.coords);
-    frames.push(Float64Array.from(work.coords));
+  for (const frame of wholeFrames(top, trajectory, selection.range)) {
+    frames.push(Float64Array.from(frame.coords));
     indices.push(frame.index);
   }
-  if (!frames.length) throw noFrameSelected(selection.given, selection.available, src);
+  if (!frames.length) throw noFrameSelected(selection.given, selection.available, trajectory ?? top.source);
   return { frames, indices };
 }
 
