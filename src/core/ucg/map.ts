@@ -54,13 +54,15 @@ export function planUcg(s: Structure, mapping: UcgMapping, warn?: (w: InputWarni
   const ca = new Map<Residue, number>();
   for (const r of all)
     for (let i = r.start; i < r.end; i++)
-      if (s.atoms.name[i] === 'CA') {
+      // A calcium ion (element CA, or residue CA without an element) is not a C-alpha.
+      if (s.atoms.name[i] === 'CA' && s.atoms.element[i] !== 'CA' && !(s.atoms.element[i] === '' && r.resName === 'CA')) {
         ca.set(r, i);
         break;
       }
   const beadOf = new Map<Residue, number>();
   const rangeHits = new Map<object, number>();
-  for (const r of all)
+  for (const r of all) {
+    if (!ca.has(r) && r.resName === 'CA') continue; // an ion, not a residue of the protein
     mapping.beads.forEach((b, k) => {
       for (const range of b.ranges)
         if (residueInRange(r, range)) {
@@ -68,6 +70,7 @@ export function planUcg(s: Structure, mapping: UcgMapping, warn?: (w: InputWarni
           if (!beadOf.has(r)) beadOf.set(r, k);
         }
     });
+  }
   // A range matching nothing means the mapping was made for another numbering or another protein.
   for (const b of mapping.beads)
     for (const range of b.ranges)
