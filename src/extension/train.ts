@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import { resolveMappingFolder } from '../core/mapping/load';
+import { isUcgMappingPath } from '../core/ucg/format';
 import { parseFrameRange } from '../core/trajectory/frames';
 import type { TrainProgress, TrainSettings } from '../shared/worker-protocol';
 import { MAPPING_LANGUAGE } from './client';
@@ -35,6 +36,8 @@ export interface TrainCommandOptions {
   out?: string;
   /** Replace an existing model. Unset: ask; false: refuse. */
   force?: boolean;
+  /** A UCG mapping file: what the model gives (`ca`: the first stage of a chain; `atoms`: one step). Unset: asked. */
+  target?: 'ca' | 'atoms';
 }
 
 export interface TrainCommandResult {
@@ -143,9 +146,10 @@ const isDir = (p: string) => { try { return fs.statSync(p).isDirectory(); } catc
 /** The mapping folder of a menu's Uri (a folder, or a file in it), else the active mapping editor's, else asked. */
 async function mappingTarget(arg: unknown): Promise<string | undefined> {
   const uri = argUri(arg);
-  if (uri) return isDir(uri.fsPath) ? uri.fsPath : path.dirname(uri.fsPath);
+  // A UCG mapping is one file, trained as itself; a per-residue mapping file stands for its folder (the set).
+  if (uri) return isDir(uri.fsPath) || isUcgMappingPath(uri.fsPath) ? uri.fsPath : path.dirname(uri.fsPath);
   const doc = vscode.window.activeTextEditor?.document;
-  if (doc?.uri.scheme === 'file' && doc.languageId === MAPPING_LANGUAGE) return path.dirname(doc.uri.fsPath);
+  if (doc?.uri.scheme === 'file' && doc.languageId === MAPPING_LANGUAGE) return isUcgMappingPath(doc.uri.fsPath) ? doc.uri.fsPath : path.dirname(doc.uri.fsPath);
   const found = mappingFolders.length ? mappingFolders : await scanMappingFolders();
   const items: (vscode.QuickPickItem & { value: string })[] = found.map((d) => ({ label: path.basename(d), description: vscode.workspace.asRelativePath(d), value: d }));
   items.push({ label: '$(folder-opened) Choose a mapping folder…', value: '' });
@@ -210,7 +214,24 @@ export async function trainModelCommand(ctx: vscode.ExtensionContext, arg?: unkn
   // A bundled set id stays an id; anything else is a folder (a file in it counts as its folder).
   let mappingName: string;
   const asPath = resolveWorkspacePath(mapping, scope);
-  if (fs.existsSync(asPath)) {
+  const ucg = fs.existsSync(asPath) && !isDir(asPath) && isUcgMappingPath(asPath);
+  let target = given?.target;
+  if (ucg) {
+    // UCG beads → C-alpha trace (the first stage of a chain) or → heavy atoms in one step (docs/ucg-mapping.md).
+    if (!target) {
+      const c = await vscode.window.showQuickPick(
+        [
+          { label: 'UCG beads → C-alpha trace', description: 'first stage of a chain; the shipped C-alpha model (or one fine-tuned on your frames) follows it', value: 'ca' as const },
+          { label: 'UCG beads → heavy atoms', description: 'one step', value: 'atoms' as const },
+        ],
+        { title: `What should the model of ${path.basename(asPath)} give?` },
+      );
+      if (!c) return undefined;
+      target = c.value;
+    }
+    mapping = asPath;
+    mappingName = `${path.basename(asPath).replace(/\.ucg\.ya?ml$|\.ya?ml$/i, '')}-${target}`;
+  } else if (fs.existsSync(asPath)) {
     mapping = isDir(asPath) ? asPath : path.dirname(asPath);
     if (!fs.readdirSync(mapping).some((f) => isMappingYaml(path.join(mapping!, f))))
       throw new Error(`${mapping} holds no mapping YAML file (a file with top-level "molecule:" and "atoms:")`);
@@ -255,6 +276,7 @@ export async function trainModelCommand(ctx: vscode.ExtensionContext, arg?: unkn
     trajectory: run.trajectory ? resolveWorkspacePath(run.trajectory, folder?.uri) : undefined,
     frames: run.frames?.trim() || undefined,
     minutes: run.minutes ?? 5,
+    ...(target ? { target } : {}),
     out,
     force,
     // A bare command name ("python3") is looked up on PATH; a relative path is the workspace's.
