@@ -186,7 +186,8 @@ def main():
         # The ONNX graph is the memory-lean form of the interactions; it must give what training computed.
         lean_vec, lean_tors = model.set_lean()(*inputs)
     gap = max((lean_vec - vec).abs().max().item(), (lean_tors - tors).abs().max().item())
-    if gap > 1e-5:
+    # float32 rounding grows with the vectors' size: a UCG stage's reach 10-30 Å where a residue's stay near 1 Å.
+    if gap > 1e-5 * max(1.0, vec.abs().max().item()):
         raise SystemExit(f'memory-lean forward differs from the training forward by {gap:.2e} on the reference chain')
 
     os.makedirs(args.models_dir, exist_ok=True)
