@@ -42,6 +42,7 @@ export const options = {
   target: { type: 'string' },
   then: { type: 'string', multiple: true },
   samples: { type: 'string' },
+  noise: { type: 'string' },
   seed: { type: 'string' },
   python: { type: 'string' },
   models: { type: 'string' },

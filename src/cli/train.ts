@@ -35,6 +35,7 @@ export async function train([topology]: string[], opts: CliOptions, io: CliIO): 
         device: opts.device as 'cpu' | 'cuda' | undefined,
         init: opts.init,
         target: opts.target as 'ca' | 'atoms' | undefined,
+        noise: opts.noise === undefined ? undefined : Number(opts.noise),
         python: opts.python,
         force: opts.force,
         policy: { mappingWarnings: opts['allow-warnings'] ? 'allow' : 'refuse' },

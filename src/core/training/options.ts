@@ -17,6 +17,12 @@ export interface TrainOptions {
    * atoms in one step; the default). Per-residue mappings always give atoms.
    */
   target?: 'ca' | 'atoms';
+  /**
+   * Largest Gaussian noise (Å) added to the bead positions of a training sample (each sample draws its sigma in
+   * [0, noise]); default 0.03. Larger values teach a model inputs that are not exact mappings, e.g. a C-alpha stage
+   * that follows a UCG → C-alpha stage.
+   */
+  noise?: number;
   /** Output model; its card is written beside it (`<out>.json`). Written only when training completed. */
   out: string;
   /** Training wall-clock budget in minutes (default 5). */

@@ -232,6 +232,8 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
   if (opts.target && opts.target !== 'atoms' && !ucg)
     throw new UsageError(`--target ${opts.target} needs a UCG mapping (a .ucg.yaml file made by 'backmap coarsen'); '${opts.mapping}' is a per-residue mapping, whose models give all atoms`);
   const device = opts.device ?? 'cpu';
+  const noise = opts.noise ?? 0.03;
+  if (!(noise >= 0 && noise <= 5)) throw new UsageError(`--noise must be between 0 and 5 Å (got ${opts.noise})`);
   const py = findPython({ configured: opts.python, needCuda: device === 'cuda' });
   if (!py.ok || !py.python) throw new SetupError(py.message ?? 'no Python with PyTorch found');
   const scripts = trainingScriptsRoot();
@@ -283,7 +285,7 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
       join(scripts, 'train.py'),
       '--model-id', files.stem, '--data', data, '--out-dir', scratch, '--budget-min', String(minutes),
       '--features', String(arch.features), '--layers', String(arch.layers), '--cutoff', String(arch.cutoff), '--k-max', String(arch.kMax),
-      '--batch-beads', String(arch.batchBeads), '--lr', init ? '5e-4' : '3e-3', '--noise', '0.03', '--outward', '0', '--split-chain', '0',
+      '--batch-beads', String(arch.batchBeads), '--lr', init ? '5e-4' : '3e-3', '--noise', String(noise), '--outward', '0', '--split-chain', '0',
       '--eval-every-min', evalEvery.toFixed(2), '--procs', String(procs), '--threads', String(threads), '--device', device, '--progress-json',
       ...(init ? ['--init', init.onnxPath, '--finetune'] : []),
     ];
