@@ -255,7 +255,9 @@ async function backmapChained(inputPath: string, output: string, inputs: string[
   writeStructureFile(output, result.structure, { force: opts.force, protect: inputs, models: result.frames.map((f) => f.coords) });
   if (opts.report) writeTextFile(opts.report, renderReport({ report: result.report }), opts.force, [...inputs, output]);
   const steps = result.stages.map((s) => `${s.model} (${describeStageEnd(s.takes)} → ${describeStageEnd(s.gives)}, ${s.seconds.toFixed(2)} s)`).join(', then ');
-  io.out(`backmapped ${result.frames.length} frame(s) by ${steps}: ${result.structure.atoms.count} atoms → ${output}\n`);
+  const samples = intOpt(opts.samples, 'samples') ?? 1;
+  const counted = samples > 1 ? `${result.frames.length / samples} frame(s) × ${samples} samples` : `${result.frames.length} frame(s)`;
+  io.out(`backmapped ${counted} by ${steps}: ${result.structure.atoms.count} atoms → ${output}\n`);
 }
 
 const backmap: Handler = async ([input], opts, io) => {
