@@ -35,6 +35,9 @@ import {
   checkInputStructure,
   topologyPathOf,
   refuseCg,
+  FrameOutput,
+  framesFormatOf,
+  type FramesFormat,
   renderReport,
   type BackmapReport,
   type InputPolicy,
@@ -211,7 +214,10 @@ function describeChoice(report: BackmapReport): string {
 async function backmapChained(inputPath: string, output: string, inputs: string[], opts: CliOptions, io: CliIO): Promise<void> {
   const auto = !opts.model || opts.model === 'auto';
   if ((auto || opts.model === 'template') && opts.then?.length) throw new UsageError('--then needs --model: the first stage of the chain (e.g. the UCG → C-alpha model)');
-  if (trajectoryFormatOf(output) || (opts.format && opts.format !== 'pdb')) throw new UsageError('a chain of models writes a structure file (.pdb, .gro or .cif; a multi-model PDB for several frames)');
+  if (opts.format !== undefined && !['pdb', 'xtc', 'trr', 'dcd'].includes(opts.format)) throw new UsageError(`--format must be pdb, xtc, trr or dcd (got '${opts.format}')`);
+  // Frames go to a binary trajectory (+ <out>.topology.pdb) when asked; otherwise one structure or a multi-model PDB.
+  const trajectoryOut = !!trajectoryFormatOf(output) || (!!opts.format && opts.format !== 'pdb');
+  if (trajectoryOut) assertWritable(topologyPathOf(output), { force: opts.force, protect: inputs });
   const warn = warnTo(io);
   const top = readStructureFile(inputPath);
   // UCG beads without --model: the installed chain that takes them (a UCG stage, then a C-alpha model).
@@ -252,7 +258,17 @@ async function backmapChained(inputPath: string, output: string, inputs: string[
     },
   );
   if (io.tty) io.err('\n');
-  writeStructureFile(output, result.structure, { force: opts.force, protect: inputs, models: result.frames.map((f) => f.coords) });
+  if (trajectoryOut) {
+    const format = framesFormatOf(output, opts.format as FramesFormat | undefined);
+    const frames = new FrameOutput(output, format, await import('../core/trajectory/index'), { force: opts.force, protect: inputs });
+    try {
+      result.frames.forEach((f, k) => frames.write(f, f.coords, { index: k, time: k, step: k, box: null }));
+      frames.commit();
+    } catch (e) {
+      frames.discard();
+      throw e;
+    }
+  } else writeStructureFile(output, result.structure, { force: opts.force, protect: inputs, models: result.frames.map((f) => f.coords) });
   if (opts.report) writeTextFile(opts.report, renderReport({ report: result.report }), opts.force, [...inputs, output]);
   const steps = result.stages.map((s) => `${s.model} (${describeStageEnd(s.takes)} → ${describeStageEnd(s.gives)}, ${s.seconds.toFixed(2)} s)`).join(', then ');
   const samples = intOpt(opts.samples, 'samples') ?? 1;

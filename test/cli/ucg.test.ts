@@ -88,6 +88,20 @@ test('backmap refuses a UCG file for a model that takes a C-alpha trace, naming 
   assert.equal(existsSync(p('wrong.pdb')), false);
 });
 
+test('a chain writes an XTC with its topology PDB, frame for frame the multi-model PDB', async () => {
+  let r = await cli('backmap', UCG_FIXTURE.heldOut, '--model', UCG_FIXTURE.model, '--then', 'ca-protein', '--frames', '0:3', '-o', p('chain.pdb'));
+  assert.equal(r.code, 0, r.err);
+  r = await cli('backmap', UCG_FIXTURE.heldOut, '--model', UCG_FIXTURE.model, '--then', 'ca-protein', '--frames', '0:3', '-o', p('chain.xtc'));
+  assert.equal(r.code, 0, r.err);
+  const top = readStructureFile(p('chain.topology.pdb'));
+  const pdb = readStructureFile(p('chain.pdb'));
+  assert.equal(top.atoms.count, pdb.atoms.count);
+  // The XTC holds 3 frames of the topology's atoms (read back through the trajectory reader of `map`).
+  r = await cli('map', p('chain.topology.pdb'), '--trajectory', p('chain.xtc'), '--mapping', UCG_FIXTURE.mapping, '-o', p('chain.ucg.pdb'));
+  assert.equal(r.code, 0, r.err);
+  assert.equal(countModels(p('chain.ucg.pdb')), 3);
+});
+
 test('backmap --then without --model is a usage error', async () => {
   const r = await cli('backmap', UCG_FIXTURE.heldOut, '--then', 'ca-protein', '-o', p('then.pdb'));
   assert.equal(r.code, 1);
