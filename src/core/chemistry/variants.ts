@@ -4,7 +4,7 @@
  * residue name into chemistry (topology lookups, mapping-molecule matching, element guessing, chain grouping,
  * bond tables, the mapping generator) reads it here.
  */
-import { RESIDUES, type ResidueTopology } from './amino-acids';
+import { RESIDUES, THREE_TO_ONE, type ResidueTopology } from './amino-acids';
 
 export interface ResidueVariant {
   name: string;
@@ -98,3 +98,11 @@ export const AMINO_ACID_NAMES: ReadonlySet<string> = new Set([
   ...Object.keys(RESIDUES),
   ...RESIDUE_VARIANTS.filter((v) => v.topology || v.kind === 'modified').map((v) => v.name),
 ]);
+
+/** One-letter code of a residue name (variants by their parent: HIE, HSD → H, MSE → M); X when unknown. */
+export function oneLetterCode(resName: string): string {
+  const name = resName.toUpperCase();
+  if (RESIDUES[name]) return THREE_TO_ONE[name];
+  const parent = residueVariant(name)?.parent;
+  return (parent && THREE_TO_ONE[parent]) || 'X';
+}

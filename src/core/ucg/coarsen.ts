@@ -12,8 +12,7 @@
  *   solution, with at most ceil(1.5·L/N) residues per bead and no empty bead; beads ordered by their first residue.
  */
 import { basename } from 'node:path';
-import { RESIDUES, THREE_TO_ONE } from '../chemistry/amino-acids';
-import { residueVariant } from '../chemistry/variants';
+import { oneLetterCode } from '../chemistry/variants';
 import { InputError } from '../errors';
 import { applyTransform, kabsch } from '../geometry/kabsch';
 import { residuesOf } from '../structure/builder';
@@ -83,13 +82,6 @@ function caResidues(s: Structure, source: string): { residues: CaResidue[]; chai
   return { residues, chains };
 }
 
-/** One-letter code from the chemistry table (variants by their parent, MSE → M); X when unknown. */
-function oneLetter(resName: string): string {
-  const name = resName.toUpperCase();
-  if (RESIDUES[name]) return THREE_TO_ONE[name];
-  const parent = residueVariant(name)?.parent;
-  return (parent && THREE_TO_ONE[parent]) || 'X';
-}
 
 /** CA coordinates per frame: frames[f][3 * k…] for residue k, each frame centred on its own centroid. */
 function caFrames(s: Structure, residues: CaResidue[]): Float64Array[] {
@@ -337,7 +329,7 @@ export function coarsenStructure(s: Structure, opts: CoarsenOptions): CoarsenRes
   const groups = method === 'spatial' ? spatialBeads(frames, residues, chains, n) : segmentsBeads(frames, residues, chains, n);
 
   const sequence: Record<string, string> = {};
-  for (const r of residues) sequence[r.ref.chainId] = (sequence[r.ref.chainId] ?? '') + oneLetter(r.resName);
+  for (const r of residues) sequence[r.ref.chainId] = (sequence[r.ref.chainId] ?? '') + oneLetterCode(r.resName);
   const name = opts.name ?? basename(source).replace(/(\.gz)?$/i, '').replace(/\.[^.]*$/, '');
   const spread = spreadOf(frames, groups, residues.length);
   const mean = residues.length / n;

@@ -9,7 +9,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError, type InputWarning } from '../errors';
 import { residuesOf, StructureBuilder } from '../structure/builder';
 import type { Residue, Structure } from '../structure/types';
-import { THREE_TO_ONE } from '../chemistry/amino-acids';
+import { oneLetterCode } from '../chemistry/variants';
 import { residueInRange, type UcgMapping } from './format';
 import { wholeFrames } from '../pipeline/pbc';
 import { noFrameSelected, selectInputFrames } from '../trajectory/frames';
@@ -42,7 +42,6 @@ export interface UcgPlan {
   uncovered: Residue[];
 }
 
-const oneLetter = (resName: string): string => THREE_TO_ONE[resName.toUpperCase()] ?? 'X';
 
 function residueLabel(r: { chainId: string; resSeq: number; iCode: string; resName?: string }): string {
   return `${r.resName ? `${r.resName} ` : ''}${r.chainId || '_'}:${r.resSeq}${r.iCode}`;
@@ -102,7 +101,7 @@ export function planUcg(s: Structure, mapping: UcgMapping, warn?: (w: InputWarni
   // The sequence the mapping was made for: a different protein with the same numbering would otherwise map silently.
   for (const [chain, seq] of Object.entries(mapping.sequence)) {
     const mine = residues.filter((r) => r.chainId === (chain === '_' ? '' : chain));
-    const got = mine.map((r) => oneLetter(r.resName)).join('');
+    const got = mine.map((r) => oneLetterCode(r.resName)).join('');
     if (got === seq) continue;
     let at = 0;
     while (at < Math.min(got.length, seq.length) && got[at] === seq[at]) at++;

@@ -9,6 +9,7 @@ import { StructureBuilder } from '../../../src/core/structure/builder';
 import type { Structure } from '../../../src/core/structure/types';
 import { allocateBeads, capacitatedKMeans, coarsenStructure, optimalSegments } from '../../../src/core/ucg/coarsen';
 import { parseUcgMapping, residueInRange, type UcgMapping } from '../../../src/core/ucg/format';
+import { planUcg } from '../../../src/core/ucg/map';
 import { rng } from '../../helpers/rng';
 
 type P = [number, number, number];
@@ -188,4 +189,13 @@ test('a blank chain id is written `_` and reads back as ""', () => {
   assert.match(r.text, /sequence:\n {2}_: AAAAAA\n/);
   assert.match(r.text, /U1: _:1-3\n/);
   assert.deepEqual(parseUcgMapping(r.text, 'x').beads[0].ranges[0].chainId, '');
+});
+
+test('a coarsened mapping plans on its own structure whatever the residue spelling (HIE, HSD, MSE → H, H, M)', () => {
+  const names = ['MET', 'HIE', 'HSD', 'MSE', 'ALA', 'GLY'];
+  const s = caStructure(names.map((resName, i) => ({ resName, at: [3.8 * i, 0, 0] as P })));
+  const r = coarsenStructure(s, { beads: 2 });
+  assert.match(r.text, /\n {2}A: MHHMAG\n/);
+  const plan = planUcg(s, r.mapping);
+  assert.equal(plan.residues.length, 6);
 });
