@@ -46,7 +46,7 @@ import { UsageError, type CliIO, type CliOptions } from './options';
 import { isUcgMappingPath, loadUcgMapping } from '../core/ucg/format';
 import { isUcgStructureFile, mapUcgFrames, readFrames } from '../core/ucg/map';
 import { backmapChain, chooseChain, needsChain, planChain } from '../core/pipeline/chain';
-import { describeStageEnd } from '../core/model/contract';
+import { cardStage, describeStageEnd } from '../core/model/contract';
 import { train } from './train';
 import { merge } from './merge';
 import { slurm } from './slurm';
@@ -570,8 +570,14 @@ const models: Handler = async (_args, opts, io) => {
   for (const e of entries) {
     const c = e.card;
     io.out(`${c.id}\tmapping ${c.mapping.id}${e.source === 'folder' ? `\t${e.onnxPath}` : ''}${c.description ? `\t${c.description}` : ''}\n`);
+    const stage = cardStage(c);
+    io.out(`\ttakes ${describeStageEnd(stage.takes)}, gives ${describeStageEnd(stage.gives)}\n`);
     const acc = accuracySummary(c);
-    io.out(acc.length ? `\theld-out median RMSD BB/SC/ALL: ${formatAccuracy(acc)}\n` : '\tnot benchmarked (npm run bench:accuracy -- --update-cards)\n');
+    // A model of the user's was scored on its own held-out frames when it was trained (the card's training record).
+    const val = (c.training?.validation as { all?: [number, number] } | undefined)?.all?.[0];
+    if (acc.length) io.out(`\theld-out median RMSD BB/SC/ALL: ${formatAccuracy(acc)}\n`);
+    else if (e.source === 'folder' && typeof val === 'number') io.out(`\tvalidation median ${stage.gives === 'ca' ? 'Cα' : 'heavy-atom'} RMSD ${val.toFixed(3)} Å (its last frames in time, at training)\n`);
+    else io.out('\tnot benchmarked (npm run bench:accuracy -- --update-cards)\n');
   }
   io.out('template\tmodel-free backmapper (any mapping)\n');
 };
