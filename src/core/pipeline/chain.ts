@@ -188,9 +188,9 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
     const models = input.models.length ? input.models : [input.coords];
     const samples = Math.max(1, Math.floor(opts.samples ?? 1));
     const rng = seededRandom(opts.seed ?? 1);
-    for (let f = 0; f < models.length; f++)
-     for (let sample = 0; sample < samples; sample++) {
-      checkAbort(hooks.signal);
+    /** One frame (one sample of it) through every stage. */
+    const runStages = async (f: number, sample: number): Promise<Structure> => {
+      const first = f + sample === 0;
       let cur: Structure = { ...input, coords: models[f], models: [models[f]] };
       for (let k = 0; k < stages.length; k++) {
         const t0 = performance.now();
@@ -201,23 +201,32 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
           if (sample > 0 && stages[k].gives === 'ca') perturbTrace(cur, open, stages[k], rng);
         } else {
           // Later frames of the same chain: keep the session open (cached) and skip the per-frame metrics.
-          const out = await backmapStructure(cur, { ...opts, model: stages[k].onnxPath, cacheSession: models.length > 1 || opts.cacheSession, skipMetrics: f + sample > 0 || opts.skipMetrics, reference: f + sample === 0 ? opts.reference : undefined }, f + sample === 0 ? hooks : { signal: hooks.signal });
+          const out = await backmapStructure(
+            cur,
+            { ...opts, model: stages[k].onnxPath, cacheSession: models.length > 1 || opts.cacheSession, skipMetrics: !first || opts.skipMetrics, reference: first ? opts.reference : undefined },
+            first ? hooks : { signal: hooks.signal },
+          );
           cur = out.structure;
-          if (f + sample === 0) {
+          if (first) {
             lastReport = out.report;
             lastTorsions = out.torsions;
           }
         }
         const st = stageStats[k];
         st.seconds += (performance.now() - t0) / 1000;
-        if (f === 0 && sample === 0) {
+        if (first) {
           st.beads = beadsIn;
           st.atoms = cur.atoms.count;
         }
       }
-      frames.push(cur);
-      hooks.progress?.('frames', (f * samples + sample + 1) / (models.length * samples), `frame ${f + 1} of ${models.length}${samples > 1 ? `, sample ${sample + 1} of ${samples}` : ''}`);
-    }
+      return cur;
+    };
+    for (let f = 0; f < models.length; f++)
+      for (let sample = 0; sample < samples; sample++) {
+        checkAbort(hooks.signal);
+        frames.push(await runStages(f, sample));
+        hooks.progress?.('frames', (f * samples + sample + 1) / (models.length * samples), `frame ${f + 1} of ${models.length}${samples > 1 ? `, sample ${sample + 1} of ${samples}` : ''}`);
+      }
   } finally {
     for (const o of opened) if (o) await o.runner.release();
     if (input.models.length > 1) await releaseCachedSessions();
