@@ -17,7 +17,7 @@
  * C-alpha-only data sets (ACTR's three force fields, PED00055's trace) are scored at the C-alpha level: the UCG →
  * C-alpha stage alone (Cα RMSD), and ACTR's model (trained on a99SBdisp) is also scored on the other force fields.
  *
- *   node --import tsx bench/ucg.ts [--minutes 2] [--samples 8] [--jobs 2] [--sets folded,ped151,ped55,actr] [--sizes 18,9.5,3.6] [--keep <dir>] [--json out.json]
+ *   node --import tsx bench/ucg.ts [--minutes 2] [--samples 8] [--jobs 2] [--sets folded,ped151,ped55,actr] [--sizes 18,9.5,3.6] [--keep <dir> [--reuse]] [--json out.json]
  *
  * Data: `folded`, the project's implicit-solvent MD of 1OYV chain A (115 residues; scripts/ucg/folded-md.py, written to
  * training/data/ucg-md/1OYV; skipped with a note when absent); `ped151` and `ped55`, the PED ensembles GenZProt
@@ -47,6 +47,7 @@ const opt = (name: string, def?: string): string | undefined => {
 const minutes = Number(opt('minutes', '2'));
 const SAMPLES = Number(opt('samples', '8'));
 const JOBS = Number(opt('jobs', '2'));
+const REUSE = args.includes('--reuse');
 const TEST_FRAMES = 50;
 const SAMPLED_FRAMES = 20;
 const sets = (opt('sets', 'folded,ped151,ped55,actr') ?? '').split(',').filter(Boolean);
@@ -126,6 +127,12 @@ const mean = (xs: number[]) => {
 };
 
 async function train(topology: string, trajectory: string | undefined, frames: string, mapping: string, out: string, extra: { target?: 'ca' | 'atoms'; init?: string; minutes: number }) {
+  if (REUSE && existsSync(out)) {
+    // --reuse: a model of an earlier run in the --keep folder; its card says how long it trained.
+    const card = JSON.parse(readFileSync(out.replace(/\.onnx$/, '.json'), 'utf8')) as { training?: { wallMinutes?: number } };
+    console.log(`  reused ${out.split('/').pop()}`);
+    return Number(card.training?.wallMinutes ?? NaN);
+  }
   const t0 = performance.now();
   const r = await trainModel({ topology, trajectory, frames, mapping, out, minutes: extra.minutes, target: extra.target, init: extra.init, force: true, warn: () => {} });
   console.log(`  trained ${out.split('/').pop()} in ${((performance.now() - t0) / 60000).toFixed(1)} min: validation ${r.validation?.median.toFixed(3) ?? 'n/a'} Å`);

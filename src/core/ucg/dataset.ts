@@ -132,8 +132,15 @@ export function writeUcgDataset(ds: UcgDataset, dataPath: string, referencePath:
   writeDataset(referencePath, packSamples([ds.samples[ref]], ds.table.R), { ...ds.meta, chains: [(ds.meta.chains as unknown[])[ref]], split: undefined });
 }
 
-/** Network size for a UCG stage: every bead sees every other (K = beads − 1, cutoff over the largest distance seen). */
+/**
+ * Most neighbours of a bead in a UCG stage. The message sums of the network grow with the neighbours inside a cutoff
+ * that spans the protein (every envelope near 1): with 31 neighbours (32 beads) a fresh network's outputs reached
+ * 3e9 Å and training went to NaN at once; 11 trained well. Three layers of 12 nearest neighbours still reach far.
+ */
+export const UCG_MAX_NEIGHBOURS = 12;
+
+/** Network size for a UCG stage: the 12 nearest beads (all of them in a small model), cutoff over the largest distance seen. */
 export function ucgArchitecture(ds: UcgDataset): { features: number; layers: number; cutoff: number; kMax: number; batchBeads: number } {
   const cutoff = Math.max(20, Math.ceil(ds.maxBeadDistance * 1.25 + 5));
-  return { features: 64, layers: 3, cutoff, kMax: Math.max(1, ds.beadsPerFrame - 1), batchBeads: Math.max(64, ds.beadsPerFrame * 16) };
+  return { features: 64, layers: 3, cutoff, kMax: Math.max(1, Math.min(UCG_MAX_NEIGHBOURS, ds.beadsPerFrame - 1)), batchBeads: Math.max(64, ds.beadsPerFrame * 16) };
 }
