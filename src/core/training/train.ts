@@ -333,6 +333,9 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
     ds.describe(card);
     card.moleculeKinds = init ? (init.card.moleculeKinds ?? ds.moleculeKinds) : ds.moleculeKinds;
     const val = card.training.validation as { all?: [number, number] } | undefined;
+    // A run that diverged exports weights that give NaN: nothing is written, the user is told.
+    if (ds.validation > 0 && !(typeof val?.all?.[0] === 'number' && Number.isFinite(val.all[0])))
+      throw new Error(`training diverged: the validation RMSD is not a number after ${String(card.training.steps ?? '?')} steps, so no model was written (a smaller --noise or another --frames selection may help; please report it with the command)`);
     card.training = {
       ...card.training,
       frames: {
