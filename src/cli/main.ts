@@ -28,7 +28,7 @@ Usage:
   backmap validate <mapping file|folder> [--strict] [--verbose] [--json]
   backmap train <all-atom> [--trajectory <xtc|dcd|trr>] [--frames start:stop[:step]] --mapping <set|folder>
                   -o <model.onnx> [--minutes 5] [--device cpu|cuda] [--init <model id|onnx>] [--python <exe>]
-                  [--target ca|atoms] (a UCG mapping: beads → C-alpha trace, or → heavy atoms)
+                  [--target ca|atoms] (a UCG mapping: beads → C-alpha trace, or → heavy atoms) [--noise 0.03]
                   [--allow-warnings] [--force] [--verbose]
   backmap merge <shard> <shard> … -o <merged.pdb|xtc|trr|dcd> [--force]
   backmap slurm <cg> [--trajectory <xtc|dcd|trr>] -o <out.pdb|xtc|trr|dcd> --shards N
