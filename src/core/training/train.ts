@@ -18,8 +18,8 @@ import { loadMappingChecked } from '../pipeline/plan';
 import { resolveModel } from '../model/registry';
 import type { ModelCard, StageOutput } from '../model/contract';
 import type { Structure } from '../structure/types';
-import { isUcgMappingPath, loadUcgMapping } from '../ucg/format';
-import { buildUcgDataset, ucgArchitecture, writeUcgDataset } from '../ucg/dataset';
+import { isUcgMappingPath, loadUcgMapping, type UcgMapping } from '../ucg/format';
+import { buildUcgDataset, ucgArchitecture, ucgMappingId, writeUcgDataset } from '../ucg/dataset';
 import { ALL_FRAMES, parseFrameRange, type FrameRange } from '../trajectory/frames';
 import { buildFrameDataset, writeFrameDataset } from './dataset';
 import { findPython } from './python';
@@ -86,9 +86,6 @@ interface PreparedDataset {
   beadsPerFrame: number;
   molecules: string[];
   moleculeKinds: string[];
-  mappingId: string;
-  mappingHash: string;
-  target: StageOutput;
   architecture: TrainArchitecture;
   /** Graphs of tens of beads (UCG stages): one single-threaded process trains fastest. */
   smallGraphs?: boolean;
@@ -100,8 +97,7 @@ interface PreparedDataset {
 const source = (opts: TrainOptions) => `${basename(opts.topology)}${opts.trajectory ? ` + ${basename(opts.trajectory)}` : ''}`;
 
 /** A per-residue mapping set (bundled id or folder): the frames mapped by `mapToCg`; the model gives all atoms. */
-function prepareResidueMapping(opts: TrainOptions, topology: Structure, range: FrameRange, signal: AbortSignal | undefined, progress: (f: number, d: string) => void): PreparedDataset {
-  const set = loadMappingChecked(opts.mapping, opts.policy, opts.warn);
+function prepareResidueMapping(opts: TrainOptions, set: MappingSet, topology: Structure, range: FrameRange, signal: AbortSignal | undefined, progress: (f: number, d: string) => void): PreparedDataset {
   const ds = buildFrameDataset({ topology, trajectory: opts.trajectory, range, set, validationFraction: opts.validationFraction, warn: opts.warn, signal, progress });
   return {
     count: ds.samples.length,
@@ -113,9 +109,6 @@ function prepareResidueMapping(opts: TrainOptions, topology: Structure, range: F
     beadsPerFrame: ds.beadsPerFrame,
     molecules: ds.molecules,
     moleculeKinds: ds.moleculeKinds,
-    mappingId: set.id,
-    mappingHash: set.hash,
-    target: 'atoms',
     architecture: chooseArchitecture(ds.beadsPerFrame),
     write: (data, ref) => writeFrameDataset(ds, set, data, ref),
     describe(card) {
@@ -128,9 +121,7 @@ function prepareResidueMapping(opts: TrainOptions, topology: Structure, range: F
 }
 
 /** A UCG mapping file: beads of several residues → C-alpha trace (`--target ca`) or heavy atoms (src/core/ucg). */
-function prepareUcg(opts: TrainOptions, topology: Structure, range: FrameRange, signal: AbortSignal | undefined, progress: (f: number, d: string) => void): PreparedDataset {
-  const mapping = loadUcgMapping(opts.mapping);
-  const target = opts.target ?? 'atoms';
+function prepareUcg(opts: TrainOptions, mapping: UcgMapping, target: StageOutput, topology: Structure, range: FrameRange, signal: AbortSignal | undefined, progress: (f: number, d: string) => void): PreparedDataset {
   const caSet = target === 'atoms' ? loadMappingChecked('ca') : undefined;
   const ds = buildUcgDataset({ topology, trajectory: opts.trajectory, range, mapping, target, caSet, validationFraction: opts.validationFraction, warn: opts.warn, signal, progress });
   const molecules = [...new Set(ds.residues.map((r) => r.resName))];
@@ -144,9 +135,6 @@ function prepareUcg(opts: TrainOptions, topology: Structure, range: FrameRange, 
     beadsPerFrame: ds.beadsPerFrame,
     molecules,
     moleculeKinds: ['ucg-protein'],
-    mappingId: String(ds.meta.mapping),
-    mappingHash: mapping.hash,
-    target,
     architecture: ucgArchitecture(ds),
     smallGraphs: true,
     write: (data, ref) => writeUcgDataset(ds, data, ref),
@@ -154,7 +142,7 @@ function prepareUcg(opts: TrainOptions, topology: Structure, range: FrameRange, 
       card.description =
         `UCG stage trained with backmap train on ${source(opts)} (frames ${ds.range}): ${mapping.beads.length} UCG beads of ${basename(mapping.file)} → ` +
         `${target === 'ca' ? `the C-alpha trace of ${ds.residues.length} residues` : `the heavy atoms of ${ds.residues.length} residues`}.`;
-      card.mapping = { id: String(ds.meta.mapping), hash: mapping.hash };
+      card.mapping = { id: ucgMappingId(mapping), hash: mapping.hash };
       card.molecules = molecules;
       card.stage = { takes: 'ucg', gives: target };
       card.ucg = { file: basename(mapping.file), text: mapping.text, target, residues: ds.residues.map((r) => ({ ...r })) };
@@ -238,26 +226,31 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
   if (!py.ok || !py.python) throw new SetupError(py.message ?? 'no Python with PyTorch found');
   const scripts = trainingScriptsRoot();
   if (!scripts) throw new SetupError('training scripts (training/train.py, export.py) not found beside this installation');
+  // The mapping (cheap) and --init are checked before the frames are read and mapped.
+  const target: StageOutput = opts.target ?? 'atoms';
+  const ucgMapping = ucg ? loadUcgMapping(opts.mapping) : undefined;
+  const set = ucgMapping ? undefined : loadMappingChecked(opts.mapping, opts.policy, opts.warn);
+  const mappingId = ucgMapping ? ucgMappingId(ucgMapping) : set!.id;
   let init: { onnxPath: string; card: ModelCard } | undefined;
+  if (opts.init) {
+    init = resolveModel(opts.init);
+    const hashes = [init.card.mapping.hash, init.card.mapping.trainedWithHash].filter(Boolean);
+    if (!hashes.includes(ucgMapping ? ucgMapping.hash : set!.hash))
+      throw new InputError(
+        `--init ${opts.init} reads mapping '${init.card.mapping.id}' but the data are mapped with '${mappingId}' (content hashes differ): fine-tuning needs the model's own mapping`,
+        init.onnxPath,
+      );
+    if (ucgMapping && init.card.ucg?.target !== target)
+      throw new InputError(`--init ${opts.init} gives ${init.card.ucg?.target ?? 'atoms'} but --target is ${target}: fine-tuning keeps the model's outputs`, init.onnxPath);
+  }
   const topology = readStructureFile(opts.topology);
   check();
   log(`python: ${py.python} (Python ${py.probe?.version}, torch ${py.probe?.torch}${py.probe?.cuda ? ', CUDA' : ''})`);
   say({ phase: 'dataset', fraction: 0.01, message: 'mapping frames' });
   const progress = (f: number, detail: string) => say({ phase: 'dataset', fraction: 0.01 + 0.03 * f, message: `mapping ${detail}` });
-  const ds = ucg
-    ? prepareUcg(opts, topology, range, hooks.signal, progress)
-    : prepareResidueMapping(opts, topology, range, hooks.signal, progress);
-  if (opts.init) {
-    init = resolveModel(opts.init);
-    const hashes = [init.card.mapping.hash, init.card.mapping.trainedWithHash].filter(Boolean);
-    if (!hashes.includes(ds.mappingHash))
-      throw new InputError(
-        `--init ${opts.init} reads mapping '${init.card.mapping.id}' but the data are mapped with '${ds.mappingId}' (content hashes differ): fine-tuning needs the model's own mapping`,
-        init.onnxPath,
-      );
-    if (ucg && init.card.ucg?.target !== ds.target)
-      throw new InputError(`--init ${opts.init} gives ${init.card.ucg?.target ?? 'atoms'} but --target is ${ds.target}: fine-tuning keeps the model's outputs`, init.onnxPath);
-  }
+  const ds = ucgMapping
+    ? prepareUcg(opts, ucgMapping, target, topology, range, hooks.signal, progress)
+    : prepareResidueMapping(opts, set!, topology, range, hooks.signal, progress);
   log(`dataset: ${ds.count} frame(s) (${ds.train} train, ${ds.validation} validation: the last in time), ${ds.beadsPerFrame} beads per frame, molecules ${ds.molecules.join(', ')}`);
   check();
   mkdirSync(dirname(files.onnx), { recursive: true });
@@ -316,7 +309,6 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
     say({ phase: 'export', fraction: 0.96, message: 'exporting ONNX' });
     const outDir = join(scratch, 'model');
     const kinds = ds.moleculeKinds.join(',');
-
     const exportArgs = [
       join(scripts, 'export.py'), '--model-id', files.stem, '--checkpoint', join(scratch, 'checkpoint.pt'), '--data', data,
       '--models-dir', outDir, '--reference-input', ref, '--note', `backmap train: ${ds.list}`,

@@ -48,6 +48,9 @@ export interface UcgDatasetOptions {
   progress?: (fraction: number, detail: string) => void;
 }
 
+/** The mapping id a UCG model's card and dataset give (`ucg:<name>`; the file name when the mapping has none). */
+export const ucgMappingId = (m: UcgMapping): string => `ucg:${m.name || basename(m.file)}`;
+
 export function buildUcgDataset(opts: UcgDatasetOptions): UcgDataset {
   const top = opts.topology;
   const plan = planUcg(top, opts.mapping, opts.warn);
@@ -109,7 +112,7 @@ export function buildUcgDataset(opts: UcgDatasetOptions): UcgDataset {
   const rangeText = range.start === 0 && range.stop === null && range.step === 1 ? 'all' : formatFrameRange(range);
   const listHash = createHash('sha256').update(`${top.source}\n${opts.trajectory ?? ''}\n${rangeText}\n${frames.join(',')}\n${opts.target}`).digest('hex').slice(0, 16);
   const meta = {
-    mapping: `ucg:${opts.mapping.name || basename(opts.mapping.file)}`,
+    mapping: ucgMappingId(opts.mapping),
     mappingHash: opts.mapping.hash,
     R: table.R,
     numTypes: nB,
