@@ -18,6 +18,7 @@ import { applyTransform, kabsch } from '../geometry/kabsch';
 import { residuesOf } from '../structure/builder';
 import type { Structure } from '../structure/types';
 import { formatResidueRef, parseUcgMapping, residueInRange, writeUcgMapping, type UcgMapping, type UcgResidueRef } from './format';
+import { alphaCarbonAtom } from './map';
 
 export type CoarsenMethod = 'segments' | 'spatial';
 export const COARSEN_METHODS: readonly CoarsenMethod[] = ['segments', 'spatial'];
@@ -59,12 +60,7 @@ function caResidues(s: Structure, source: string): { residues: CaResidue[]; chai
   const chainIndex = new Map<string, number>();
   const seen = new Map<string, number>(); // chain + number + insertion code -> first source line (0 when built in memory)
   for (const r of residuesOf(a)) {
-    let ca = -1;
-    for (let i = r.start; i < r.end; i++) {
-      if (a.name[i] !== 'CA') continue;
-      const calcium = a.element[i] === 'CA' || (a.element[i] === '' && r.resName === 'CA');
-      if (!calcium) { ca = i; break; }
-    }
+    const ca = alphaCarbonAtom(a, r);
     if (ca < 0) continue;
     const ref: UcgResidueRef = { chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode };
     const key = `${r.chainId}\u0000${r.resSeq}\u0000${r.iCode}`;

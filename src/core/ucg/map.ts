@@ -8,7 +8,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError, type InputWarning } from '../errors';
 import { residuesOf, StructureBuilder } from '../structure/builder';
-import type { Residue, Structure } from '../structure/types';
+import type { AtomTable, Residue, Structure } from '../structure/types';
 import { oneLetterCode } from '../chemistry/variants';
 import { residueInRange, type UcgMapping } from './format';
 import { wholeFrames } from '../pipeline/pbc';
@@ -47,17 +47,24 @@ function residueLabel(r: { chainId: string; resSeq: number; iCode: string; resNa
   return `${r.resName ? `${r.resName} ` : ''}${r.chainId || '_'}:${r.resSeq}${r.iCode}`;
 }
 
+/**
+ * The residue's C-alpha, the atom a UCG bead is made of (-1 when it has none): the first atom named CA that is not
+ * a calcium ion (element Ca, or a residue named CA without an element column).
+ */
+export function alphaCarbonAtom(atoms: AtomTable, r: Residue): number {
+  for (let i = r.start; i < r.end; i++)
+    if (atoms.name[i] === 'CA' && atoms.element[i] !== 'CA' && !(atoms.element[i] === '' && r.resName === 'CA')) return i;
+  return -1;
+}
+
 /** Plans `mapping` on `s`: every residue of every range must exist and have a CA; `sequence`, when given, must match. */
 export function planUcg(s: Structure, mapping: UcgMapping, warn?: (w: InputWarning) => void): UcgPlan {
   const all = residuesOf(s.atoms);
   const ca = new Map<Residue, number>();
-  for (const r of all)
-    for (let i = r.start; i < r.end; i++)
-      // A calcium ion (element CA, or residue CA without an element) is not a C-alpha.
-      if (s.atoms.name[i] === 'CA' && s.atoms.element[i] !== 'CA' && !(s.atoms.element[i] === '' && r.resName === 'CA')) {
-        ca.set(r, i);
-        break;
-      }
+  for (const r of all) {
+    const i = alphaCarbonAtom(s.atoms, r);
+    if (i >= 0) ca.set(r, i);
+  }
   const beadOf = new Map<Residue, number>();
   const rangeHits = new Map<object, number>();
   for (const r of all) {
