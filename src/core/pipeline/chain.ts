@@ -100,13 +100,12 @@ async function openUcgStage(stage: ChainStage, k: number, opts: BackmapOptions):
   return { mapping, residues, table, chains: beadChainIndex(residues, mapping.beads.length), runner, relaxed: { frames: 0, maxMove: 0, violations: 0 } };
 }
 
-async function runUcgStage(open: OpenUcgStage, stage: ChainStage, k: number, input: Structure, coords: Float64Array, timings: Record<string, number>): Promise<Structure> {
-  const idx = ucgBeadAtoms(input, open.mapping, stageLabel(stage, k));
-  const n = idx.length;
-  const pos = new Float64Array(3 * n);
-  for (let b = 0; b < n; b++) for (let c = 0; c < 3; c++) pos[3 * b + c] = coords[3 * idx[b] + c];
+/** One frame through a UCG stage; `input` holds the stage's beads in mapping order (checked once, `ucgBeadAtoms`). */
+async function runUcgStage(open: OpenUcgStage, stage: ChainStage, input: Structure, timings: Record<string, number>): Promise<Structure> {
+  const n = open.mapping.beads.length;
+  const pos = input.coords.subarray(0, 3 * n);
   for (let i = 0; i < pos.length; i++)
-    if (!Number.isFinite(pos[i])) throw new InputError(`bead ${open.mapping.beads[Math.floor(i / 3)].name} has a non-finite coordinate`, input.source, input.atoms.sourceLine[idx[Math.floor(i / 3)]] || undefined);
+    if (!Number.isFinite(pos[i])) throw new InputError(`bead ${open.mapping.beads[Math.floor(i / 3)].name} has a non-finite coordinate`, input.source, input.atoms.sourceLine[Math.floor(i / 3)] || undefined);
   const types = Int32Array.from({ length: n }, (_, b) => b);
   const pred = await open.runner.predictArrays(pos, types, types, open.chains, timings, input.source);
   const out = reconstructUcg(open.table, open.residues, pos, pred.vectors, input.source, `${describeStageEnd(stage.gives)} from ${basename(input.source)} by ${stage.card.id}`);
@@ -185,6 +184,8 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
   const timings: Record<string, number> = {};
   try {
     for (let k = 0; k < stages.length; k++) opened.push(stages[k].takes === 'ucg' ? await openUcgStage(stages[k], k, opts) : null);
+    // Only the first stage takes UCG beads (no stage gives them): its beads are checked once for every frame.
+    if (opened[0]) ucgBeadAtoms(input, opened[0].mapping, stageLabel(first, 0));
     const models = input.models.length ? input.models : [input.coords];
     const samples = Math.max(1, Math.floor(opts.samples ?? 1));
     const rng = seededRandom(opts.seed ?? 1);
@@ -197,7 +198,7 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
         const beadsIn = cur.atoms.count;
         const open = opened[k];
         if (open) {
-          cur = await runUcgStage(open, stages[k], k, cur, cur.coords, timings);
+          cur = await runUcgStage(open, stages[k], cur, timings);
           if (sample > 0 && stages[k].gives === 'ca') perturbTrace(cur, open, stages[k], rng);
         } else {
           // Later frames of the same chain: keep the session open (cached) and skip the per-frame metrics.
