@@ -40,12 +40,13 @@ import {
   type FramesFormat,
   renderReport,
   type BackmapReport,
+  type BackmapSettings,
   type InputPolicy,
 } from '../core/pipeline';
 import { UsageError, type CliIO, type CliOptions } from './options';
 import { isUcgMappingPath, loadUcgMapping } from '../core/ucg/format';
-import { isUcgStructureFile, mapUcgFrames, readFrames } from '../core/ucg/map';
-import { backmapChain, chooseChain, needsChain, planChain } from '../core/pipeline/chain';
+import { isUcgStructureFile, mapUcgFrames } from '../core/ucg/map';
+import { backmapChain, chainForInput, chainInput, needsChain } from '../core/pipeline/chain';
 import { cardStage, describeStageEnd } from '../core/model/contract';
 import { train } from './train';
 import { merge } from './merge';
@@ -167,6 +168,21 @@ function hydrogenOptions(opts: CliOptions): { hydrogens?: boolean; ph?: number; 
   };
 }
 
+/** The hydrogen options on frames: refused (a trajectory needs one protonation for all its frames: not yet). */
+function refuseHydrogensForFrames(opts: CliOptions): void {
+  if (opts.hydrogens || opts.ph !== undefined || opts.names !== undefined)
+    throw new UsageError('--hydrogens, --ph and --names apply to single structures (trajectories: not yet)');
+}
+
+/**
+ * --refine / --no-refine, else `byDefault` (undefined: the pipeline's default); --refine-sidechains adds the opt-in
+ * part to whatever that gives the others.
+ */
+function refineOf(opts: CliOptions, byDefault?: boolean): BackmapSettings['refine'] {
+  const all = opts['no-refine'] ? false : opts.refine ? true : byDefault;
+  return opts['refine-sidechains'] ? { backbone: all, clashes: all, sidechains: true } : all;
+}
+
 /** Folders of user models (--models a,b: the path delimiter also works), each checked to exist. */
 function modelDirsOf(opts: CliOptions): string[] | undefined {
   if (!opts.models) return undefined;
@@ -212,8 +228,7 @@ function describeChoice(report: BackmapReport): string {
  * through the chain; the output is one structure, or a multi-model PDB.
  */
 async function backmapChained(inputPath: string, output: string, inputs: string[], opts: CliOptions, io: CliIO): Promise<void> {
-  const auto = !opts.model || opts.model === 'auto';
-  if ((auto || opts.model === 'template') && opts.then?.length) throw new UsageError('--then needs --model: the first stage of the chain (e.g. the UCG → C-alpha model)');
+  if ((!opts.model || opts.model === 'auto' || opts.model === 'template') && opts.then?.length) throw new UsageError('--then needs --model: the first stage of the chain (e.g. the UCG → C-alpha model)');
   if (opts.format !== undefined && !['pdb', 'xtc', 'trr', 'dcd'].includes(opts.format)) throw new UsageError(`--format must be pdb, xtc, trr or dcd (got '${opts.format}')`);
   // Frames go to a binary trajectory (+ <out>.topology.pdb) when asked; otherwise one structure or a multi-model PDB.
   const trajectoryOut = !!trajectoryFormatOf(output) || (!!opts.format && opts.format !== 'pdb');
@@ -221,30 +236,27 @@ async function backmapChained(inputPath: string, output: string, inputs: string[
   const warn = warnTo(io);
   const top = readStructureFile(inputPath);
   // UCG beads without --model: the installed chain that takes them (a UCG stage, then a C-alpha model).
-  const chosen = auto ? chooseChain(top, modelDirsOf(opts)) : null;
-  if (chosen) io.err(`note: ${chosen.note}\n`);
-  const stages = chosen ? chosen.stages : planChain([opts.model!, ...(opts.then ?? [])]);
-  if ((intOpt(opts.samples, 'samples') ?? 1) > 1 && !stages.some((s) => s.takes === 'ucg' && s.gives === 'ca'))
+  const stages = chainForInput(top, { models: opts.then?.length ? [opts.model!, ...opts.then] : undefined, model: opts.model, modelDirs: modelDirsOf(opts) }, (note) => io.err(`note: ${note}\n`));
+  if (!stages) throw new InputError('its first residue is a UCG bead but not every particle is: a file of UCG beads holds nothing else (backmap map --mapping <file.ucg.yaml> writes one)', inputPath);
+  const samples = intOpt(opts.samples, 'samples') ?? 1;
+  if (samples > 1 && !stages.some((s) => s.takes === 'ucg' && s.gives === 'ca'))
     throw new UsageError('--samples draws C-alpha traces of a UCG → C-alpha stage, and this chain has none');
   const many = !!opts.trajectory || top.models.length > 1 || !!opts.frames;
-  if (many && (opts.hydrogens || opts.ph !== undefined || opts.names !== undefined))
-    throw new UsageError('--hydrogens, --ph and --names apply to single structures (trajectories: not yet)');
-  const { frames } = many ? readFrames(top, opts.trajectory, { frames: opts.frames, stride: intOpt(opts.stride, 'stride'), maxFrames: intOpt(opts['max-frames'], 'max-frames') }) : { frames: [top.coords] };
-  const input = { ...top, coords: frames[0], models: frames };
-  // Refinement as for any run: on for frames of a trajectory, off for one structure, unless asked.
-  const refineAll = opts['no-refine'] ? false : opts.refine ? true : many ? true : undefined;
+  if (many) refuseHydrogensForFrames(opts);
+  const input = chainInput(top, opts.trajectory, { frames: opts.frames, stride: intOpt(opts.stride, 'stride'), maxFrames: intOpt(opts['max-frames'], 'max-frames') });
   const result = await backmapChain(
     input,
     stages,
     {
       device: (opts.device ?? 'auto') as Device,
-      refine: opts['refine-sidechains'] ? { backbone: refineAll, clashes: refineAll, sidechains: true } : refineAll,
+      // Refinement as for any run: on for frames of a trajectory, off for one structure, unless asked.
+      refine: refineOf(opts, many ? true : undefined),
       reference: opts.reference ? readStructureFile(opts.reference) : undefined,
       policy: policyOf(opts),
       residueNameMap: residueMapOf(opts),
       ...hydrogenOptions(opts),
       skipMetrics: !opts.report && !opts.reference,
-      samples: intOpt(opts.samples, 'samples'),
+      samples,
       seed: intOpt(opts.seed, 'seed', 0),
       log: (m: string) => {
         if (opts.verbose) io.err(`${m}\n`);
@@ -271,7 +283,6 @@ async function backmapChained(inputPath: string, output: string, inputs: string[
   } else writeStructureFile(output, result.structure, { force: opts.force, protect: inputs, models: result.frames.map((f) => f.coords) });
   if (opts.report) writeTextFile(opts.report, renderReport({ report: result.report }), opts.force, [...inputs, output]);
   const steps = result.stages.map((s) => `${s.model} (${describeStageEnd(s.takes)} → ${describeStageEnd(s.gives)}, ${s.seconds.toFixed(2)} s)`).join(', then ');
-  const samples = intOpt(opts.samples, 'samples') ?? 1;
   const counted = samples > 1 ? `${result.frames.length / samples} frame(s) × ${samples} samples` : `${result.frames.length} frame(s)`;
   io.out(`backmapped ${counted} by ${steps}: ${result.structure.atoms.count} atoms → ${output}\n`);
 }
@@ -281,9 +292,7 @@ const backmap: Handler = async ([input], opts, io) => {
   const output = need(opts.output, '-o <out>');
   const device = (opts.device ?? 'auto') as Device;
   if (!DEVICES.includes(device)) throw new UsageError(`--device must be auto, cpu, webgpu, cuda, dml or coreml (got '${opts.device}')`);
-  const refineAll = opts['no-refine'] ? false : opts.refine ? true : undefined;
-  // --refine-sidechains adds the opt-in part to whatever --refine/--no-refine/the default gives the others.
-  const refine = opts['refine-sidechains'] ? { backbone: refineAll, clashes: refineAll, sidechains: true } : refineAll;
+  const refine = refineOf(opts);
   const inputs = [inputPath, opts.trajectory, opts.reference].filter((p): p is string => !!p);
   const binaryOut = trajectoryFormatOf(output) !== null;
   // Every refusal that does not need the computation comes first (no wasted minutes, nothing half-written).
@@ -336,8 +345,7 @@ const backmap: Handler = async ([input], opts, io) => {
   const reference = opts.reference ? readStructureFile(opts.reference) : undefined;
   // A multi-model CG file (frames as MODEL records) is a trajectory of its own: every model is backmapped.
   if (opts.trajectory || cg.models.length > 1 || opts.frames) {
-    if (opts.hydrogens || opts.ph !== undefined || opts.names !== undefined)
-      throw new UsageError('--hydrogens, --ph and --names apply to single structures (trajectories: not yet)');
+    refuseHydrogensForFrames(opts);
     if (!opts.trajectory) io.err(`note: ${inputPath} has ${cg.models.length} models: backmapping each as a frame\n`);
     const result = await backmapTrajectory(
       {

@@ -15,11 +15,11 @@ import {
   backmapChain,
   backmapStructure,
   backmapTrajectory,
-  chooseChain,
+  chainForInput,
+  chainInput,
   framesFormatOf,
   mapStructureToCg,
   needsChain,
-  planChain,
   renderReport,
   withWorkspaceMapping,
   type BackmapOptions,
@@ -28,7 +28,7 @@ import {
   type Hooks,
   type TrajectoryResult,
 } from '../core/pipeline';
-import { isUcgStructureFile, looksUcg, readFrames } from '../core/ucg/map';
+import { isUcgStructureFile } from '../core/ucg/map';
 import { trainModel } from '../core/training';
 import type {
   BackmapSettings,
@@ -63,32 +63,6 @@ function readInput(input: StructureInput): { structure: Structure; ms: number } 
 }
 
 /**
- * The chain of model stages a run takes (src/core/pipeline/chain.ts), or null for the ordinary pipeline: the models
- * the host named; else, for UCG beads, the installed chain that takes them (model `auto`, its choice logged) or the
- * model set (a UCG stage: its C-alpha trace); else a UCG model set for other input (refused by `backmapChain`,
- * naming the model and the file).
- */
-export function chainFor(input: Structure, settings: BackmapSettings, chain: string[] | undefined, log: (m: string) => void): ChainStage[] | null {
-  if (chain?.length) return planChain(chain);
-  const model = settings.model || 'auto';
-  if (looksUcg(input)) {
-    if (model === 'auto') {
-      // Not null: the input is UCG beads. No installed model that takes them: chooseChain's InputError says what to train.
-      const chosen = chooseChain(input, settings.modelDirs)!;
-      log(chosen.note);
-      return chosen.stages;
-    }
-    if (model === 'template')
-      throw new InputError(
-        `${input.source} holds UCG beads, which the template backmapper cannot rebuild (it places fragments on the beads of whole residues): set the model to auto, or to a UCG model (backmap train --mapping <file.ucg.yaml> --target ca)`,
-        input.source,
-      );
-    return planChain([model]);
-  }
-  return needsChain([model]) ? planChain([model]) : null;
-}
-
-/**
  * Run options of a chain: the settings without model and mapping choice (each stage's card names its own), and
  * hydrogens only for one frame (as for every trajectory: frames of one chain keep one set of atoms).
  */
@@ -97,12 +71,6 @@ function chainOptions(settings: BackmapSettings, frames: number, log: (m: string
   if (frames > 1 && (rest.hydrogens || rest.names))
     log(`hydrogens and force-field names apply to single structures: the ${frames} frames are written without them`);
   return { ...rest, ...(frames > 1 ? { hydrogens: false, ph: undefined, names: undefined } : {}), cacheSession: true, log, warn };
-}
-
-/** Every model of `s` (a multi-model PDB is frames), checked finite and made whole, as one input of a chain. */
-function chainInput(s: Structure, trajectory?: string, sel: { stride?: number; maxFrames?: number } = {}): Structure {
-  const frames = s.models.length > 1 || trajectory ? readFrames(s, trajectory, sel).frames : [s.coords];
-  return { ...s, coords: frames[0], models: frames };
 }
 
 /** "Backmap this PDB" through a chain: every model of the input, written as one structure or a multi-model PDB. */
@@ -187,7 +155,7 @@ async function handle(req: WorkerRequest): Promise<void> {
       progress('parse', 0);
       const { structure, ms } = readInput(req.input);
       const reference = req.reference ? readInput(req.reference).structure : undefined;
-      const stages = chainFor(structure, req.settings, req.chain, log);
+      const stages = chainForInput(structure, { models: req.chain, model: req.settings.model, modelDirs: req.settings.modelDirs }, log);
       if (stages) {
         send({ type: 'result', id, result: await backmapChainStructure(req, structure, stages, { reference, parseMs: ms, log, warn, hooks: { progress } }) });
         return;
@@ -209,7 +177,7 @@ async function handle(req: WorkerRequest): Promise<void> {
       // UCG beads (cheap test: the first atom record) or a chain named: the topology is read here, once.
       if (req.chain?.length || isUcgStructureFile(req.topology) || needsChain([req.settings.model || 'auto'])) {
         const top = readStructureFile(req.topology);
-        const stages = chainFor(top, req.settings, req.chain, log);
+        const stages = chainForInput(top, { models: req.chain, model: req.settings.model, modelDirs: req.settings.modelDirs }, log);
         if (stages) {
           send({ type: 'result', id, result: await backmapChainTrajectory(req, top, stages, { log, warn, hooks: { progress } }) });
           return;

@@ -16,7 +16,7 @@ import { listModelEntries, resolveModel } from '../model/registry';
 import { ModelRunner } from '../model/runner';
 import { releaseCachedSessions } from '../model/backmapper';
 import { parseUcgMapping, type UcgMapping } from '../ucg/format';
-import { looksUcg, ucgBeadAtoms, type UcgResidue } from '../ucg/map';
+import { looksUcg, readFrames, ucgBeadAtoms, type UcgResidue } from '../ucg/map';
 import { beadChainIndex, reconstructUcg, ucgSlotTable, type UcgSlotTable } from '../ucg/stage';
 import { relaxCaTrace } from '../ucg/relax';
 import { gaussian, seededRandom } from '../random';
@@ -312,4 +312,40 @@ export function chooseChain(input: Structure, modelDirs?: string[]): { stages: C
     } else note += '; no C-alpha model is installed, so the output is the C-alpha trace';
   }
   return { stages: planChain(chain.map((e) => e.onnxPath)), note };
+}
+
+/**
+ * The chain a run takes, or null for the ordinary pipeline: `models` when given (the CLI's --model … --then …, the
+ * editor's choice); else, for UCG beads, the installed chain that takes them (`model` auto, its note logged) or the
+ * model named (a UCG stage alone: its C-alpha trace); else a UCG stage named for other input (refused by
+ * `backmapChain`, naming the model and the file). The template backmapper cannot take UCG beads: refused here.
+ */
+export function chainForInput(input: Structure, opts: { models?: string[]; model?: string; modelDirs?: string[] }, log?: (m: string) => void): ChainStage[] | null {
+  if (opts.models?.length) return planChain(opts.models);
+  const model = opts.model || 'auto';
+  if (looksUcg(input)) {
+    if (model === 'auto') {
+      // Not null: the input is UCG beads. No installed model that takes them: chooseChain's InputError says what to train.
+      const chosen = chooseChain(input, opts.modelDirs)!;
+      log?.(chosen.note);
+      return chosen.stages;
+    }
+    if (model === 'template')
+      throw new InputError(
+        `${input.source} holds UCG beads, which the template backmapper cannot rebuild (it places fragments on the beads of whole residues): use model auto, or a UCG model (backmap train --mapping <file.ucg.yaml> --target ca)`,
+        input.source,
+      );
+    return planChain([model]);
+  }
+  return needsChain([model]) ? planChain([model]) : null;
+}
+
+/**
+ * A chain's input: every model of `top` (a multi-model PDB is frames), or the selected frames of its trajectory,
+ * each checked finite and made whole (`readFrames`); a single structure as it is.
+ */
+export function chainInput(top: Structure, trajectory?: string, sel: { frames?: string; stride?: number; maxFrames?: number } = {}): Structure {
+  const many = !!trajectory || top.models.length > 1 || sel.frames !== undefined;
+  const frames = many ? readFrames(top, trajectory, sel).frames : [top.coords];
+  return { ...top, coords: frames[0], models: frames };
 }

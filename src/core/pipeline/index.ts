@@ -11,4 +11,4 @@ export * from './map';
 export { renderReport } from './report';
 export { chooseWorkspaceMapping, withWorkspaceMapping, workspaceMappingFolders, type WorkspaceMappingContext } from './workspace-mapping';
 export { CancelledError } from '../errors';
-export { backmapChain, chooseChain, planChain, needsChain, type ChainStage, type ChainOutput } from './chain';
+export { backmapChain, chainForInput, chainInput, chooseChain, planChain, needsChain, type ChainStage, type ChainOutput } from './chain';
