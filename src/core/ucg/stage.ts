@@ -123,7 +123,8 @@ export function ucgSample(
       slotLevel[o] = s.level;
       slotWeight[o] = s.weight;
       slotAtom[o] = a;
-      const from = s.anchor === k ? beadXyz.subarray(3 * b, 3 * b + 3) : atomPos.subarray(3 * atomIndex.get(`${b}:${s.anchor}`)!, 3 * atomIndex.get(`${b}:${s.anchor}`)! + 3);
+      const anchorAtom = s.anchor === k ? -1 : atomIndex.get(`${b}:${s.anchor}`)!;
+      const from = anchorAtom < 0 ? beadXyz.subarray(3 * b, 3 * b + 3) : atomPos.subarray(3 * anchorAtom, 3 * anchorAtom + 3);
       for (let c = 0; c < 3; c++) target[3 * o + c] = atomPos[3 * a + c] - from[c];
       slotMask[o] = Number.isFinite(target[3 * o]) && Number.isFinite(target[3 * o + 1]) && Number.isFinite(target[3 * o + 2]) ? 1 : 0;
     }),
