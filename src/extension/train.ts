@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import { CancelledError } from '../core/errors';
 import { resolveMappingFolder } from '../core/mapping/load';
 import { isUcgMappingPath } from '../core/ucg/format';
+import { readFileHead } from '../core/io/text';
 import { parseFrameRange } from '../core/trajectory/frames';
 import type { TrainProgress, TrainSettings } from '../shared/worker-protocol';
 import { MAPPING_LANGUAGE } from './client';
@@ -85,19 +86,9 @@ let mappingFolders: string[] = [];
 
 function isMappingYaml(file: string): boolean {
   if (!/\.ya?ml$/i.test(file) || path.basename(file).startsWith('bead_types')) return false;
-  try {
-    // Top-level keys sit near the top (detect.ts reads the same prefix).
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(65536);
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      return looksLikeMapping(buf.subarray(0, n).toString('utf8'));
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
+  // Top-level keys sit near the top (detect.ts reads the same prefix).
+  const head = readFileHead(file);
+  return !!head && looksLikeMapping(head.toString('utf8'));
 }
 
 /** Test hook (`backmapStudio.internal.mappingFolders`): the folders the explorer menu currently offers. */

@@ -1,4 +1,5 @@
 /** Small, allocation-free helpers for fixed-column text formats (PDB, GRO): hot loops use these. */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors';
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
@@ -120,3 +121,24 @@ export function forEachLine(text: string, fn: (line: string, lineNo: number) => 
   }
 }
 export { parseIntField } from './hybrid36';
+
+/**
+ * The first `bytes` of a file (what it is can be told from its head: a mapping's top-level keys, a structure's first
+ * atom record), or null when it cannot be read (missing, a folder, no permission).
+ */
+export function readFileHead(path: string, bytes = 65536): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0));
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}

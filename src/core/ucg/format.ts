@@ -5,9 +5,10 @@
  * training and backmapping; problems are diagnostics with exact spans (codes U1…U12, `UCG_CODES`).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Lexer, LineCounter, isMap, isScalar, parseDocument, type Node as YamlNode, type Pair, type Scalar } from 'yaml';
 import { InputError } from '../errors';
+import { readFileHead } from '../io/text';
 import type { MappingDiagnostic, MappingFix, MappingSeverity, SourceSpan } from '../mapping/types';
 
 export const UCG_FORMAT = 'backmap-ucg/1';
@@ -68,19 +69,8 @@ export function isUcgMappingText(text: string): boolean {
 
 /** The file exists and its first 64 KB hold a top-level `format: backmap-ucg…` line. */
 export function isUcgMappingPath(path: string): boolean {
-  try {
-    if (!existsSync(path) || !statSync(path).isFile()) return false;
-    const fd = openSync(path, 'r');
-    try {
-      const buf = Buffer.alloc(65536);
-      const n = readSync(fd, buf, 0, buf.length, 0);
-      return isUcgMappingText(buf.subarray(0, n).toString('utf8'));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
+  const head = readFileHead(path);
+  return !!head && isUcgMappingText(head.toString('utf8'));
 }
 
 const chainText = (chainId: string) => (chainId === '' ? '_' : chainId);

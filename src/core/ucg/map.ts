@@ -5,8 +5,8 @@
  * atoms define a bead. Everything that would map silently wrong is refused with the mapping file and line: a residue
  * the structure lacks, a residue without CA, a sequence that differs from the one the mapping was made for.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError, type InputWarning } from '../errors';
+import { readFileHead } from '../io/text';
 import { residuesOf, StructureBuilder } from '../structure/builder';
 import type { AtomTable, Residue, Structure } from '../structure/types';
 import { oneLetterCode } from '../chemistry/variants';
@@ -221,17 +221,8 @@ export function mapUcgFrames(
 
 /** Whether a structure file holds UCG beads, from its first atom record (cheap: reads at most 64 KB). */
 export function isUcgStructureFile(path: string): boolean {
-  let text: string;
-  try {
-    const fd = openSync(path, 'r');
-    const buf = Buffer.alloc(65536);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    closeSync(fd);
-    if (buf[0] === 0x1f && buf[1] === 0x8b) return false; // gzip: read in full by the pipeline instead
-    text = buf.toString('latin1', 0, n);
-  } catch {
-    return false;
-  }
-  const line = text.split(/\r?\n/).find((l) => l.startsWith('ATOM  ') || l.startsWith('HETATM'));
+  const head = readFileHead(path);
+  if (!head || (head[0] === 0x1f && head[1] === 0x8b)) return false; // gzip: read in full by the pipeline instead
+  const line = head.toString('latin1').split(/\r?\n/).find((l) => l.startsWith('ATOM  ') || l.startsWith('HETATM'));
   return !!line && line.slice(17, 21).trim() === UCG_RESNAME;
 }
