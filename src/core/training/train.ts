@@ -96,9 +96,8 @@ interface PreparedDataset {
 
 const source = (opts: TrainOptions) => `${basename(opts.topology)}${opts.trajectory ? ` + ${basename(opts.trajectory)}` : ''}`;
 
-/** A per-residue mapping set (bundled id or folder): the frames mapped by `mapToCg`; the model gives all atoms. */
-function prepareResidueMapping(opts: TrainOptions, set: MappingSet, topology: Structure, range: FrameRange, signal: AbortSignal | undefined, progress: (f: number, d: string) => void): PreparedDataset {
-  const ds = buildFrameDataset({ topology, trajectory: opts.trajectory, range, set, validationFraction: opts.validationFraction, warn: opts.warn, signal, progress });
+/** What either dataset says of its frames (both builders keep the same fields and split record). */
+function framesOf(ds: { samples: unknown[]; train: number[]; validation: number[]; range: string; meta: Record<string, unknown>; beadsPerFrame: number }) {
   return {
     count: ds.samples.length,
     train: ds.train.length,
@@ -107,6 +106,14 @@ function prepareResidueMapping(opts: TrainOptions, set: MappingSet, topology: St
     splitRule: (ds.meta.split as { rule: string }).rule,
     list: String(ds.meta.list),
     beadsPerFrame: ds.beadsPerFrame,
+  };
+}
+
+/** A per-residue mapping set (bundled id or folder): the frames mapped by `mapToCg`; the model gives all atoms. */
+function prepareResidueMapping(opts: TrainOptions, set: MappingSet, topology: Structure, range: FrameRange, signal: AbortSignal | undefined, progress: (f: number, d: string) => void): PreparedDataset {
+  const ds = buildFrameDataset({ topology, trajectory: opts.trajectory, range, set, validationFraction: opts.validationFraction, warn: opts.warn, signal, progress });
+  return {
+    ...framesOf(ds),
     molecules: ds.molecules,
     moleculeKinds: ds.moleculeKinds,
     architecture: chooseArchitecture(ds.beadsPerFrame),
@@ -126,13 +133,7 @@ function prepareUcg(opts: TrainOptions, mapping: UcgMapping, target: StageOutput
   const ds = buildUcgDataset({ topology, trajectory: opts.trajectory, range, mapping, target, caSet, validationFraction: opts.validationFraction, warn: opts.warn, signal, progress });
   const molecules = [...new Set(ds.residues.map((r) => r.resName))];
   return {
-    count: ds.samples.length,
-    train: ds.train.length,
-    validation: ds.validation.length,
-    range: ds.range,
-    splitRule: (ds.meta.split as { rule: string }).rule,
-    list: String(ds.meta.list),
-    beadsPerFrame: ds.beadsPerFrame,
+    ...framesOf(ds),
     molecules,
     moleculeKinds: ['ucg-protein'],
     architecture: ucgArchitecture(ds),
