@@ -1,6 +1,7 @@
 // Bundles every entry point into dist/. `--watch` rebuilds on change, `--production` minifies.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -34,4 +35,19 @@ if (watch) {
   for (const e of present) await (await esbuild.context(e)).watch();
 } else {
   await Promise.all(present.map((e) => esbuild.build(e)));
+  await compileMappingSets();
+}
+
+/**
+ * dist/mapping-sets/<id>.json: every bundled mapping set parsed once at build time (src/core/mapping/compiled.ts), so
+ * a one-off run reads JSON instead of ~40 YAML files; the loader checks it against the files and parses when stale.
+ */
+async function compileMappingSets() {
+  const outfile = 'dist/.compile-mappings.cjs';
+  await esbuild.build({ ...node, entryPoints: ['scripts/compile-mappings.ts'], outfile, sourcemap: false, logLevel: 'warning' });
+  try {
+    execFileSync(process.execPath, [outfile, 'dist/mapping-sets'], { stdio: 'inherit' });
+  } finally {
+    rmSync(outfile, { force: true });
+  }
 }

@@ -10,6 +10,7 @@ import { LineCounter, Pair, Scalar, isMap, isScalar, parseDocument } from 'yaml'
 import { InputError } from '../errors';
 import type { Structure } from '../structure/types';
 import { CODES } from './codes';
+import { compiledSetFile, readCompiledSet, type FolderFingerprint } from './compiled';
 import { parseMappingDocument, type ParsedMapping } from './parse';
 import type { MappingDiagnostic, MappingSet, MoleculeMapping, SourceSpan } from './types';
 import { resolvePlain } from './yaml11';
@@ -146,6 +147,36 @@ function parseBeadTypesUncached(text: string, file: string): { table: Map<string
   return { table, spans, diagnostics };
 }
 
+/** A folder's mapping files (YAML, not bead_types*) and the other plain files in it (E8), from its sorted entries. */
+function folderEntries(folder: string, names: readonly string[]): { mappingFiles: string[]; strays: string[] } {
+  const mappingFiles: string[] = [];
+  const strays: string[] = [];
+  for (const n of names) {
+    const p = join(folder, n);
+    let isDir: boolean;
+    try { isDir = statSync(p).isDirectory(); } catch { continue; }
+    if (isDir || n.startsWith('bead_types')) continue;
+    (MAPPING_EXT.test(n) ? mappingFiles : strays).push(p);
+  }
+  return { mappingFiles, strays };
+}
+
+/** The set's content hash (model cards pin it): sha256 over (file name, normalised text) in name order. */
+function setHash(files: (readonly [name: string, text: string])[]): string {
+  const h = createHash('sha256');
+  for (const [name, text] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) h.update(name).update('\0').update(normalise(text)).update('\0');
+  return h.digest('hex');
+}
+
+/** Entry names and content hash of a folder as `analyzeMappingFolder` sees it with default options (compiled sets). */
+export function folderFingerprint(folder: string): FolderFingerprint {
+  const names = readdirSync(folder).sort();
+  const { mappingFiles } = folderEntries(folder, names);
+  const table = join(folder, 'bead_types.yaml');
+  const hashed = [...mappingFiles, ...(existsSync(table) ? [table] : [])];
+  return { names, hash: setHash(hashed.map((p) => [basename(p), readFileSync(p, 'utf8')])) };
+}
+
 function normalise(text: string): string {
   return text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/\s+$/, '')).join('\n').replace(/\n+$/, '') + '\n';
 }
@@ -159,18 +190,9 @@ export function analyzeMappingFolder(folder: string, opts: ValidateOptions = {})
     folderDiagnostics.push({ code, severity, message, span });
   const names = readdirSync(folder).sort();
   const tableName = opts.beadTypesFile ?? 'bead_types.yaml';
-  const mappingFiles: string[] = [];
-  for (const n of names) {
-    const p = join(folder, n);
-    let isDir: boolean;
-    try { isDir = statSync(p).isDirectory(); } catch { continue; }
-    if (isDir || n.startsWith('bead_types')) continue;
-    if (!MAPPING_EXT.test(n)) {
-      fd('E8', `\`${n}\` is in the mapping folder but is not a mapping YAML file; CGmap yaml.safe_loads EVERY file of the folder (except bead_types*) and crashes at load. Move it out of the folder.`, fileSpan(p));
-      continue;
-    }
-    mappingFiles.push(p);
-  }
+  const { mappingFiles, strays } = folderEntries(folder, names);
+  for (const p of strays)
+    fd('E8', `\`${basename(p)}\` is in the mapping folder but is not a mapping YAML file; CGmap yaml.safe_loads EVERY file of the folder (except bead_types*) and crashes at load. Move it out of the folder.`, fileSpan(p));
   const read = (p: string) => opts.overrides?.get(p) ?? readFileSync(p, 'utf8');
   const texts = new Map<string, string>();
   const parsed: ParsedMapping[] = [];
@@ -294,15 +316,10 @@ export function analyzeMappingFolder(folder: string, opts: ValidateOptions = {})
       molecules.set(mol, list[0].molecule!);
       configurations.set(mol, list.map((x) => x.molecule!));
     }
-    const h = createHash('sha256');
     const hashed = [...mappingFiles, ...(beadTypesPath ? [beadTypesPath] : [])];
-    if (!opts.skipHash) {
-      for (const p of hashed.map((x) => [basename(x), x] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-        h.update(p[0]).update('\0').update(normalise(p[1] === beadTypesPath ? tableText : texts.get(p[1])!)).update('\0');
-      }
-    }
+    const hash = opts.skipHash ? '' : setHash(hashed.map((p) => [basename(p), p === beadTypesPath ? tableText : texts.get(p)!]));
     set = {
-      id: basename(folder), folder, molecules, configurations, beadTypes, numTypes, maxSlots, hash: opts.skipHash ? '' : h.digest('hex'),
+      id: basename(folder), folder, molecules, configurations, beadTypes, numTypes, maxSlots, hash,
       files: hashed,
       diagnostics: [...parsed.flatMap((p) => p.diagnostics), ...folderDiagnostics],
     };
@@ -364,7 +381,17 @@ function formatErrors(diags: MappingDiagnostic[]): string {
  * listing all errors (and, with `strict`, warnings) in the message.
  */
 export function loadMappingSet(idOrFolder: string, opts: LoadOptions = {}): MappingSet {
-  const { id, folder } = resolveMappingFolder(idOrFolder);
+  const { id, folder, bundled } = resolveMappingFolder(idOrFolder);
+  // A bundled set read with default options: the build's compiled form when it is what parsing would give.
+  // (With `strict`, a set with warnings is parsed so that the refusal lists them as usual.)
+  const defaults = opts.weightBasedOn === undefined && opts.ignoreHydrogens === undefined && opts.beadTypesFile === undefined;
+  if (bundled && defaults) {
+    const compiled = readCompiledSet(compiledSetFile(bundledMappingsRoot(), basename(folder)), folder, () => folderFingerprint(folder));
+    if (compiled && !(opts.strict && compiled.diagnostics?.some((d) => d.severity !== 'information'))) {
+      compiled.id = id;
+      return compiled;
+    }
+  }
   const an = analyzeMappingFolder(folder, opts);
   const all = [...an.report.folderDiagnostics, ...an.report.files.flatMap((f) => f.diagnostics)];
   const bad = all.filter((d) => d.severity === 'error' || (opts.strict && d.severity === 'warning'));
