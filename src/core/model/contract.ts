@@ -90,6 +90,46 @@ export interface ModelCard {
   stage?: { takes: StageInput; gives: StageOutput };
   /** A UCG stage's mapping (docs/ucg-mapping.md) and the residues it rebuilds, in output order (src/core/ucg). */
   ucg?: UcgCardInfo;
+  /**
+   * Hydrogen templates per molecule (mapping molecule name), in the training topology's order of hydrogens: what
+   * `backmap train` measured on the user's frames for every hydrogen the model does not rebuild
+   * (src/core/training/hydrogen-templates.ts), placed by `placeTemplateHydrogens` (src/core/ligand-hydrogens.ts).
+   */
+  hydrogens?: Record<string, HydrogenTemplate[]>;
+}
+
+/**
+ * One hydrogen in internal coordinates from heavy atoms the model rebuilds: H bonded to `parent` at `bond` Å, angle
+ * ref1–parent–H `angle`°, dihedral ref2–ref1–parent–H `dihedral`° (IUPAC sign; NeRF `placeAtom(ref2, ref1, parent)`).
+ */
+export interface HydrogenTemplate {
+  name: string;
+  element: string;
+  parent: string;
+  ref1: string;
+  ref2: string;
+  bond: number;
+  angle: number;
+  dihedral: number;
+}
+
+/** Why a card's `hydrogens` field cannot be used (a message naming the entry), or null when it is absent or well formed. */
+export function cardHydrogensProblem(card: Pick<ModelCard, 'hydrogens'>): string | null {
+  const h = card.hydrogens as unknown;
+  if (h === undefined) return null;
+  if (!h || typeof h !== 'object' || Array.isArray(h)) return '"hydrogens" is not an object of molecule name → list of hydrogens';
+  for (const [mol, list] of Object.entries(h as Record<string, unknown>)) {
+    if (!Array.isArray(list)) return `"hydrogens.${mol}" is not a list`;
+    for (let k = 0; k < list.length; k++) {
+      const t = list[k] as Record<string, unknown> | null;
+      const where = `"hydrogens.${mol}[${k}]"`;
+      if (!t || typeof t !== 'object') return `${where} is not an object`;
+      for (const f of ['name', 'element', 'parent', 'ref1', 'ref2'] as const) if (typeof t[f] !== 'string' || !t[f]) return `${where} lacks "${f}" (a name)`;
+      for (const f of ['bond', 'angle', 'dihedral'] as const) if (typeof t[f] !== 'number' || !Number.isFinite(t[f])) return `${where} lacks "${f}" (a number)`;
+      if (!((t.bond as number) > 0.5 && (t.bond as number) < 2)) return `${where}: bond ${String(t.bond)} Å is not a bond to hydrogen`;
+    }
+  }
+  return null;
 }
 
 /** `ucg`: beads of a UCG mapping; `ca`: a C-alpha trace; `beads:<set id>`: the beads of a whole-residue mapping set. */

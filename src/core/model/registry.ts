@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors';
-import type { ModelCard } from './contract';
+import { cardHydrogensProblem, type ModelCard } from './contract';
 
 /** Walks up from this file (src/core/model or dist/) to the folder that holds `models/`. */
 export function modelsRoot(from: string = __dirname): string | null {
@@ -37,6 +37,8 @@ function readCard(path: string): ModelCard {
   if (!Array.isArray(card.beadTypes) || card.beadTypes.some((t) => typeof t !== 'string')) throw new InputError('model card: "beadTypes" is not a list of names', path);
   if (card.molecules !== undefined && (!Array.isArray(card.molecules) || card.molecules.some((m) => typeof m !== 'string')))
     throw new InputError('model card: "molecules" is not a list of residue names', path);
+  const hydrogens = cardHydrogensProblem(card);
+  if (hydrogens) throw new InputError(`model card: ${hydrogens}`, path);
   return card;
 }
 

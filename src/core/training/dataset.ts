@@ -20,6 +20,8 @@ import { writeDataset } from '../dataset/format';
 import { formatFrameRange, noFrameSelected, selectInputFrames, type FrameRange } from '../trajectory/frames';
 import * as trajectoryIo from '../trajectory/index';
 import { soluteClass } from '../pipeline/molecules';
+import type { HydrogenTemplate } from '../model/contract';
+import { HydrogenTemplateCollector, templateTargets } from './hydrogen-templates';
 
 /** Fewer frames than this train a model that has seen too little motion: warned, not refused. */
 export const FEW_FRAMES = 20;
@@ -38,6 +40,8 @@ export interface FrameDataset {
   moleculeKinds: string[];
   beadsPerFrame: number;
   range: string;
+  /** Hydrogen templates per molecule, measured on the selected frames (for the card; `hydrogen-templates.ts`). */
+  hydrogens: Record<string, HydrogenTemplate[]>;
 }
 
 export interface FrameDatasetOptions {
@@ -94,6 +98,8 @@ export function buildFrameDataset(opts: FrameDatasetOptions): FrameDataset {
   const samples: Sample[] = [];
   const frames: number[] = [];
   const src = opts.trajectory ?? top.source;
+  // The hydrogens the model does not rebuild are measured on the same frames, for the card's templates.
+  const hydrogens = new HydrogenTemplateCollector(templateTargets(top, fw));
   for (const frame of wholeFrames(top, opts.trajectory, range)) {
     if (opts.signal?.aborted) throw new CancelledError('training cancelled');
     const beadXyz = mapCoords(fw, frame.coords);
@@ -101,9 +107,12 @@ export function buildFrameDataset(opts: FrameDatasetOptions): FrameDataset {
     const target = targetVectors(system, frame.coords, fw.slotAtoms);
     samples.push(sampleFromSystem(system, target, fw.slotAtoms, frame.coords));
     frames.push(frame.index);
+    hydrogens.add(frame.coords);
     if (samples.length % 25 === 0) opts.progress?.(expected ? samples.length / expected : 0, `frame ${frame.index}${expected ? ` (${samples.length} of ${expected})` : ''}`);
   }
   if (!samples.length) throw noFrameSelected(opts.range, selection.available, src);
+  const templates = hydrogens.finish();
+  for (const p of templates.problems) opts.warn?.({ message: `hydrogen template: ${p.message}`, file: top.source, line: top.atoms.sourceLine[p.atom] || undefined });
   if (samples.length < FEW_FRAMES)
     opts.warn?.({ message: `only ${samples.length} frame(s) selected: a model trained on fewer than ${FEW_FRAMES} frames has seen too little motion to generalise (use more frames of the trajectory)`, file: src });
   const n = samples.length;
@@ -129,7 +138,7 @@ export function buildFrameDataset(opts: FrameDatasetOptions): FrameDataset {
     split: { train, validation, rule: `the last ${nVal} of ${n} frames in time are validation` },
     createdBy: 'src/core/training/dataset.ts',
   };
-  return { samples, frames, train, validation, forward: fw, meta, molecules, moleculeKinds, beadsPerFrame: nB, range: rangeText };
+  return { samples, frames, train, validation, forward: fw, meta, molecules, moleculeKinds, beadsPerFrame: nB, range: rangeText, hydrogens: templates.templates };
 }
 
 /** Writes the dataset (all samples) and the one-sample reference input export.py checks the ONNX file against. */

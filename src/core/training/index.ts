@@ -3,3 +3,4 @@ export { trainModel, chooseArchitecture, modelFiles, trainingScriptsRoot, type T
 export { findPython, probePython, pythonCandidates, INSTALL_HINT, type PythonCheck, type PythonProbe } from './python';
 export { buildFrameDataset, planTrainingMapping, writeFrameDataset, FEW_FRAMES, type FrameDataset } from './dataset';
 export type { TrainOptions, TrainPhase, TrainProgress, TrainResult } from './options';
+export { HydrogenTemplateCollector, templateTargets, PARENT_MAX, type TemplateTarget, type HydrogenTemplateResult } from './hydrogen-templates';

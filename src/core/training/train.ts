@@ -120,9 +120,15 @@ function prepareResidueMapping(opts: TrainOptions, set: MappingSet, topology: St
     write: (data, ref) => writeFrameDataset(ds, set, data, ref),
     describe(card) {
       const embedded = embeddedMappingFiles(opts.mapping, set);
-      card.description = `Trained with backmap train on ${source(opts)} (frames ${ds.range}), mapping '${set.id}'; heavy atoms only.`;
+      const templates = Object.values(ds.hydrogens).reduce((n, list) => n + list.length, 0);
+      card.description =
+        `Trained with backmap train on ${source(opts)} (frames ${ds.range}), mapping '${set.id}'; ` +
+        (templates ? `heavy atoms, and templates for ${templates} hydrogen(s) measured on the frames.` : 'heavy atoms only.');
       card.mapping = { ...card.mapping, id: set.id, hash: set.hash, ...(embedded ? { files: embedded } : {}) };
       card.molecules = ds.molecules;
+      // What the training topology's hydrogens look like from the rebuilt heavy atoms (src/core/ligand-hydrogens.ts).
+      if (templates) card.hydrogens = ds.hydrogens;
+      else delete card.hydrogens;
     },
   };
 }
