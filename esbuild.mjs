@@ -1,6 +1,6 @@
 // Bundles every entry point into dist/. `--watch` rebuilds on change, `--production` minifies.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 const watch = process.argv.includes('--watch');
@@ -25,6 +25,8 @@ const entries = [
 ];
 
 mkdirSync('dist', { recursive: true });
+// `backmap prepare --engine openmm` runs this script with the user's Python; the bundles look for it beside themselves.
+copyFileSync('src/core/prepare/openmm_minimise.py', 'dist/openmm_minimise.py');
 // Entry points are added as the product grows; a missing one is reported, not fatal, so partial trees build.
 const present = entries.filter((e) => {
   const ok = existsSync(e.entryPoints[0]);

@@ -35,6 +35,9 @@ Usage:
                   [--frames start:stop[:step]] [--stride N] [--max-frames N] [--partition P]
                   [--time HH:MM:SS] [--cpus-per-task C] [--submit] [--force] [backmap flags: --model, --no-refine, …]
   backmap coarsen <structure> --beads N [--method segments|spatial] -o <mapping.ucg.yaml> [--force]
+  backmap prepare <structure> [--engine auto|gromacs|openmm] [--ff charmm27|amber99sb-ildn|oplsaa|amber14|charmm36]
+                  [--restrain 50] [--steps 5000] [--emtol 10] [--threads N] [--solvate] [--gmx <exe>]
+                  [--python <exe>] [-o <folder>] [--force] [--verbose]
   backmap models [--models <folder>] [--json]
   backmap dataset <list.tsv> --mapping <set> -o <file> [--data-root <dir>] [--limit N] [--force]
   backmap --help | --version
@@ -51,6 +54,9 @@ Devices: auto tries CUDA, WebGPU, DirectML/CoreML, then the CPU; the providers s
 Hydrogens: --hydrogens adds them to protein residues (ideal geometry, protonation at --ph, HIS tautomers from the
   hydrogen-bond network, termini with OXT, disulfides); --names writes residue and atom names that gmx pdb2gmx
   (charmm27, amber99sb-ildn, oplsaa) and OpenMM (amber) accept without -ignh. Single structures only for now.
+Prepare: energy minimisation with your own GROMACS (gmx, gmx_mpi, gmx_d; --gmx, BACKMAP_GMX, GMX) or OpenMM (a
+  Python with openmm), force field from the file's names, heavy atoms restrained (kJ/mol/Å², 0 = none), into
+  <stem>.prepared/ (minimised.pdb, prepare.md, prepare.json with the energies before and after).
 Sharding: backmap slurm writes <out>.slurm/backmap.sbatch (a SLURM array job, one --frames shard per task; a shard
   whose output exists is complete and skipped, so submitting again redoes only the missing ones) and merge.sh;
   --submit runs sbatch for the missing shards. backmap merge puts shard outputs together in frame order (PDB by

@@ -59,6 +59,14 @@ export const options = {
   submit: { type: 'boolean' },
   beads: { type: 'string' },
   method: { type: 'string' },
+  engine: { type: 'string' },
+  ff: { type: 'string' },
+  restrain: { type: 'string' },
+  steps: { type: 'string' },
+  emtol: { type: 'string' },
+  threads: { type: 'string' },
+  gmx: { type: 'string' },
+  solvate: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliOptions = {

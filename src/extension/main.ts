@@ -9,6 +9,7 @@ import { registerMappingDetection } from './detect';
 import { describeError, disposeLog, log } from './log';
 import { disposeEngine } from './engine';
 import { registerCommands } from './registry';
+import { registerPrepare } from './prepare';
 
 let client: LanguageClient | undefined;
 
@@ -17,6 +18,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<ExtensionA
   try {
     log().info(`Backmap Studio ${ctx.extension.packageJSON.version} activating (node ${process.version}, ${process.platform}-${process.arch})`);
     registerCommands(ctx);
+    registerPrepare(ctx);
     registerComparison(ctx);
     registerMappingDetection(ctx);
     log().info(`activated in ${Date.now() - t0} ms`);
