@@ -208,7 +208,7 @@ async function one(): Promise<void> {
     const parse = performance.now() - t;
     const chunkSize = opt('chunk-size') ? Number(opt('chunk-size')) : undefined;
     // The membrane system is backmapped as a user would: the backmapper per molecule class chosen by the engine.
-    const out = await backmapStructure(input, { model: membrane && model === 'auto' ? undefined : model, mapping: membrane ? undefined : mapping, device, refine, skipMetrics: true, parseMs: parse, chunkSize });
+    const out = await backmapStructure(input, { model: membrane && model === 'auto' ? undefined : model, mapping: membrane ? undefined : mapping, device, refine, skipMetrics: true, parseMs: parse, chunkSize, hydrogens: false });
     t = performance.now();
     writeStructureFile(join(dir, 'aa.pdb'), out.structure, { force: true });
     const write = performance.now() - t;
@@ -273,7 +273,7 @@ async function oneTrajectory(): Promise<void> {
   const [top, xtc] = [args[i + 1], args[i + 2]];
   const out = opt('out')!;
   const c0 = process.cpuUsage();
-  const r = await backmapTrajectory({ topology: top, trajectory: xtc, out, model: opt('model')!, mapping: opt('mapping'), device: opt('device', 'cpu') as ConcreteDevice, refine: opt('refine') === 'on', skipMetrics: true, force: true });
+  const r = await backmapTrajectory({ topology: top, trajectory: xtc, out, model: opt('model')!, mapping: opt('mapping'), device: opt('device', 'cpu') as ConcreteDevice, refine: opt('refine') === 'on', skipMetrics: true, force: true, hydrogens: false });
   const c1 = process.cpuUsage(c0);
   const res: TrajResult = {
     frames: r.frames,
@@ -300,7 +300,7 @@ async function cliStartup(cli: string, input: string, extra: string[], dir: stri
     const rssFile = join(dir, `rss-${k}`);
     const t = performance.now();
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--require', preload, cli, 'backmap', input, '-o', join(dir, 'cli-out.pdb'), '--force', ...extra], { env: { ...process.env, BM_RSS_FILE: rssFile } });
+      const child = spawn(process.execPath, ['--require', preload, cli, 'backmap', input, '-o', join(dir, 'cli-out.pdb'), '--force', '--no-hydrogens', ...extra], { env: { ...process.env, BM_RSS_FILE: rssFile } });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));

@@ -102,7 +102,7 @@ async function runExample(ex: Example, dir: string) {
     work.box = f.box ?? top.box;
     const ref = work; // compareStructures scores heavy atoms only
     const mapped = mapStructureToCg(work, set, { checkInputs: false });
-    const out = await backmapStructure(mapped.cg, { model, cacheSession: true, skipMetrics: true });
+    const out = await backmapStructure(mapped.cg, { model, cacheSession: true, skipMetrics: true, hydrogens: false });
     rmsd.push(compareStructures(out.structure, ref).rmsd_all);
     // Baseline: template atoms moved rigidly onto this frame's beads.
     const beads = mapped.system.coords;
@@ -121,7 +121,7 @@ async function runExample(ex: Example, dir: string) {
       const frame = join(dir, `${ex.id}-frame.pdb`);
       writeStructureFile(frame, work, { force: true });
       await cli('map', frame, '--mapping', ex.mapping, '-o', join(dir, `${ex.id}-cg.pdb`), '--force');
-      await cli('backmap', join(dir, `${ex.id}-cg.pdb`), '--model', model, '-o', join(dir, `${ex.id}-out.pdb`), '--force');
+      await cli('backmap', join(dir, `${ex.id}-cg.pdb`), '--model', model, '--no-hydrogens', '-o', join(dir, `${ex.id}-out.pdb`), '--force');
       const viaCli = compareStructures(readStructureFile(join(dir, `${ex.id}-out.pdb`)), ref).rmsd_all;
       if (Math.abs(viaCli - rmsd[rmsd.length - 1]) > 2e-3) throw new Error(`${ex.id}: CLI flow gives ${viaCli} Å, in-process ${rmsd[rmsd.length - 1]} Å`);
       cliChecked++;

@@ -144,7 +144,7 @@ type Scores = Omit<Row, 'set' | 'size' | 'beads' | 'method' | 'trainMin'>;
 /** Metrics of every output frame against its reference frame; with `samples` > 1 also best-of-n (per frame, by heavy-atom RMSD). */
 async function score(chain: string[], ucg: Structure, refs: Float64Array[], ref0: Structure, allAtom: boolean, refine: boolean, samples = 1): Promise<Scores & { best?: Scores }> {
   const stages = planChain(chain);
-  const out = await backmapChain(ucg, stages, { device: 'cpu', refine: false, skipMetrics: true, samples, seed: 7 });
+  const out = await backmapChain(ucg, stages, { device: 'cpu', refine: false, skipMetrics: true, samples, seed: 7, hydrogens: false });
   const m = out.frames.map((s, k) => {
     if (refine && allAtom) refineStructure(s, { backbone: true, clashes: true });
     const f = Math.floor(k / samples);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, resolve } from 'node:path';
 import { InputError, type InputWarning } from '../core/errors';
+import { engineHeavyNames } from '../core/hydrogens';
 import { readStructureFile } from '../core/structure/read';
 import { structureFormatOf, trajectoryFormatOf } from '../core/io/formats';
 import { assertWritable, writeFileAtomic, writeStructureFile } from '../core/structure/write';
@@ -52,6 +53,7 @@ import { train } from './train';
 import { merge } from './merge';
 import { slurm } from './slurm';
 import { coarsen } from './coarsen';
+import { prepare } from './prepare';
 
 type Handler = (args: string[], opts: CliOptions, io: CliIO) => Promise<void>;
 
@@ -155,7 +157,10 @@ const map: Handler = async ([input], opts, io) => {
   io.out(`mapped ${result.system.residues.length} residues to ${result.system.beads.length} beads${solvent.length ? ` (+ ${solvent.join(', ')}: ${result.beads} particles in all)` : ''} with '${result.mappingId}' → ${output}\n`);
 };
 
-/** --hydrogens / --no-hydrogens, --ph, --names (single structures; a trajectory needs one protonation for all its frames: not yet). */
+/**
+ * --hydrogens / --no-hydrogens, --ph, --names (hydrogens are on by default; a trajectory or multi-model input takes
+ * its first frame's protonation for every frame).
+ */
 function hydrogenOptions(opts: CliOptions): { hydrogens?: boolean; ph?: number; names?: 'charmm' | 'amber' | 'gromacs' } {
   if (opts.hydrogens && opts['no-hydrogens']) throw new UsageError('--hydrogens and --no-hydrogens contradict each other');
   const ph = opts.ph === undefined ? undefined : Number(opts.ph);
@@ -168,10 +173,17 @@ function hydrogenOptions(opts: CliOptions): { hydrogens?: boolean; ph?: number; 
   };
 }
 
-/** The hydrogen options on frames: refused (a trajectory needs one protonation for all its frames: not yet). */
-function refuseHydrogensForFrames(opts: CliOptions): void {
-  if (opts.hydrogens || opts.ph !== undefined || opts.names !== undefined)
-    throw new UsageError('--hydrogens, --ph and --names apply to single structures (trajectories: not yet)');
+/** --minimise [--minimise-tether K]: the force-field minimisation after hydrogens (single structures). */
+function minimiseOptions(opts: CliOptions, many: boolean): { minimise?: { tether?: number } } {
+  const tether = opts['minimise-tether'] === undefined ? undefined : Number(opts['minimise-tether']);
+  if (tether !== undefined && !(Number.isFinite(tether) && tether >= 0)) throw new UsageError(`--minimise-tether expects kJ/mol/Å² ≥ 0, got '${opts['minimise-tether']}'`);
+  if (!opts.minimise) {
+    if (tether !== undefined) throw new UsageError('--minimise-tether goes with --minimise');
+    return {};
+  }
+  if (opts['no-hydrogens']) throw new UsageError('--minimise needs the hydrogens (a force field without them holds every residue): drop --no-hydrogens');
+  if (many) throw new UsageError('--minimise applies to single structures (seconds per frame): backmap the frames, then minimise the ones you simulate');
+  return { minimise: { tether } };
 }
 
 /**
@@ -242,7 +254,6 @@ async function backmapChained(inputPath: string, output: string, inputs: string[
   if (samples > 1 && !stages.some((s) => s.takes === 'ucg' && s.gives === 'ca'))
     throw new UsageError('--samples draws C-alpha traces of a UCG → C-alpha stage, and this chain has none');
   const many = !!opts.trajectory || top.models.length > 1 || !!opts.frames;
-  if (many) refuseHydrogensForFrames(opts);
   const input = chainInput(top, opts.trajectory, { frames: opts.frames, stride: intOpt(opts.stride, 'stride'), maxFrames: intOpt(opts['max-frames'], 'max-frames') });
   const result = await backmapChain(
     input,
@@ -309,8 +320,10 @@ const backmap: Handler = async ([input], opts, io) => {
   if (opts.trajectory && !existsSync(opts.trajectory)) throw new InputError('file not found', opts.trajectory);
   const warn = warnTo(io);
   const policy = policyOf(opts);
-  if (opts.then?.length || needsChain([opts.model ?? 'auto']) || (opts.model !== 'template' && isUcgStructureFile(inputPath)))
+  if (opts.then?.length || needsChain([opts.model ?? 'auto']) || (opts.model !== 'template' && isUcgStructureFile(inputPath))) {
+    if (opts.minimise) throw new UsageError('--minimise applies to a one-stage backmap of a single structure (run backmap prepare on the chain\'s output)');
     return backmapChained(inputPath, output, inputs, opts, io);
+  }
   if (opts.samples !== undefined) throw new UsageError('--samples draws C-alpha traces of a UCG stage: it applies to a chain that starts with a UCG model (--model ucg-ca.onnx --then …)');
   const { model, mapping } = modelArg(opts, io);
   const mappingSet = mapping ? loadMappingChecked(mapping, policy, warn) : undefined;
@@ -342,10 +355,10 @@ const backmap: Handler = async ([input], opts, io) => {
   // Units, an all-atom file given as CG, the mapping policy and unknown residues/beads are checked by the pipeline
   // before any computation or output.
   const cg = readStructureFile(inputPath);
+  const minimise = minimiseOptions(opts, !!opts.trajectory || cg.models.length > 1 || !!opts.frames);
   const reference = opts.reference ? readStructureFile(opts.reference) : undefined;
   // A multi-model CG file (frames as MODEL records) is a trajectory of its own: every model is backmapped.
   if (opts.trajectory || cg.models.length > 1 || opts.frames) {
-    refuseHydrogensForFrames(opts);
     if (!opts.trajectory) io.err(`note: ${inputPath} has ${cg.models.length} models: backmapping each as a frame\n`);
     const result = await backmapTrajectory(
       {
@@ -373,7 +386,7 @@ const backmap: Handler = async ([input], opts, io) => {
     return;
   }
   // The quality metrics are for the report and the reference RMSD; a plain backmap does not compute them.
-  const result = await backmapStructure(cg, { ...common, reference, skipMetrics: !opts.report && !reference }, { progress });
+  const result = await backmapStructure(cg, { ...common, ...minimise, reference, skipMetrics: !opts.report && !reference }, { progress });
   if (io.tty) io.err('\n');
   noteChoice(result.report, opts, io);
   writeStructureFile(output, result.structure, { force: opts.force, protect: inputs });
@@ -397,8 +410,10 @@ const evaluate: Handler = async ([modelPath, referencePath], opts, io) => {
     const s = readStructureFile(path);
     return checkInputStructure(s, isCaTrace(s) ? 'cg' : 'all-atom', warn);
   };
-  const model = readChecked(need(modelPath, 'the backmapped structure'));
-  const reference = readChecked(need(referencePath, 'the reference structure'));
+  // Heavy atoms compared under one set of names: a model written under CHARMM names (the default with hydrogens: OT1,
+  // OT2, ILE CD) against a PDB-named reference matches atom by atom (hydrogens are ignored by every metric).
+  const model = engineHeavyNames(readChecked(need(modelPath, 'the backmapped structure')));
+  const reference = engineHeavyNames(readChecked(need(referencePath, 'the reference structure')));
   // Beads are not atoms: an RMSD or clash score over them would be meaningless numbers.
   for (const s of [model, reference]) refuseCg(s, 'evaluate compares all-atom structures or C-alpha traces (backmap it first)');
   const traces = [model, reference].filter((s) => isCaTrace(s));
@@ -605,4 +620,4 @@ const dataset: Handler = async ([list], opts, io) => {
   io.out(`${JSON.stringify(summary)}\n`);
 };
 
-export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset, train, merge, slurm, coarsen };
+export const commands: Record<string, Handler> = { map, backmap, evaluate, validate, models, dataset, train, merge, slurm, coarsen, prepare };

@@ -21,7 +21,7 @@ Usage:
                   [--reference <all-atom>] [--refine|--no-refine] [--refine-sidechains] [--report <file.md>]
                   -o <out> [--force]
                   [--partial] [--strict] [--allow-warnings] [--residue-map A=B,…] [--chunk-size N]
-                  [--hydrogens] [--ph 7] [--names charmm|amber|gromacs]
+                  [--hydrogens|--no-hydrogens] [--ph 7] [--names charmm|amber|gromacs] [--minimise [--minimise-tether 10]]
                   [--frames start:stop[:step]] [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd] [--solvent]
                   [--samples N] [--seed S] [--verbose]
   backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
@@ -51,9 +51,13 @@ Models: the trained model for the input's mapping when one is installed in model
   molecule goes to a model whose card knows it (a protein, lipid and your ligand model in one run).
 Devices: auto tries CUDA, WebGPU, DirectML/CoreML, then the CPU; the providers skipped and why are listed in the
   --report (and on stderr with --verbose); a --device that cannot run falls back to the CPU with a warning.
-Hydrogens: --hydrogens adds them to protein residues (ideal geometry, protonation at --ph, HIS tautomers from the
-  hydrogen-bond network, termini with OXT, disulfides); --names writes residue and atom names that gmx pdb2gmx
-  (charmm27, amber99sb-ildn, oplsaa) and OpenMM (amber) accept without -ignh. Single structures only for now.
+Hydrogens: on by default (--no-hydrogens omits them): proteins (ideal geometry, protonation at --ph, HIS tautomers
+  from the hydrogen-bond network, termini with OXT, disulfides), lipids, sterols, TIP3P waters and molecules of your
+  own trained models (from the card); a trajectory takes frame 0's protonation for every frame. --names writes
+  residue and atom names that gmx pdb2gmx (charmm27, amber99sb-ildn, oplsaa) and OpenMM (amber) accept without -ignh.
+  --minimise (single structures): a restrained minimisation with the AMBER99SB-ILDN energy in the product (no engine
+  needed; heavy atoms tethered at --minimise-tether kJ/mol/Å²), for frames of real CG simulations whose side chains
+  come out strained.
 Prepare: energy minimisation with your own GROMACS (gmx, gmx_mpi, gmx_d; --gmx, BACKMAP_GMX, GMX) or OpenMM (a
   Python with openmm), force field from the file's names, heavy atoms restrained (kJ/mol/Å², 0 = none), into
   <stem>.prepared/ (minimised.pdb, prepare.md, prepare.json with the energies before and after).

@@ -67,6 +67,8 @@ export const options = {
   threads: { type: 'string' },
   gmx: { type: 'string' },
   solvate: { type: 'boolean' },
+  minimise: { type: 'boolean' },
+  'minimise-tether': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 export type CliOptions = {

@@ -20,11 +20,16 @@
  *   pdb2gmx renames ASPH/GLUH to the charged ASP/GLU unless run with -asp/-glu (interactive), so OPLS-AA/L cannot
  *   take them without that.
  *
+ * Waters (TIP3P): `charmm` TIP3 OH2 H1 H2 (charmm27.ff/aminoacids.rtp [ TIP3 ], CHARMM-GUI), `amber` WAT O H1 H2
+ * (AMBER's tleap names, which OpenMM's PDB reader maps onto HOH), `gromacs` SOL OW HW1 HW2 (the tip3p.itp of
+ * every GROMACS force field; pdb2gmx reads SOL as its water residue HOH, whose .rtp atoms are OW HW1 HW2).
+ *
  * No AMBER port has an N- or C-terminal building block for ASH, GLH or LYN ("no residue type for 'ASH' as a starting
  * terminus"): the placement keeps terminal ASP/GLU/LYS in their usual state (`hydrogens.ts`).
  */
 import type { ProtonationState } from './chemistry/hydrogens';
 import { stateParent } from './chemistry/hydrogens';
+import { TERMINAL_OXYGEN_NAMES } from './chemistry/bonds';
 
 export type ForceFieldNaming = 'charmm' | 'amber' | 'gromacs';
 export const FORCE_FIELD_NAMINGS: readonly ForceFieldNaming[] = ['charmm', 'amber', 'gromacs'];
@@ -85,4 +90,37 @@ export function atomNameFor(parent: string, atom: string, naming: ForceFieldNami
   if (atom === 'HT1' || atom === 'HT2' || atom === 'HT3') return `H${atom[2]}`;
   if (atom === 'HG1' && (parent === 'SER' || parent === 'CYS')) return 'HG';
   return SWAP.get(parent)?.get(atom) ?? atom;
+}
+
+/** Residue, oxygen and hydrogen names of a TIP3P water under a naming (see the module comment). */
+export interface WaterNames {
+  resName: string;
+  oxygen: string;
+  hydrogens: readonly [string, string];
+}
+
+const WATER_NAMES: Readonly<Record<ForceFieldNaming, WaterNames>> = {
+  charmm: { resName: 'TIP3', oxygen: 'OH2', hydrogens: ['H1', 'H2'] },
+  amber: { resName: 'WAT', oxygen: 'O', hydrogens: ['H1', 'H2'] },
+  gromacs: { resName: 'SOL', oxygen: 'OW', hydrogens: ['HW1', 'HW2'] },
+};
+
+/** The names of a water under a naming. */
+export function waterNamesFor(naming: ForceFieldNaming): WaterNames {
+  return WATER_NAMES[naming];
+}
+
+const TERMINAL_O = new Set(TERMINAL_OXYGEN_NAMES.O);
+const TERMINAL_OXT = new Set(TERMINAL_OXYGEN_NAMES.OXT);
+
+/**
+ * The engine's (PDB) name of an amino acid's heavy atom written under a force field's name (OT1 → O, OC2 → OXT,
+ * ILE CD → CD1), so that output of any `--names` compares atom by atom with a reference under PDB names. `parent`:
+ * the residue's amino acid (`protonationParent`).
+ */
+export function engineHeavyName(parent: string, name: string): string {
+  if (TERMINAL_O.has(name)) return 'O';
+  if (TERMINAL_OXT.has(name)) return 'OXT';
+  if (parent === 'ILE' && name === 'CD') return 'CD1';
+  return name;
 }

@@ -4,15 +4,20 @@
  * termini (chain breaks included), the C-terminal OXT when missing, every hydrogen on ideal geometry from the heavy
  * atoms (`chemistry/hydrogens.ts`), rotatable groups staggered where they touch least. Lipids and sterols of the
  * chemistry table get theirs the same way, from groups derived from their topology (`lipid-hydrogens.ts`), under
- * CHARMM36 names whatever `names` says. Other residues (water, ions, ligands) pass through unchanged. Model 0 only:
- * the result has one model.
+ * CHARMM36 names whatever `names` says. Waters get theirs on TIP3P geometry, each turned to make hydrogen bonds
+ * (`placeWater`), under the naming's water names. Ions and other residues pass through unchanged, as do ligands
+ * unless the caller gives their templates (`extraTemplates`). Model 0 only: the result has one model.
+ *
+ * The decisions (protonation states, HIS tautomers, disulfides, termini) are one `ProtonationPlan`
+ * (`decideProtonation`), plain data: a trajectory decides it on its first frame and places every frame with it
+ * (`addHydrogens(frame, { plan })`), so every frame has the same atoms in the same order. Rotatable groups and
+ * waters are still turned per frame.
  */
 import type { Structure, Residue } from './structure/types';
 import { StructureBuilder, residuesOf } from './structure/builder';
 import { guessElement } from './structure/elements';
 import { protonationParent, residueVariant } from './chemistry/variants';
 import { OXT_ANGLE, OXT_BOND } from './chemistry/amino-acids';
-import { TERMINAL_OXYGEN_NAMES } from './chemistry/bonds';
 import {
   EXPLICIT_STATES,
   N_TERMINAL,
@@ -23,9 +28,11 @@ import {
   type HydrogenGroup,
   type ProtonationState,
 } from './chemistry/hydrogens';
-import { FORCE_FIELD_NAMINGS, atomNameFor, residueNameFor, type ForceFieldNaming } from './ffnames';
-import { lipidHydrogenPlan, type LipidHydrogenPlan } from './lipid-hydrogens';
+import { FORCE_FIELD_NAMINGS, atomNameFor, engineHeavyName, residueNameFor, type ForceFieldNaming } from './ffnames';
+import { lipidHydrogenPlan } from './lipid-hydrogens';
 import { UsageError } from './errors';
+import { isWaterResidue, WATER_OXYGEN_NAMES, TIP3P } from './chemistry/solvent';
+import { waterNamesFor } from './ffnames';
 import { placeAtom } from './geometry/nerf';
 import { dihedral } from './geometry/dihedral';
 import { add, cross, dot, normalize, sub, type Vec3 } from './geometry/vec';
@@ -37,6 +44,52 @@ export interface HydrogenOptions {
   ph?: number;
   /** Residue and atom names (default 'charmm'). */
   names?: ForceFieldNaming;
+  /**
+   * Decisions made before (`decideProtonation`, e.g. on a trajectory's first frame): applied instead of deciding
+   * again. `ph` is then the plan's. Refused (UsageError) when the structure's residues are not the plan's.
+   */
+  plan?: ProtonationPlan;
+  /**
+   * Hydrogen templates of residues the tables here do not know (a ligand described by its model card): consulted
+   * for every residue that is not an amino acid or water, before the lipid table; undefined leaves it to that table.
+   */
+  extraTemplates?: (resName: string) => ResidueHydrogenTemplate | undefined;
+}
+
+/**
+ * How a non-protein residue gets its hydrogens (lipids and sterols from `lipid-hydrogens.ts`, others from
+ * `extraTemplates`): its heavy atoms by name, the placement groups (names are the output names) and, per carrier,
+ * its hydrogens in the order they are written after it.
+ */
+export interface ResidueHydrogenTemplate {
+  heavy: readonly string[];
+  groups: readonly HydrogenGroup[];
+  byCarrier: ReadonlyMap<string, readonly string[]>;
+}
+
+/** What was decided for one protein residue. */
+export interface ResidueProtonation {
+  /** Index of the residue among the structure's residues (`residuesOf`). */
+  residue: number;
+  /** Its name in the structure it was decided on (checked when the plan is applied). */
+  resName: string;
+  state: ProtonationState;
+  nTerminal: boolean;
+  cTerminal: boolean;
+}
+
+/**
+ * The protonation decisions of a structure (`decideProtonation`): plain, serialisable data, so one decision can be
+ * applied to every frame of a trajectory (and sent between processes).
+ */
+export interface ProtonationPlan {
+  ph: number;
+  /** Residues of the structure it was decided on. */
+  residueCount: number;
+  protein: ResidueProtonation[];
+  histidines: HistidineChoice[];
+  disulfides: number;
+  terminalKept: number;
 }
 
 export interface HistidineChoice {
@@ -59,6 +112,12 @@ export interface HydrogenReport {
   residues: number;
   /** Lipid and sterol residues given hydrogens (CHARMM36 names). */
   lipids: number;
+  /** Residues given hydrogens from `extraTemplates`. */
+  templated: number;
+  /** Water molecules named for the force field (and given two hydrogens each when hydrogens are added). */
+  waters: number;
+  /** Whether the decisions came from a plan made before (a trajectory's first frame), not from this structure. */
+  fromPlan: boolean;
   histidines: HistidineChoice[];
   /** S–S bonds found (SG–SG < 2.5 Å). */
   disulfides: number;
@@ -76,6 +135,8 @@ export interface HydrogenReport {
   /** Rotatable groups (OH, SH, NH3+, CH3…) left within 2.0 Å of another atom (no position tried was clear, or a
    *  CH3/NH3+ contact too mild to pay for turning it off staggered). */
   contacts: number;
+  /** Waters whose hydrogens found no orientation clear of every other atom (placed at the least crowded one tried). */
+  waterContacts: number;
   /** Residue names that look like amino acids but have no hydrogen table (e.g. MSE), passed through unchanged. */
   untreated: string[];
 }
@@ -108,18 +169,14 @@ const HBOND_MIN_ANGLE = 120;
 /** Donor/acceptor partners of a histidine ring N: heavy atoms this close, within HIS_CONE of the ring's exterior bisector. */
 const HIS_PARTNER = 3.5;
 const HIS_CONE = 50;
-
-const nameOrder = (names: readonly string[]): ReadonlyMap<string, string> => new Map(names.map((n) => [n, names[0]]));
-const TERMINAL_O = nameOrder(TERMINAL_OXYGEN_NAMES.O);
-const TERMINAL_OXT = nameOrder(TERMINAL_OXYGEN_NAMES.OXT);
-
-/** The engine's name of a heavy atom written under a force field's name (OT1 → O, OC2 → OXT, ILE CD → CD1). */
-function canonicalHeavy(parent: string, name: string): string {
-  if (TERMINAL_O.has(name)) return 'O';
-  if (TERMINAL_OXT.has(name)) return 'OXT';
-  if (parent === 'ILE' && name === 'CD') return 'CD1';
-  return name;
-}
+/** Acceptors a water's hydrogens are turned toward: O and N within this of its oxygen (at most WATER_PARTNERS_TRIED, nearest first). */
+const WATER_PARTNER = 3.5;
+const WATER_PARTNERS_TRIED = 6;
+/** Turns of H2 about O–H1 tried (degrees), and the fixed O–H1 directions tried when no acceptor-facing one is clear. */
+const WATER_ROLLS = [0, 60, 120, 180, 240, 300] as const;
+const WATER_AXES: readonly Vec3[] = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]];
+/** What a hydrogen bond is worth against overlap (Å², as `Score.depth`): a bond wins only among near-equal overlaps. */
+const WATER_HBOND_BONUS = 0.05;
 
 /** Uniform-grid spatial hash that points can be added to (keys pack three 16-bit cell indices). */
 class PointHash {
@@ -182,9 +239,16 @@ interface ProteinResidue extends Carrier {
   oxt: Vec3 | null;
 }
 
-/** A lipid or sterol residue of the chemistry table. */
-interface LipidResidue extends Carrier {
-  plan: LipidHydrogenPlan;
+/** A residue placed from a template (lipid or sterol of the chemistry table, or an extra template). */
+interface TemplatedResidue extends Carrier {
+  plan: ResidueHydrogenTemplate;
+}
+
+/** A water molecule: its oxygen, and its two hydrogens once placed. */
+interface WaterResidue {
+  res: Residue;
+  oxygen: number;
+  h: Vec3[] | null;
 }
 
 type Role = 'donor' | 'acceptor' | 'both' | null;
@@ -209,13 +273,28 @@ function roleOf(parent: string | undefined, state: ProtonationState | undefined,
 }
 
 /**
- * Adds the hydrogens of every protein residue and names residues and atoms for a force field (see the module
- * comment). Returns a new structure; `s` is not changed.
+ * The protonation decisions for `s` at `opts.ph` (protonation states, HIS tautomers, disulfides, termini) without
+ * placing anything: what `addHydrogens(s, opts)` decides, as a plan to apply to other frames of the same system.
  */
-export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { structure: Structure; report: HydrogenReport } {
-  const withH = opts.hydrogens ?? true;
-  const ph = opts.ph ?? 7;
-  if (typeof ph !== 'number' || !Number.isFinite(ph) || ph < 0 || ph > 14) throw new UsageError(`pH must be a number from 0 to 14, got ${opts.ph}`);
+export function decideProtonation(s: Structure, opts: Pick<HydrogenOptions, 'ph'> = {}): ProtonationPlan {
+  return prepareHydrogens(s, { ph: opts.ph }, true).plan;
+}
+
+/**
+ * Adds the hydrogens of every protein residue (lipid, sterol, water, templated residue) and names residues and
+ * atoms for a force field (see the module comment). Returns a new structure (`s` is not changed), the report and
+ * the decisions made (or `opts.plan`, applied).
+ */
+export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { structure: Structure; report: HydrogenReport; plan: ProtonationPlan } {
+  const r = prepareHydrogens(s, opts, false);
+  return { structure: r.structure!, report: r.report, plan: r.plan };
+}
+
+function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boolean): { structure?: Structure; report: HydrogenReport; plan: ProtonationPlan } {
+  const given = opts.plan;
+  const withH = !decideOnly && (opts.hydrogens ?? true);
+  const ph = given ? given.ph : (opts.ph ?? 7);
+  if (typeof ph !== 'number' || !Number.isFinite(ph) || ph < 0 || ph > 14) throw new UsageError(`pH must be a number from 0 to 14, got ${given ? given.ph : opts.ph}`);
   const naming = opts.names ?? 'charmm';
   if (!FORCE_FIELD_NAMINGS.includes(naming)) throw new UsageError(`names must be one of ${FORCE_FIELD_NAMINGS.join(', ')}, got '${naming}'`);
   const a = s.atoms;
@@ -225,7 +304,7 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
   const xyz = (i: number): Vec3 => [c[3 * i], c[3 * i + 1], c[3 * i + 2]];
   const residues = residuesOf(a);
   const report: HydrogenReport = {
-    hydrogens: withH, added: 0, naming, ph, residues: 0, lipids: 0, histidines: [], disulfides: 0, states: {}, termini: { n: 0, c: 0 }, oxtAdded: 0, replaced: 0, missing: 0, terminalKept: 0, contacts: 0, untreated: [],
+    hydrogens: withH, added: 0, naming, ph, residues: 0, lipids: 0, templated: 0, waters: 0, fromPlan: !!given, histidines: [], disulfides: 0, states: {}, termini: { n: 0, c: 0 }, oxtAdded: 0, replaced: 0, missing: 0, terminalKept: 0, contacts: 0, waterContacts: 0, untreated: [],
   };
   const untreated = new Set<string>();
 
@@ -242,7 +321,7 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
         report.replaced++;
         continue;
       }
-      const name = canonicalHeavy(parent, a.name[i]);
+      const name = engineHeavyName(parent, a.name[i]);
       if (!atoms.has(name) && finite(i)) atoms.set(name, i);
     }
     const explicit = EXPLICIT_STATES[res.resName];
@@ -250,12 +329,32 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
     return { res, parent, state, atoms, nTerminal: false, cTerminal: false, prevC: -1, oxt: null, h: new Map() };
   });
   report.untreated = [...untreated];
+  if (given) applyPlan(given);
 
-  // Lipids and sterols, when hydrogens are asked for (without, they pass through as they are: no names to change).
-  const lipids: (LipidResidue | null)[] = residues.map((res, k) => {
-    const plan = withH && !protein[k] ? lipidHydrogenPlan(res.resName) : undefined;
+  /** The plan's decisions on this structure's residues (refused when they are not the residues it was made on). */
+  function applyPlan(plan: ProtonationPlan): void {
+    const mine = protein.filter((p) => p).length;
+    const other = () => new UsageError(`the protonation plan was decided on another structure (${plan.residueCount} residues, ${plan.protein.length} amino acids; this one has ${residues.length} and ${mine})`);
+    if (plan.residueCount !== residues.length || plan.protein.length !== mine) throw other();
+    for (const d of plan.protein) {
+      const p = protein[d.residue];
+      if (!p || p.res.resName !== d.resName || stateParent(d.state) !== p.parent) throw other();
+      p.state = d.state;
+      p.nTerminal = d.nTerminal;
+      p.cTerminal = d.cTerminal;
+    }
+  }
+
+  // Residues placed from templates (extra ones, then lipids and sterols), when hydrogens are asked for (without,
+  // they pass through as they are: no names to change).
+  const lipids: (TemplatedResidue | null)[] = residues.map((res, k) => {
+    if (!withH || protein[k] || isWaterResidue(res.resName)) return null;
+    const extra = opts.extraTemplates?.(res.resName);
+    const plan = extra ?? lipidHydrogenPlan(res.resName);
     if (!plan) return null;
-    const heavyNames = new Set(plan.topology.atoms);
+    if (extra) report.templated++;
+    else report.lipids++;
+    const heavyNames = new Set(plan.heavy);
     const atoms = new Map<string, number>();
     for (let i = res.start; i < res.end; i++) {
       if (elementOf(i) === 'H' || elementOf(i) === 'D') report.replaced++;
@@ -263,7 +362,24 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
     }
     return { res, plan, atoms, prevC: -1, h: new Map() };
   });
-  report.lipids = lipids.filter((l) => l).length;
+
+  // Waters with an oxygen: renamed for the force field, their hydrogens rebuilt (input ones dropped).
+  const waters: (WaterResidue | null)[] = residues.map((res) => {
+    if (!isWaterResidue(res.resName)) return null;
+    let oxygen = -1;
+    let others = 0;
+    for (let i = res.start; i < res.end; i++) {
+      const e = elementOf(i);
+      if (e === 'H' || e === 'D') continue;
+      if (oxygen < 0 && e === 'O' && WATER_OXYGEN_NAMES.has(a.name[i]) && finite(i)) oxygen = i;
+      else others++;
+    }
+    // TIP4P/TIP5P virtual sites and odd waters pass through unchanged
+    if (oxygen < 0 || others > 0) return null;
+    for (let i = res.start; i < res.end; i++) if (elementOf(i) === 'H' || elementOf(i) === 'D') report.replaced++;
+    report.waters++;
+    return { res, oxygen, h: null };
+  });
 
   // Peptide bonds: a residue whose N is within PEPTIDE_MAX of the previous residue's C (same chain) continues the chain.
   const atomOf = (res: Residue, name: string): number => {
@@ -277,6 +393,11 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
     const n = p.atoms.get('N') ?? -1;
     const prev = k > 0 && residues[k - 1].chainId === res.chainId ? residues[k - 1] : null;
     const prevC = prev ? (protein[k - 1]?.atoms.get('C') ?? atomOf(prev, 'C')) : -1;
+    if (given) {
+      // the plan's termini: a residue that continued its chain there continues it here, whatever this frame's C–N
+      if (!p.nTerminal && n >= 0 && prevC >= 0) p.prevC = prevC;
+      return;
+    }
     if (n >= 0 && bonded(prevC, n)) p.prevC = prevC;
     else p.nTerminal = n >= 0;
     const cc = p.atoms.get('C') ?? -1;
@@ -314,55 +435,74 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
     report.oxtAdded++;
   });
 
-  // Disulfides: SG–SG pairs closer than DISULFIDE_MAX; a plain CYS in one becomes CYX.
-  const sgOf = (p: ProteinResidue | null) => (p && p.parent === 'CYS' && p.state !== 'CYM' ? p.atoms.get('SG') : undefined);
-  const bridged = new Set<number>();
-  protein.forEach((p, k) => {
-    const sg = sgOf(p);
-    if (sg === undefined) return;
-    heavy.near(xyz(sg), DISULFIDE_MAX, (id) => {
-      const j = heavyAtom[id], r = heavyResidue[id];
-      if (r === k || j < 0 || a.name[j] !== 'SG' || sgOf(protein[r]) !== j) return;
-      if (r > k) report.disulfides++;
-      bridged.add(k);
-      bridged.add(r);
-    });
-  });
-  for (const k of bridged) if (protein[k]!.state === 'CYS') protein[k]!.state = 'CYX';
+  if (given) {
+    report.histidines = given.histidines.map((h) => ({ ...h }));
+    report.disulfides = given.disulfides;
+    report.terminalKept = given.terminalKept;
+  } else decide();
 
-  // pH: carboxylic acids below their pKa, neutral amines above; not on a terminal residue, which the AMBER and OPLS
-  // ports cannot build protonated (pdb2gmx: "no residue type for 'ASH' as a starting terminus").
-  for (const p of protein) {
-    if (!p || EXPLICIT_STATES[p.res.resName]) continue;
-    if (p.nTerminal || p.cTerminal) {
-      if ((p.parent === 'ASP' && ph < PKA.ASP) || (p.parent === 'GLU' && ph < PKA.GLU) || (p.parent === 'LYS' && ph >= PKA.LYS)) report.terminalKept++;
-      continue;
+  /** Disulfides, the pH's states and HIS tautomers of this structure (the termini are set above). */
+  function decide(): void {
+    // Disulfides: SG–SG pairs closer than DISULFIDE_MAX; a plain CYS in one becomes CYX.
+    const sgOf = (p: ProteinResidue | null) => (p && p.parent === 'CYS' && p.state !== 'CYM' ? p.atoms.get('SG') : undefined);
+    const bridged = new Set<number>();
+    protein.forEach((p, k) => {
+      const sg = sgOf(p);
+      if (sg === undefined) return;
+      heavy.near(xyz(sg), DISULFIDE_MAX, (id) => {
+        const j = heavyAtom[id], r = heavyResidue[id];
+        if (r === k || j < 0 || a.name[j] !== 'SG' || sgOf(protein[r]) !== j) return;
+        if (r > k) report.disulfides++;
+        bridged.add(k);
+        bridged.add(r);
+      });
+    });
+    for (const k of bridged) if (protein[k]!.state === 'CYS') protein[k]!.state = 'CYX';
+
+    // pH: carboxylic acids below their pKa, neutral amines above; not on a terminal residue, which the AMBER and OPLS
+    // ports cannot build protonated (pdb2gmx: "no residue type for 'ASH' as a starting terminus").
+    for (const p of protein) {
+      if (!p || EXPLICIT_STATES[p.res.resName]) continue;
+      if (p.nTerminal || p.cTerminal) {
+        if ((p.parent === 'ASP' && ph < PKA.ASP) || (p.parent === 'GLU' && ph < PKA.GLU) || (p.parent === 'LYS' && ph >= PKA.LYS)) report.terminalKept++;
+        continue;
+      }
+      if (p.parent === 'ASP' && ph < PKA.ASP) p.state = 'ASPP';
+      else if (p.parent === 'GLU' && ph < PKA.GLU) p.state = 'GLUP';
+      else if (p.parent === 'LYS' && ph >= PKA.LYS) p.state = 'LSN';
     }
-    if (p.parent === 'ASP' && ph < PKA.ASP) p.state = 'ASPP';
-    else if (p.parent === 'GLU' && ph < PKA.GLU) p.state = 'GLUP';
-    else if (p.parent === 'LYS' && ph >= PKA.LYS) p.state = 'LSN';
+
+    // Histidine tautomers: which ring N has acceptors to donate to and donors to accept from.
+    protein.forEach((p, k) => {
+      if (!p || p.parent !== 'HIS') return;
+      const explicit = EXPLICIT_STATES[p.res.resName];
+      let reason: HistidineChoice['reason'];
+      if (explicit) reason = 'name';
+      else if (ph < PKA.HIS) {
+        p.state = 'HSP';
+        reason = 'pH';
+      } else {
+        const d = ringPartners(p, 'ND1', 'CG', 'CE1', k), e = ringPartners(p, 'NE2', 'CE1', 'CD2', k);
+        const forD = d.acceptors + e.donors, forE = e.acceptors + d.donors;
+        // both N facing acceptors and no donor: both carry H; otherwise the better-bonded tautomer, HSE on a tie
+        if (d.acceptors >= 1 && e.acceptors >= 1 && d.donors === 0 && e.donors === 0) p.state = 'HSP';
+        else p.state = forD > forE ? 'HSD' : 'HSE';
+        reason = p.state === 'HSP' || forD !== forE ? 'hydrogen bonds' : 'default';
+      }
+      const r = p.res;
+      report.histidines.push({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, state: p.state as HistidineChoice['state'], reason });
+    });
   }
 
-  // Histidine tautomers: which ring N has acceptors to donate to and donors to accept from.
-  protein.forEach((p, k) => {
-    if (!p || p.parent !== 'HIS') return;
-    const explicit = EXPLICIT_STATES[p.res.resName];
-    let reason: HistidineChoice['reason'];
-    if (explicit) reason = 'name';
-    else if (ph < PKA.HIS) {
-      p.state = 'HSP';
-      reason = 'pH';
-    } else {
-      const d = ringPartners(p, 'ND1', 'CG', 'CE1', k), e = ringPartners(p, 'NE2', 'CE1', 'CD2', k);
-      const forD = d.acceptors + e.donors, forE = e.acceptors + d.donors;
-      // both N facing acceptors and no donor: both carry H; otherwise the better-bonded tautomer, HSE on a tie
-      if (d.acceptors >= 1 && e.acceptors >= 1 && d.donors === 0 && e.donors === 0) p.state = 'HSP';
-      else p.state = forD > forE ? 'HSD' : 'HSE';
-      reason = p.state === 'HSP' || forD !== forE ? 'hydrogen bonds' : 'default';
-    }
-    const r = p.res;
-    report.histidines.push({ chainId: r.chainId, resSeq: r.resSeq, iCode: r.iCode, state: p.state as HistidineChoice['state'], reason });
-  });
+  const plan: ProtonationPlan = {
+    ph,
+    residueCount: residues.length,
+    protein: protein.flatMap((p, k) => (p ? [{ residue: k, resName: p.res.resName, state: p.state, nTerminal: p.nTerminal, cTerminal: p.cTerminal }] : [])),
+    histidines: report.histidines.map((h) => ({ ...h })),
+    disulfides: report.disulfides,
+    terminalKept: report.terminalKept,
+  };
+  if (decideOnly) return { report, plan };
 
   function ringPartners(p: ProteinResidue, n: string, x: string, y: string, k: number): { donors: number; acceptors: number } {
     const ni = p.atoms.get(n), xi = p.atoms.get(x), yi = p.atoms.get(y);
@@ -378,7 +518,7 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
       if (dot(v, dir) / dist < cone) return;
       const j = heavyAtom[id];
       const q = protein[heavyResidue[id]];
-      const name = j < 0 ? 'OXT' : q ? canonicalHeavy(q.parent, a.name[j]) : a.name[j];
+      const name = j < 0 ? 'OXT' : q ? engineHeavyName(q.parent, a.name[j]) : a.name[j];
       const role = roleOf(q?.parent, q?.state, name, heavyElement[id]);
       if (role === 'acceptor') out.acceptors += 1;
       else if (role === 'donor') out.donors += 1;
@@ -451,6 +591,75 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
         hydrogens.add(h);
         hCarrier.push(carrier);
       });
+    }
+    // waters last, in input order, each against every hydrogen placed before it
+    for (const w of waters) if (w) placeWater(w);
+  }
+
+  /**
+   * A water's two hydrogens on TIP3P geometry (O–H 0.9572 Å, H–O–H 104.52°), turned to donate hydrogen bonds: H1
+   * toward each O or N within WATER_PARTNER of the oxygen (nearest first) with H2 toward another of them or turned
+   * about O–H1 in 60° steps; when none of those is clear, also a fixed set of orientations. Scored like a single
+   * rotatable H (fewest contacts, then most hydrogen bonds, then the shallowest overlap; the first on a tie), so the
+   * result depends only on the coordinates.
+   */
+  function placeWater(w: WaterResidue): void {
+    const o = xyz(w.oxygen);
+    const partners: { d: number; u: Vec3 }[] = [];
+    heavy.near(o, WATER_PARTNER, (id, d) => {
+      const e = heavyElement[id];
+      if (heavyAtom[id] === w.oxygen || d < 2.0 || (e !== 'O' && e !== 'N')) return;
+      partners.push({ d, u: normalize(sub(heavy.at(id), o)) });
+    });
+    partners.sort((x, y) => x.d - y.d);
+    const near = partners.slice(0, WATER_PARTNERS_TRIED).map((q) => q.u);
+    const theta = (TIP3P.angle * Math.PI) / 180;
+    const at = (d1: Vec3, e: Vec3): Vec3[] => {
+      const h2: Vec3 = [Math.cos(theta) * d1[0] + Math.sin(theta) * e[0], Math.cos(theta) * d1[1] + Math.sin(theta) * e[1], Math.cos(theta) * d1[2] + Math.sin(theta) * e[2]];
+      return [d1, h2].map((u) => [o[0] + TIP3P.bond * u[0], o[1] + TIP3P.bond * u[1], o[2] + TIP3P.bond * u[2]] as Vec3);
+    };
+    // unit vector ⊥ d1 toward v (null when v is along d1)
+    const perp = (d1: Vec3, v: Vec3): Vec3 | null => {
+      const x = sub(v, [d1[0] * dot(v, d1), d1[1] * dot(v, d1), d1[2] * dot(v, d1)]);
+      return Math.hypot(x[0], x[1], x[2]) < 1e-3 ? null : normalize(x);
+    };
+    const rolls = (d1: Vec3): Vec3[][] => {
+      const e0 = perp(d1, Math.abs(d1[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0])!;
+      const e1 = cross(d1, e0);
+      return WATER_ROLLS.map((r) => {
+        const t = (r * Math.PI) / 180;
+        return at(d1, [Math.cos(t) * e0[0] + Math.sin(t) * e1[0], Math.cos(t) * e0[1] + Math.sin(t) * e1[1], Math.cos(t) * e0[2] + Math.sin(t) * e1[2]]);
+      });
+    };
+    const toward: Vec3[][] = [];
+    near.forEach((d1, i) => {
+      near.forEach((v, j) => {
+        const e = j === i ? null : perp(d1, v);
+        if (e) toward.push(at(d1, e));
+      });
+      toward.push(...rolls(d1));
+    });
+    // the shallowest overlap wins (one deep contact is worse than two grazing ones), a hydrogen bond breaks near-ties
+    const cost = (sc: Score) => sc.depth - WATER_HBOND_BONUS * sc.hbond;
+    const pick = (cands: Vec3[][]): { set: Vec3[]; sc: Score } | null => {
+      let best: { set: Vec3[]; sc: Score } | null = null;
+      for (const set of cands) {
+        const [x, y] = set.map((h) => score(h, w.oxygen, true));
+        const sc = { contacts: x.contacts + y.contacts, hbond: x.hbond + y.hbond, depth: x.depth + y.depth };
+        if (!best || cost(sc) < cost(best.sc) - 1e-9) best = { set, sc };
+      }
+      return best;
+    };
+    let best = pick(toward);
+    if (!best || best.sc.contacts > 0) {
+      const fixed = pick(WATER_AXES.flatMap((d1) => rolls(d1)))!;
+      if (!best || cost(fixed.sc) < cost(best.sc) - 1e-9) best = fixed;
+    }
+    if (best.sc.contacts > 0) report.waterContacts++;
+    w.h = best.set;
+    for (const h of best.set) {
+      hydrogens.add(h);
+      hCarrier.push(w.oxygen);
     }
   }
 
@@ -545,6 +754,11 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
       writeLipid(sb, lipid);
       return;
     }
+    const water = waters[k];
+    if (water) {
+      writeWater(sb, water);
+      return;
+    }
     const resName = p ? residueNameFor(p.state, naming) : res.resName;
     const term = { nTerminal: p?.nTerminal ?? false, cTerminal: p?.cTerminal ?? false };
     const base = res.start;
@@ -552,7 +766,7 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
       sb.addAtom({ name, resName, chainId: a.chainId[base], resSeq: a.resSeq[base], iCode: a.iCode[base], element, segId: a.segId[base], hetero: a.hetero[base] === 1, x: v[0], y: v[1], z: v[2] });
     for (let i = res.start; i < res.end; i++) {
       if (p && (elementOf(i) === 'H' || elementOf(i) === 'D')) continue;
-      const name = p ? atomNameFor(p.parent, canonicalHeavy(p.parent, a.name[i]), naming, term) : a.name[i];
+      const name = p ? atomNameFor(p.parent, engineHeavyName(p.parent, a.name[i]), naming, term) : a.name[i];
       sb.addAtom({
         name, resName, chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], element: a.element[i], altLoc: a.altLoc[i], occupancy: a.occupancy[i],
         bFactor: a.bFactor[i], hetero: a.hetero[i] === 1, segId: a.segId[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2],
@@ -568,10 +782,22 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
         report.added++;
       }
   });
-  return { structure: sb.build(s.source, s.title, s.box), report };
+  return { structure: sb.build(s.source, s.title, s.box), report, plan };
 
-  /** A lipid's heavy atoms as they came (its input hydrogens dropped), each carrier followed by its hydrogens. */
-  function writeLipid(out: StructureBuilder, l: LipidResidue): void {
+  /** A water under the naming's names: its oxygen, then its two hydrogens when placed. */
+  function writeWater(out: StructureBuilder, w: WaterResidue): void {
+    const names = waterNamesFor(naming);
+    const i = w.oxygen;
+    const at = { resName: names.resName, chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], hetero: a.hetero[i] === 1, segId: a.segId[i] };
+    out.addAtom({ ...at, name: names.oxygen, element: 'O', altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
+    w.h?.forEach((v, m) => {
+      out.addAtom({ ...at, name: names.hydrogens[m], element: 'H', x: v[0], y: v[1], z: v[2] });
+      report.added++;
+    });
+  }
+
+  /** A templated residue's heavy atoms as they came (its input hydrogens dropped), each carrier followed by its hydrogens. */
+  function writeLipid(out: StructureBuilder, l: TemplatedResidue): void {
     for (let i = l.res.start; i < l.res.end; i++) {
       if (elementOf(i) === 'H' || elementOf(i) === 'D') continue;
       const at = { resName: a.resName[i], chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], hetero: a.hetero[i] === 1, segId: a.segId[i] };
@@ -586,6 +812,25 @@ export function addHydrogens(s: Structure, opts: HydrogenOptions = {}): { struct
       }
     }
   }
+}
+
+/**
+ * `s` with the heavy atoms of its amino acids under the engine's names (OT1/OC1 → O, OT2/OC2 → OXT, ILE CD → CD1),
+ * so that a structure written under a force field's names compares atom by atom with one under PDB names (`backmap
+ * evaluate`). Hydrogens and other residues are left as they are; `s` itself when nothing is renamed.
+ */
+export function engineHeavyNames(s: Structure): Structure {
+  const a = s.atoms;
+  let names: string[] | null = null;
+  for (let i = 0; i < a.count; i++) {
+    const parent = protonationParent(a.resName[i]);
+    if (!parent) continue;
+    const name = engineHeavyName(parent, a.name[i]);
+    if (name === a.name[i]) continue;
+    names ??= Array.from({ length: a.count }, (_, k) => a.name[k]);
+    names[i] = name;
+  }
+  return names ? { ...s, atoms: { ...a, name: names } } : s;
 }
 
 /** One line for the report's notes: hydrogens added, naming, histidine tautomers and the rest that was decided. */
@@ -605,6 +850,9 @@ export function hydrogenSummary(r: HydrogenReport): string {
   if (r.missing) parts.push(`${r.missing} hydrogen(s) not placed (heavy atoms missing)`);
   if (r.contacts) parts.push(`${r.contacts} rotatable group(s) left within ${CONTACT} Å of another atom`);
   if (r.lipids) parts.push(`${r.lipids} lipid/sterol residue(s) with hydrogens (CHARMM36 names)`);
+  if (r.templated) parts.push(`${r.templated} residue(s) with hydrogens from their templates`);
+  if (r.waters) parts.push(r.hydrogens ? `${r.waters} water(s) with hydrogens (TIP3P geometry${r.waterContacts ? `; ${r.waterContacts} left within ${CONTACT} Å of another atom` : ''})` : `${r.waters} water(s) named`);
+  if (r.fromPlan) parts.push('protonation decided on the first frame, applied to every frame');
   if (r.untreated.length) parts.push(`no hydrogen table for ${r.untreated.join(', ')} (left as is)`);
   return parts.join('; ');
 }

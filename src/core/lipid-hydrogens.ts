@@ -30,6 +30,8 @@ const STAGGERED = [180, 60, -60] as const;
 
 export interface LipidHydrogenPlan {
   topology: LipidTopology;
+  /** The heavy atoms (the table's atoms), as `ResidueHydrogenTemplate` names them. */
+  heavy: readonly string[];
   /** Placement groups, one per carrier, in the order of the table's hydrogens. Names are the output names. */
   groups: HydrogenGroup[];
   /** Output names of each carrier's hydrogens, in the table's order (the order they are written in). */
@@ -100,7 +102,7 @@ function buildPlan(l: LipidTopology): LipidHydrogenPlan {
       groups.push({ names, on, geometry: 'rotor', from: [nb[0], refOf(nb[0], on, neighbours, where)], bond: LIPID_H_BOND.hydroxyl, angle: HYDROXYL_ANGLE, torsions: STAGGERED, polar: true });
     } else throw new Error(`lipid table: no hydrogen placement for ${names.length} H on ${where} (element ${e}, ${nb.length} heavy neighbours)`);
   }
-  return { topology: l, groups, byCarrier };
+  return { topology: l, heavy: l.atoms, groups, byCarrier };
 }
 
 /** The reference atom of a rotor's torsion: the first other neighbour (in table order) of the atom it hangs on. */

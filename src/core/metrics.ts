@@ -12,7 +12,8 @@ import { kabsch, applyTransform, type RigidTransform } from './geometry/kabsch';
 import { dihedralAt, angleAt, distanceAt, angleDiff } from './geometry/dihedral';
 import { cellListNeighbors } from './geometry/neighbors';
 import { BACKBONE_ATOMS, type ResidueTopology } from './chemistry/amino-acids';
-import { residueTopology, AMINO_ACID_NAMES } from './chemistry/variants';
+import { residueTopology, AMINO_ACID_NAMES, protonationParent } from './chemistry/variants';
+import { engineHeavyName } from './ffnames';
 import { idealGeometry, type AtomRef } from './chemistry/ideal';
 import { COVALENT_RADIUS } from './chemistry/elements';
 import { matchResidueLists, type ResidueEntry, type ResidueMatching } from './residue-match';
@@ -67,10 +68,17 @@ export function assertFiniteCoords(s: Structure): void {
     }
 }
 
-/** Name → atom index inside one residue (heavy atoms; first altLoc). */
+/**
+ * Name → atom index inside one residue (heavy atoms; first altLoc). Amino acids' heavy atoms under a force field's
+ * names (OT1/OT2, ILE CD: `--names`) are keyed by their PDB names, so any output compares with a PDB reference.
+ */
 export function residueAtoms(s: Structure, r: Residue): Map<string, number> {
   const m = new Map<string, number>();
-  for (let i = r.start; i < r.end; i++) if (!m.has(s.atoms.name[i]) && !isHydrogen(s, i)) m.set(s.atoms.name[i], i);
+  const parent = protonationParent(s.atoms.resName[r.start]);
+  for (let i = r.start; i < r.end; i++) {
+    const name = parent ? engineHeavyName(parent, s.atoms.name[i]) : s.atoms.name[i];
+    if (!m.has(name) && !isHydrogen(s, i)) m.set(name, i);
+  }
   return m;
 }
 

@@ -63,14 +63,12 @@ function readInput(input: StructureInput): { structure: Structure; ms: number } 
 }
 
 /**
- * Run options of a chain: the settings without model and mapping choice (each stage's card names its own), and
- * hydrogens only for one frame (as for every trajectory: frames of one chain keep one set of atoms).
+ * Run options of a chain: the settings without model and mapping choice (each stage's card names its own). Hydrogens
+ * as asked, on every frame (the chain applies its first frame's protonation to all).
  */
-function chainOptions(settings: BackmapSettings, frames: number, log: (m: string) => void, warn: (w: InputWarning) => void): BackmapOptions {
+function chainOptions(settings: BackmapSettings, log: (m: string) => void, warn: (w: InputWarning) => void): BackmapOptions {
   const { model: _model, modelDirs: _dirs, mapping: _mapping, workspaceMappings: _ws, ...rest } = settings;
-  if (frames > 1 && (rest.hydrogens || rest.names))
-    log(`hydrogens and force-field names apply to single structures: the ${frames} frames are written without them`);
-  return { ...rest, ...(frames > 1 ? { hydrogens: false, ph: undefined, names: undefined } : {}), cacheSession: true, log, warn };
+  return { ...rest, cacheSession: true, log, warn };
 }
 
 /** "Backmap this PDB" through a chain: every model of the input, written as one structure or a multi-model PDB. */
@@ -84,7 +82,7 @@ async function backmapChainStructure(
   // Refused before the models run, as the ordinary path's writer refuses after.
   if (req.out) assertWritable(req.out, { force: req.force, protect });
   const input = chainInput(structure);
-  const r = await backmapChain(input, stages, { ...chainOptions(req.settings, input.models.length, extra.log, extra.warn), reference: extra.reference, parseMs: extra.parseMs }, extra.hooks);
+  const r = await backmapChain(input, stages, { ...chainOptions(req.settings, extra.log, extra.warn), reference: extra.reference, parseMs: extra.parseMs }, extra.hooks);
   const output: BackmapOutput = { structure: r.structure, report: r.report, torsions: r.torsions };
   let written: string | undefined;
   if (req.out) {
@@ -109,7 +107,7 @@ async function backmapChainTrajectory(
     throw new InputError('a chain of models writes its frames as a multi-model PDB: choose a .pdb output', req.out);
   assertWritable(req.out, { force: req.force, protect });
   const input = chainInput(top, req.trajectory, { stride: req.stride, maxFrames: req.maxFrames });
-  const r = await backmapChain(input, stages, chainOptions(req.settings, input.models.length, extra.log, extra.warn), extra.hooks);
+  const r = await backmapChain(input, stages, chainOptions(req.settings, extra.log, extra.warn), extra.hooks);
   const models = r.frames.map((f) => f.coords);
   const t = performance.now();
   writeStructureFile(req.out, r.structure, { force: req.force, protect, models });

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { DEVICES, type Device } from '../core/model/providers';
 import { DEFAULT_CHUNK_SIZE } from '../core/model/chunking';
+import { HYDROGENS_DEFAULT } from '../core/pipeline/options';
 
 export { DEVICES, type Device };
 
@@ -24,7 +25,7 @@ export interface Settings {
   modelFolders: string[];
   /** `backmapStudio.training.python`: the interpreter training uses; '' = found automatically. */
   trainingPython: string;
-  /** `backmapStudio.output.hydrogens`, `.ph`, `.names`: hydrogens on protein residues and force-field naming. */
+  /** `backmapStudio.output.hydrogens` (on by default), `.ph`, `.names`: hydrogens (protein, lipids, water) and force-field naming. */
   hydrogens: boolean;
   ph: number;
   names: 'charmm' | 'amber' | 'gromacs';
@@ -49,7 +50,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     // A hand-edited settings.json can hold anything: keep the strings.
     modelFolders: (c.get<unknown[]>('models.folders', []) ?? []).filter((d): d is string => typeof d === 'string' && d.trim() !== ''),
     trainingPython: (c.get<string>('training.python', '') ?? '').trim(),
-    hydrogens: c.get<boolean>('output.hydrogens', false),
+    hydrogens: c.get<boolean>('output.hydrogens', HYDROGENS_DEFAULT),
     ph: Number(c.get<number>('output.ph', 7)),
     names: (['charmm', 'amber', 'gromacs'] as const).find((n) => n === c.get<string>('output.names', 'charmm')) ?? 'charmm',
     scope: scope?.scheme === 'file' ? scope.fsPath : undefined,

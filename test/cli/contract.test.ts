@@ -198,7 +198,7 @@ test('GRO input, mmCIF output, gzip input', async () => {
   const b = await cli('backmap', p('g-cg.gro'), '-o', p('g-aa.cif'));
   assert.equal(b.code, 0, b.err);
   const cif = readStructureFile(p('g-aa.cif'));
-  assert.equal(cif.atoms.count, 472);
+  assert.equal(cif.atoms.count, 951, '472 heavy atoms + 479 hydrogens (on by default)');
   // The GRO reader gives the single protein chain the id A again, so atoms match the reference.
   const e = await cli('evaluate', p('g-aa.cif'), DEMO, '--json');
   assert.equal(e.code, 0, e.err);
@@ -213,7 +213,7 @@ test('GRO input, mmCIF output, gzip input', async () => {
   const z = await cli('backmap', p('z-cg.pdb.gz'), '-o', p('z-aa.cif.gz'));
   assert.equal(z.code, 0, z.err);
   const zc = readStructureFile(p('z-aa.cif.gz'));
-  assert.equal(zc.atoms.count, 472);
+  assert.equal(zc.atoms.count, 951);
   const ez = JSON.parse((await cli('evaluate', p('z-aa.cif.gz'), DEMO, '--json')).out) as Record<string, number>;
   assert.ok(ez.rmsd_bb < 1.5);
 });
@@ -233,7 +233,7 @@ test('trajectory: CG topology + XTC → multi-model PDB and XTC (+ topology), --
   assert.match(r.out, /backmapped 3 frame\(s\)/);
   const multi = readStructureFile(p('t-aa.pdb'));
   assert.equal(multi.models.length, 3);
-  assert.equal(multi.atoms.count, 472);
+  assert.equal(multi.atoms.count, 951, 'heavy atoms + hydrogens, the same in every frame');
   assert.match(readFileSync(p('t.md'), 'utf8'), /# Backmapping report/);
   const x = await cli('backmap', p('t-cg.pdb'), '--trajectory', p('t.xtc'), '-o', p('t-aa.xtc'), '--max-frames', '2');
   assert.equal(x.code, 0, x.err);

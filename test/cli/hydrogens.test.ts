@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cli, DEMO, tempDir } from './helpers';
 import { readStructureFile } from '../../src/core/structure/read';
+import { readFileSync } from 'node:fs';
 
 const t = tempDir('hydrogens');
 const p = (n: string) => join(t.dir, n);
@@ -32,7 +33,7 @@ test('the output goes through gmx pdb2gmx -ff amber99sb-ildn without -ignh', { s
   assert.match(g.stderr + g.stdout, /Now there are 58 residues with 951 atoms/);
 });
 
-test('hydrogen options: a bad pH or naming is refused; trajectories do not take them yet', async () => {
+test('hydrogen options: a bad pH or naming is refused; frames take them (one protonation for all), --no-hydrogens leaves them out', async () => {
   assert.equal((await cli('map', DEMO, '--mapping', 'martini3', '-o', p('cg2.pdb'))).code, 0);
   let r = await cli('backmap', p('cg2.pdb'), '--hydrogens', '--ph', '15', '-o', p('x.pdb'));
   assert.equal(r.code, 1);
@@ -41,6 +42,37 @@ test('hydrogen options: a bad pH or naming is refused; trajectories do not take 
   assert.match(r.err, /--names must be charmm, amber or gromacs/);
   r = await cli('backmap', p('cg2.pdb'), '--hydrogens', '--no-hydrogens', '-o', p('x.pdb'));
   assert.match(r.err, /contradict/);
-  r = await cli('backmap', p('cg2.pdb'), '--frames', '0:1', '--hydrogens', '-o', p('x.pdb'));
-  assert.match(r.err, /apply to single structures/);
+  r = await cli('backmap', p('cg2.pdb'), '--frames', '0:1', '--hydrogens', '--names', 'amber', '--ph', '7', '--model', 'template', '-o', p('x.pdb'));
+  assert.equal(r.code, 0, r.err);
+  const framed = readStructureFile(p('x.pdb'));
+  assert.equal(framed.atoms.count, 951, 'the same atoms as the single structure');
+  r = await cli('backmap', p('cg2.pdb'), '--model', 'template', '--no-hydrogens', '-o', p('heavy.pdb'));
+  assert.equal(r.code, 0, r.err);
+  assert.equal(readStructureFile(p('heavy.pdb')).atoms.count, 472, 'the heavy atoms (OXT rebuilt by the template)');
+  r = await cli('backmap', p('cg2.pdb'), '--model', 'template', '-o', p('default.pdb'));
+  assert.equal(r.code, 0, r.err);
+  assert.equal(readStructureFile(p('default.pdb')).atoms.count, 951, 'hydrogens by default');
+});
+
+test('--minimise: the AMBER99SB-ILDN minimisation after hydrogens lowers the energy, heavy atoms stay near; misuse refused', async () => {
+  assert.equal((await cli('map', DEMO, '--mapping', 'martini3', '-o', p('cg-min.pdb'))).code, 0);
+  const r = await cli('backmap', p('cg-min.pdb'), '--minimise', '--names', 'amber', '-o', p('min.pdb'), '--report', p('min.md'));
+  assert.equal(r.code, 0, r.err);
+  const md = readFileSync(p('min.md'), 'utf8');
+  const m = /minimised with AMBER99SB-ILDN[^:]*: (\d+) steps[^,]*, (-?[\d.]+) → (-?[\d.]+) kJ\/mol per residue, heavy atoms moved ([\d.]+) Å rms/.exec(md);
+  assert.ok(m, md);
+  assert.ok(Number(m[3]) < Number(m[2]), `energy ${m[2]} → ${m[3]}`);
+  assert.ok(Number(m[4]) > 0 && Number(m[4]) < 0.5, `heavy atoms moved ${m[4]} Å`);
+  const plain = readStructureFile(p('min.pdb'));
+  assert.equal(plain.atoms.count, 951);
+  for (const [args, msg] of [
+    [['--minimise', '--no-hydrogens'], /--minimise needs the hydrogens/],
+    [['--minimise-tether', '5'], /--minimise-tether goes with --minimise/],
+    [['--minimise', '--minimise-tether=-1'], /--minimise-tether expects/],
+    [['--minimise', '--frames', '0:1'], /--minimise applies to single structures/],
+  ] as const) {
+    const bad = await cli('backmap', p('cg-min.pdb'), ...args, '-o', p('bad.pdb'));
+    assert.equal(bad.code, 1, bad.err);
+    assert.match(bad.err, msg);
+  }
 });

@@ -24,7 +24,7 @@ after(() => t.cleanup());
 
 /** Frames per second, heavy atoms per second, frames and atoms per frame from a report's throughput line. */
 function throughput(md: string): { fps: number; aps: number; frames: number; atoms: number } {
-  const m = /Throughput: ([\d.]+) frames\/s, ([\d,]+) heavy atoms\/s over all ([\d,]+) frames \(([\d,]+) atoms each\)/.exec(md);
+  const m = /Throughput: ([\d.]+) frames\/s, ([\d,]+) heavy atoms\/s over all ([\d,]+) frames \(([\d,]+) heavy atoms each(?:, \+ [\d,]+ hydrogens)?\)/.exec(md);
   assert.ok(m, `no trajectory throughput line in:\n${md}`);
   const n = (s: string) => Number(s.replace(/,/g, ''));
   return { fps: Number(m[1]), aps: n(m[2]), frames: n(m[3]), atoms: n(m[4]) };

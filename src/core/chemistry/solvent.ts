@@ -28,8 +28,14 @@ export const CG_WATERS: readonly CgWater[] = [
   { name: 'TW', waters: 2, description: 'Martini 3 tiny water (2 waters)' },
 ];
 
-/** The all-atom water written on output (CHARMM36 TIP3P as CHARMM-GUI writes it): heavy atom only, like every output. */
+/**
+ * The all-atom water the solvent placement writes (CHARMM36 TIP3P as CHARMM-GUI writes it): the oxygen only; the
+ * hydrogen step (`hydrogens.ts`) adds H1/H2 and renames it for the naming asked (`ffnames.ts` `waterNamesFor`).
+ */
 export const WATER_OUTPUT = { resName: 'TIP3', oxygen: 'OH2', element: 'O' } as const;
+
+/** TIP3P's rigid geometry (Jorgensen et al. 1983, J Chem Phys 79:926): O–H 0.9572 Å, H–O–H 104.52°. */
+export const TIP3P = { bond: 0.9572, angle: 104.52 } as const;
 
 /** Residue names of all-atom water (CHARMM, GROMACS, AMBER, PDB and the other common models). */
 export const WATER_RESIDUES: ReadonlySet<string> = new Set([

@@ -4,8 +4,9 @@
  * and gives (`cardStage`); a chain is planned before anything runs, and a stage whose input is not the previous
  * stage's output is refused naming both models. A UCG stage runs here (src/core/ucg: its own slot table and
  * reconstruction); every other stage is the ordinary pipeline (`backmapStructure`) on the structure the previous
- * stage gave, so checks, refinement, hydrogens and the report are the usual ones. Multi-model inputs run frame by
- * frame with every session opened once.
+ * stage gave, so checks, refinement and the report are the usual ones. Hydrogens (and names) go on the last stage's
+ * output only, with the first frame's protonation applied to every frame and sample (one set of atoms for all).
+ * Multi-model inputs run frame by frame with every session opened once.
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -23,6 +24,7 @@ import { gaussian, seededRandom } from '../random';
 import { loadMappingChecked } from './plan';
 import { backmapStructure } from './run';
 import type { BackmapOptions, BackmapOutput, BackmapReport, BackmapStage, Hooks } from './options';
+import type { ProtonationPlan } from '../hydrogens';
 import { checkAbort } from './run';
 
 export interface ChainStage {
@@ -181,6 +183,8 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
   const frames: Structure[] = [];
   let lastReport: BackmapReport | null = null;
   let lastTorsions: Float32Array | null = null;
+  // The first frame's protonation, for every later frame and sample (their atoms must be the first frame's).
+  let protonation: ProtonationPlan | undefined = opts.protonation;
   const timings: Record<string, number> = {};
   try {
     for (let k = 0; k < stages.length; k++) opened.push(stages[k].takes === 'ucg' ? await openUcgStage(stages[k], k, opts) : null);
@@ -201,12 +205,22 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
           cur = await runUcgStage(open, stages[k], cur, timings);
           if (sample > 0 && stages[k].gives === 'ca') perturbTrace(cur, open, stages[k], rng);
         } else {
-          // Later frames of the same chain: keep the session open (cached) and skip the per-frame metrics.
+          // Later frames of the same chain: keep the session open (cached) and skip the per-frame metrics. Hydrogens
+          // on the last stage only: a stage before it gives the next one heavy atoms under the engine's names.
+          const last = k === stages.length - 1;
           const out = await backmapStructure(
             cur,
-            { ...opts, model: stages[k].onnxPath, cacheSession: models.length > 1 || opts.cacheSession, skipMetrics: !first || opts.skipMetrics, reference: first ? opts.reference : undefined },
+            {
+              ...opts,
+              ...(last ? { protonation } : { hydrogens: false, names: undefined, protonation: undefined }),
+              model: stages[k].onnxPath,
+              cacheSession: models.length > 1 || opts.cacheSession,
+              skipMetrics: !first || opts.skipMetrics,
+              reference: first ? opts.reference : undefined,
+            },
             first ? hooks : { signal: hooks.signal },
           );
+          if (last) protonation ??= out.protonation;
           cur = out.structure;
           if (first) {
             lastReport = out.report;
@@ -225,7 +239,10 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
     for (let f = 0; f < models.length; f++)
       for (let sample = 0; sample < samples; sample++) {
         checkAbort(hooks.signal);
-        frames.push(await runStages(f, sample));
+        const out = await runStages(f, sample);
+        if (frames.length && out.atoms.count !== frames[0].atoms.count)
+          throw new InputError(`frame ${f + 1}: ${out.atoms.count} atoms, but the first frame has ${frames[0].atoms.count}: every frame of a chain must have the same atoms`, input.source);
+        frames.push(out);
         hooks.progress?.('frames', (f * samples + sample + 1) / (models.length * samples), `frame ${f + 1} of ${models.length}${samples > 1 ? `, sample ${sample + 1} of ${samples}` : ''}`);
       }
   } finally {
@@ -272,7 +289,8 @@ export async function backmapChain(input: Structure, stages: ChainStage[], opts:
   });
   if (frames.length > 1) report.trajectory = { frames: frames.length, seconds: stageStats.reduce((s, x) => s + x.seconds, 0) };
   out.title = `backmapped from ${input.source} by ${stages.map((s) => s.card.id).join(' → ')}`;
-  return { structure: out, report, torsions: lastTorsions, frames, stages: stageStats };
+  if (report.hydrogens && frames.length > 1) report.notes.push('protonation decided on the first frame, applied to every frame');
+  return { structure: out, report, torsions: lastTorsions, frames, stages: stageStats, ...(protonation ? { protonation } : {}) };
 }
 
 /**

@@ -6,7 +6,8 @@ import type { BondAngleStats, ClashReport, RamaResult, ResidueMatching } from '.
 import type { Device, ProviderAttempt } from '../model/providers';
 import type { RefineReport } from '../refine';
 import type { ForceFieldNaming } from '../ffnames';
-import type { HydrogenReport } from '../hydrogens';
+import type { HydrogenReport, ProtonationPlan } from '../hydrogens';
+import type { ForceFieldMinimiseReport } from '../refine/forcefield';
 import type { WorkspaceMappingContext } from './workspace-mapping';
 
 export type { Device, ProviderAttempt } from '../model/providers';
@@ -73,16 +74,27 @@ export interface BackmapSettings {
    * folder of the workspace that knows the input (workspace-mapping.ts).
    */
   workspaceMappings?: WorkspaceMappingContext;
-  /** Hydrogens on protein, lipid and sterol residues (src/core/hydrogens.ts), placed after refinement; default HYDROGENS_DEFAULT. */
+  /**
+   * Hydrogens on protein, lipid, sterol and water residues (src/core/hydrogens.ts), placed after refinement and the
+   * metrics; default HYDROGENS_DEFAULT (on). Trajectories decide the protonation on the input's first frame and
+   * apply it to every frame.
+   */
   hydrogens?: boolean;
+  /**
+   * After hydrogens, a restrained minimisation with the AMBER99SB-ILDN energy (`refine/forcefield`, ε = 4r, heavy atoms
+   * tethered to the prediction; `tether` kJ/mol/Å², default 10). Single structures; off by default (docs/experiments.md,
+   * "Force-field minimisation": it lowers the energy gap of real-simulation frames but moves heavy atoms off the
+   * reference on direct mappings).
+   */
+  minimise?: boolean | { tether?: number; maxSteps?: number };
   /** pH of the protonation states (ASP/GLU/HIS/LYS), default 7. */
   ph?: number;
   /** Residue and atom names for a force field (default 'charmm'): applied with hydrogens, or alone when named. */
   names?: ForceFieldNaming;
 }
 
-/** Whether `hydrogens` is on when not given (issue 30: to become true once the tests that count atoms follow). */
-export const HYDROGENS_DEFAULT = false;
+/** Whether `hydrogens` is on when not given (issue 30: on; `hydrogens: false` / `--no-hydrogens` leaves them out). */
+export const HYDROGENS_DEFAULT = true;
 
 export interface BackmapOptions extends BackmapSettings {
   /** All-atom reference for per-residue RMSD. */
@@ -97,6 +109,11 @@ export interface BackmapOptions extends BackmapSettings {
   cacheSession?: boolean;
   /** Skip the quality metrics (trajectories compute them for the first frame only). */
   skipMetrics?: boolean;
+  /**
+   * Protonation decided before (`decideProtonation`, or `BackmapOutput.protonation` of an earlier frame): applied
+   * instead of deciding on this structure, so frames of one run get the same atoms.
+   */
+  protonation?: ProtonationPlan;
   log?: (message: string) => void;
   /** Non-fatal input problems (reader warnings, skipped particles, allowed mapping warnings), as they are found. */
   warn?: (warning: InputWarning) => void;
@@ -187,6 +204,8 @@ export interface BackmapReport {
   trajectory?: { frames: number; seconds: number };
   /** Hydrogens added and names used (when `hydrogens` or `names` applied). */
   hydrogens?: HydrogenReport;
+  /** The force-field minimisation (when `minimise`); the metrics above describe the structure before it. */
+  forcefield?: ForceFieldMinimiseReport;
   rmsd?: { bb: number; sc: number; all: number; matched: number; perResidue: ResidueRmsd[]; /** How residues were matched to the reference. */ residueMatch?: ResidueMatching };
   /**
    * With a reference, the other comparisons of the iterative-backmapping paper (metrics.ts `caRmsd`,
@@ -227,6 +246,8 @@ export interface BackmapOutput {
   report: BackmapReport;
   /** Per output residue (cos φ, sin φ, cos ψ, sin ψ) predicted by the model; null for the template. */
   torsions: Float32Array | null;
+  /** The protonation decisions applied (when hydrogens or names were), to give the other frames of the same system. */
+  protonation?: ProtonationPlan;
 }
 
 /** The refinement parts a run does: `value` as given, else on for trajectories and off for one structure. */

@@ -69,10 +69,14 @@ export function renderReport(output: BackmapOutput | { report: BackmapReport }, 
     total += r.timings[s] ?? 0;
   }
   out.push(`| **total** | **${ms(total)}** |`);
-  if (traj && traj.seconds > 0 && r.counts.atoms)
+  // heavy atoms (what the backmapper rebuilds), the hydrogens added after said beside them
+  const hydrogens = r.hydrogens?.added ?? 0;
+  const heavy = r.counts.atoms - hydrogens;
+  const withH = hydrogens ? `, + ${count(hydrogens)} hydrogens` : '';
+  if (traj && traj.seconds > 0 && heavy)
     // every frame's atoms over the whole run's wall time (reading, model, writing included)
-    out.push('', `Throughput: ${(traj.frames / traj.seconds).toFixed(1)} frames/s, ${count((traj.frames * r.counts.atoms) / traj.seconds)} heavy atoms/s over all ${count(traj.frames)} frames (${count(r.counts.atoms)} atoms each), end to end.`);
-  else if (total > 0 && r.counts.atoms) out.push('', `Throughput: ${count((r.counts.atoms / total) * 1000)} heavy atoms/s end to end.`);
+    out.push('', `Throughput: ${(traj.frames / traj.seconds).toFixed(1)} frames/s, ${count((traj.frames * heavy) / traj.seconds)} heavy atoms/s over all ${count(traj.frames)} frames (${count(heavy)} heavy atoms each${withH}), end to end.`);
+  else if (total > 0 && heavy) out.push('', `Throughput: ${count((heavy / total) * 1000)} heavy atoms/s end to end.`);
   out.push('');
 
   const scope = traj ? ' (first frame)' : '';

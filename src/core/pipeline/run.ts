@@ -10,11 +10,13 @@ import { reconstruct } from '../reconstruct';
 import { bondAngleStats, bondGraphEditDistance, caRmsd, clashReport, compareStructures, hasPeptideBackbone, matchStructureResidues, ramachandranAgreement, ramachandranOutliers } from '../metrics';
 import { openBackmapper, type Backmapper, type Prediction } from '../model/backmapper';
 import { DEFAULT_CHUNK_SIZE, inferVectors } from '../model/chunking';
-import { modelMoleculeKinds } from '../model/contract';
+import { modelMoleculeKinds, type HydrogenTemplate } from '../model/contract';
+import { placeTemplateHydrogens } from '../ligand-hydrogens';
 import { relaxMoleculeBonds } from '../molecule-template';
+import { minimiseSummary, minimiseWithForceField } from '../refine/forcefield';
 import { refineStructure, type RefineReport } from '../refine';
 import { choiceName, groupSystem, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
-import { addHydrogens, hydrogenSummary } from '../hydrogens';
+import { addHydrogens, hydrogenSummary, type HydrogenReport, type ProtonationPlan } from '../hydrogens';
 import {
   HYDROGENS_DEFAULT,
   refineSettings,
@@ -87,6 +89,42 @@ export function rebuild(
   const torsions = prediction.torsions ? residueTorsions(system, prediction.torsions, structure) : null;
   const report = refine.backbone || refine.clashes || refine.sidechains ? refineStructure(structure, { ...refine, torsions }) : {};
   return { structure, torsions, refine: report };
+}
+
+/** Whether a run has a hydrogen step: hydrogens on (the default), or force-field names asked for. */
+export function hydrogensApply(opts: BackmapOptions): boolean {
+  return (opts.hydrogens ?? HYDROGENS_DEFAULT) || opts.names !== undefined;
+}
+
+/**
+ * The hydrogen step of every run (one structure, each frame of a trajectory, a chain's last stage): hydrogens and
+ * force-field names on the heavy-atom output, with `plan` (a first frame's decisions) when given; null when the run
+ * has none (`hydrogensApply`). After the metrics, which are heavy-atom only and read the engine's names.
+ */
+export function hydrogenStep(
+  structure: Structure,
+  opts: BackmapOptions,
+  plan?: ProtonationPlan,
+  templates?: Record<string, HydrogenTemplate[]>,
+): { structure: Structure; report: HydrogenReport; plan: ProtonationPlan } | null {
+  if (!hydrogensApply(opts)) return null;
+  const withH = opts.hydrogens ?? HYDROGENS_DEFAULT;
+  const r = addHydrogens(structure, { hydrogens: withH, ph: opts.ph, names: opts.names, plan });
+  if (!withH || !templates || !Object.keys(templates).length) return r;
+  // Molecules of the user's models (ligands): their hydrogens as measured on the training frames (after the protein
+  // step, so residues that already have hydrogens are left alone).
+  const t = placeTemplateHydrogens(r.structure, templates, { residueNameMap: opts.residueNameMap });
+  r.report.added += t.report.added;
+  r.report.templated += t.report.residues;
+  r.report.missing += t.report.missing;
+  return { ...r, structure: t.structure };
+}
+
+/** Hydrogen templates in the cards of the models a plan runs (`backmap train` measures them on its frames). */
+export function planHydrogenTemplates(plan: Pick<BackmapPlan, 'choice' | 'groups'>): Record<string, HydrogenTemplate[]> {
+  const out: Record<string, HydrogenTemplate[]> = {};
+  for (const c of [plan.choice, ...plan.groups.map((g) => g.choice)]) Object.assign(out, c.card?.hydrogens ?? {});
+  return out;
 }
 
 /** Backmaps one frame's bead coordinates (already in `system.coords`). */
@@ -437,18 +475,25 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
       hooks.progress?.('metrics', 1);
     }
     // Hydrogens and force-field names after the metrics: those are heavy-atom only and read the engine's names.
-    const withH = opts.hydrogens ?? HYDROGENS_DEFAULT;
-    if (withH || opts.names !== undefined) {
-      t = now();
-      const prepared = addHydrogens(structure, { hydrogens: withH, ph: opts.ph, names: opts.names });
+    t = now();
+    const prepared = hydrogenStep(structure, opts, opts.protonation, planHydrogenTemplates(plan));
+    if (prepared) {
       structure = prepared.structure;
       report.hydrogens = prepared.report;
       report.counts.atoms = structure.atoms.count;
       report.notes.push(hydrogenSummary(prepared.report));
       timings.hydrogens = now() - t;
+      if (opts.minimise) {
+        t = now();
+        const m = minimiseWithForceField(structure, { names: opts.names ?? 'charmm', ...(typeof opts.minimise === 'object' ? opts.minimise : {}) });
+        structure = m.structure;
+        report.forcefield = m.report;
+        report.notes.push(minimiseSummary(m.report));
+        timings.minimise = now() - t;
+      }
     }
     structure.title = `backmapped from ${input.source} with ${report.modelId} (${report.mappingId})`;
-    return { structure, report, torsions };
+    return { structure, report, torsions, ...(prepared ? { protonation: prepared.plan } : {}) };
   };
   // Proteins (and ligands) alone, one backmapper: the path every protein took before whole systems, unchanged.
   const proteinOnly = [...plan.moleculesIn.keys()].every((k) => k === 'protein' || k === 'ligand' || k === 'go-site' || k === 'unknown');

@@ -6,6 +6,7 @@
 import { unlinkSync } from 'node:fs';
 import { InputError } from '../errors';
 import type { Frame, Structure } from '../structure/types';
+import type { HydrogenTemplate } from '../model/contract';
 import { readStructureFile } from '../structure/read';
 import { fileFormatOf } from '../io/formats';
 import { writePdb } from '../structure/pdb';
@@ -16,7 +17,8 @@ import { DEFAULT_CHUNK_SIZE } from '../model/chunking';
 import { firstGroupOf, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
 import { checkFrameFinite, countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange, type FrameSelection } from '../trajectory/frames';
 import type { TrajectoryWriter } from '../trajectory/types';
-import { backmapSystem, backmapWhole, checkAbort, emptyReport, metricsOf, openChosen, wholeReport, yieldToLoop } from './run';
+import { backmapSystem, backmapWhole, checkAbort, emptyReport, hydrogensApply, hydrogenStep, metricsOf, planHydrogenTemplates, openChosen, wholeReport, yieldToLoop } from './run';
+import { hydrogenSummary, type HydrogenReport, type ProtonationPlan } from '../hydrogens';
 import { keptOpen, type Backmapper } from '../model/backmapper';
 import type { CgSystem } from '../cg';
 import { refineSettings, type BackmapOptions, type BackmapReport, type Hooks } from './options';
@@ -172,6 +174,70 @@ export function protectedPaths(opts: { topology: string | Structure; trajectory?
 }
 
 /**
+ * The hydrogen step of a run's frames (`hydrogenStep`): one protonation plan for every frame, decided on the input's
+ * first frame (frame index 0, also when the selection starts later, so shards of a run agree), so every frame has the
+ * same atoms in the same order; rotatable groups and waters are turned per frame.
+ */
+class FrameHydrogens {
+  readonly on: boolean;
+  plan: ProtonationPlan | undefined;
+  /** The first frame written: its report, and its atom count every later frame must have. */
+  first: HydrogenReport | null = null;
+  private atoms = -1;
+  constructor(
+    private readonly opts: BackmapOptions,
+    private readonly file: string,
+    private readonly timings: Record<string, number>,
+    /** Hydrogen templates of the run's user-trained models (`planHydrogenTemplates`). */
+    private readonly templates: Record<string, HydrogenTemplate[]>,
+  ) {
+    this.on = hydrogensApply(opts);
+    this.plan = opts.protonation;
+  }
+
+  /**
+   * Before the first selected frame: when it is not the input's frame 0, frame 0 is backmapped (`heavy`, the same
+   * path as every frame) to decide the plan on.
+   */
+  async decideFirst(selection: FrameSelection, frames: Iterable<Frame>, heavy: (frame: Frame) => Promise<Structure>): Promise<void> {
+    if (!this.on || this.plan || selection.range.start === 0) return;
+    for (const frame of frames) {
+      const t = now();
+      const s = await heavy(frame);
+      this.plan = hydrogenStep(s, this.opts, undefined, this.templates)!.plan;
+      this.timings.protonation = now() - t;
+      return;
+    }
+  }
+
+  /** The frame with its hydrogens (names); refused when its atoms are not the first frame's. */
+  apply(s: Structure, frameIndex: number): Structure {
+    if (!this.on) return s;
+    const t = now();
+    const r = hydrogenStep(s, this.opts, this.plan, this.templates)!;
+    this.plan ??= r.plan;
+    if (this.atoms < 0) {
+      this.atoms = r.structure.atoms.count;
+      this.first = r.report;
+    } else if (r.structure.atoms.count !== this.atoms)
+      throw new InputError(
+        `frame index ${frameIndex} (0-based): ${r.structure.atoms.count} atoms after the hydrogen step, but the first frame written has ${this.atoms} (a heavy atom missing in one of them): every frame of a trajectory must have the same atoms`,
+        this.file,
+      );
+    this.timings.hydrogens = (this.timings.hydrogens ?? 0) + now() - t;
+    return r.structure;
+  }
+
+  /** The report of the run: the first frame's hydrogen step, said once (its decisions are every frame's). */
+  describe(report: BackmapReport, atoms: number): void {
+    if (!this.first) return;
+    report.hydrogens = { ...this.first, fromPlan: true };
+    report.counts.atoms = atoms;
+    report.notes.push(hydrogenSummary(report.hydrogens));
+  }
+}
+
+/**
  * Backmaps every selected frame (reusing the model session and the CG assignment) and streams the result to a
  * multi-model PDB or a binary trajectory (+ topology PDB). Refinement is on by default (real simulation frames).
  * Each frame is backmapped on its own (nothing carries over from the frame before), so a frame's output does not
@@ -210,21 +276,27 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   let failed = true;
   let chunks = 0;
   const sources = system.beads.map((b) => b.source);
+  const src = opts.trajectory ?? top.source;
+  const hydrogens = new FrameHydrogens(opts, src, timings, planHydrogenTemplates(plan));
+  /** One frame's heavy atoms: the frame's beads through the backmapper, rebuilt and refined. */
+  const heavy = async (frame: Frame) => {
+    const fc = frame.coords;
+    checkFrameFinite(top, fc, frame.index, src, sources);
+    for (let b = 0; b < sources.length; b++) {
+      const s = sources[b];
+      system.coords[3 * b] = fc[3 * s];
+      system.coords[3 * b + 1] = fc[3 * s + 1];
+      system.coords[3 * b + 2] = fc[3 * s + 2];
+    }
+    return backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, timings, {});
+  };
   try {
+    await hydrogens.decideFirst(selection, frameSource(top, opts.trajectory, io), async (f) => (await heavy(f)).structure);
     for (const frame of selectFrames(frameSource(top, opts.trajectory, io), selection.range)) {
       checkAbort(hooks.signal);
-      const fc = frame.coords;
-      checkFrameFinite(top, fc, frame.index, opts.trajectory ?? top.source, sources);
-      for (let b = 0; b < sources.length; b++) {
-        const s = sources[b];
-        system.coords[3 * b] = fc[3 * s];
-        system.coords[3 * b + 1] = fc[3 * s + 1];
-        system.coords[3 * b + 2] = fc[3 * s + 2];
-      }
-      const res = await backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, timings, {});
+      const res = await heavy(frame);
       chunks = Math.max(chunks, res.chunks);
       if (!firstReport) {
-        firstFrame = res.structure;
         firstReport = emptyReport(top, choice, bm, unknown, refine);
         firstReport.refine = { ...res.refine, enabled: refine };
         if (!opts.skipMetrics) {
@@ -234,9 +306,14 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
         }
         firstReport.counts = { beads: system.beads.length, residues: system.residues.length, atoms: res.structure.atoms.count, inputParticles: top.atoms.count, chunks };
       }
+      const structure = hydrogens.apply(res.structure, frame.index);
+      if (!firstFrame) {
+        firstFrame = structure;
+        hydrogens.describe(firstReport, structure.atoms.count);
+      }
       t = now();
-      output.write(res.structure, res.structure.coords, frame);
-      if (format === 'pdb' && opts.keepFrames) keptFrames.push(res.structure.coords);
+      output.write(structure, structure.coords, frame);
+      if (format === 'pdb' && opts.keepFrames) keptFrames.push(structure.coords);
       timings.write = (timings.write ?? 0) + now() - t;
       frameProgress(hooks, output.count, total);
       await yieldToLoop();
@@ -323,18 +400,23 @@ async function wholeTrajectory(
   let firstFrame: Structure | null = null;
   const keptFrames: Float64Array[] = [];
   let failed = true;
+  const hydrogens = new FrameHydrogens(opts, src, timings, planHydrogenTemplates(plan));
+  /** One frame through every group (and the solvent when asked), merged in input order: heavy atoms. */
+  const heavy = async (frame: Frame) => {
+    const fc = frame.coords;
+    checkFrameFinite(top, fc, frame.index, src);
+    const input: Structure = { ...top, coords: Float64Array.from(fc), models: [], box: frame.box ?? top.box };
+    input.models = [input.coords];
+    frameBeads(plan.system, input.coords);
+    for (const g of plan.groups) if (g.system) frameBeads(g.system, input.coords);
+    return { input, whole: await backmapWhole(input, plan, opts, refine, timings, { signal: hooks.signal }, open) };
+  };
   try {
+    await hydrogens.decideFirst(selection, frameSource(top, opts.trajectory, io), async (f) => (await heavy(f)).whole.structure);
     for (const frame of selectFrames(frameSource(top, opts.trajectory, io), selection.range)) {
       checkAbort(hooks.signal);
-      const fc = frame.coords;
-      checkFrameFinite(top, fc, frame.index, src);
-      const input: Structure = { ...top, coords: Float64Array.from(fc), models: [], box: frame.box ?? top.box };
-      input.models = [input.coords];
-      frameBeads(plan.system, input.coords);
-      for (const g of plan.groups) if (g.system) frameBeads(g.system, input.coords);
-      const whole = await backmapWhole(input, plan, opts, refine, timings, { signal: hooks.signal }, open);
+      const { input, whole } = await heavy(frame);
       if (!firstReport) {
-        firstFrame = whole.structure;
         firstReport = wholeReport(input, plan, whole, refine, { ...timings });
         if (!opts.skipMetrics) {
           const t = now();
@@ -343,9 +425,14 @@ async function wholeTrajectory(
         }
         if (skipped) firstReport.notes.push(`water and ions skipped frame by frame (${skipped} particle(s)); solvent: true places them`);
       }
+      const structure = hydrogens.apply(whole.structure, frame.index);
+      if (!firstFrame) {
+        firstFrame = structure;
+        hydrogens.describe(firstReport, structure.atoms.count);
+      }
       const t = now();
-      output.write(whole.structure, whole.structure.coords, frame);
-      if (opts.keepFrames) keptFrames.push(whole.structure.coords);
+      output.write(structure, structure.coords, frame);
+      if (opts.keepFrames) keptFrames.push(structure.coords);
       timings.write = (timings.write ?? 0) + now() - t;
       frameProgress(hooks, output.count, selection.total);
       await yieldToLoop();

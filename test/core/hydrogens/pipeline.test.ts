@@ -34,7 +34,8 @@ test('backmapStructure: hydrogens after refinement, metrics and RMSD unchanged (
   assert.ok(withH.report.timings.hydrogens! >= 0);
 });
 
-test('backmapStructure: hydrogens off by default (HYDROGENS_DEFAULT), names alone rename without adding; bad pH is a usage error', async () => {
+test('backmapStructure: hydrogens on by default (HYDROGENS_DEFAULT), names alone rename without adding; bad pH is a usage error', async () => {
+  assert.equal(HYDROGENS_DEFAULT, true);
   const def = await backmapStructure(CG, { model: 'template' });
   assert.equal(countH(def.structure) > 0, HYDROGENS_DEFAULT);
   const named = await backmapStructure(CG, { model: 'template', hydrogens: false, names: 'charmm' });

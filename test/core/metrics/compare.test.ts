@@ -287,3 +287,15 @@ test('metrics reject non-finite coordinates with an InputError naming the file a
   assert.throws(() => backboneTorsions(bad), isErr);
   assert.throws(() => bondGraphEditDistance(bad, ref), isErr);
 });
+
+test('compareStructures matches force-field names (CHARMM OT1/OT2, ILE CD) with a PDB-named reference atom for atom', async () => {
+  const { DEMO } = await import('../hydrogens/helpers');
+  const { addHydrogens } = await import('../../../src/core/hydrogens');
+  for (const names of ['charmm', 'amber', 'gromacs'] as const) {
+    const named = addHydrogens(DEMO, { names }).structure;
+    const r = compareStructures(named, DEMO);
+    assert.equal(r.missingInModel, 0, `${names}: every reference heavy atom matched`);
+    assert.equal(r.extraInModel, 0, `${names}: no model heavy atom left over`);
+    assert.ok(r.matched > 400 && r.rmsd_all < 1e-6, `${names}: ${r.matched} matched, RMSD ${r.rmsd_all}`);
+  }
+});

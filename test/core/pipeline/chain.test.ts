@@ -168,7 +168,8 @@ test('backmapChain: the fixture\'s held-out UCG frames → C-alpha trace → all
   const input = readStructureFile(UCG_FIXTURE.heldOut);
   const truth = readStructureFile(UCG_FIXTURE.heldOutAllAtom);
   assert.equal(input.models.length, UCG_FIXTURE.frames - UCG_FIXTURE.trainFrames);
-  const out = await backmapChain(input, planChain([UCG_FIXTURE.model, 'ca-protein']));
+  // heavy atoms under the engine's names (compared with the truth below); the hydrogens' test follows
+  const out = await backmapChain(input, planChain([UCG_FIXTURE.model, 'ca-protein']), { hydrogens: false });
   assert.equal(out.frames.length, input.models.length);
   assert.equal(out.structure, out.frames[0]);
   const residuesOfTruth = residuesOf(truth.atoms).map((r) => `${r.chainId}${r.resSeq}${r.resName}`);
@@ -197,6 +198,21 @@ test('backmapChain: the fixture\'s held-out UCG frames → C-alpha trace → all
   assert.equal(r.counts.inputParticles, UCG_FIXTURE.beads);
   assert.equal(r.trajectory?.frames, out.frames.length);
   assert.ok(r.notes.some((n) => /stage 1 \(ucg-ca\): the predicted C-alpha trace was relaxed/.test(n)), r.notes.join('\n'));
+});
+
+test('backmapChain with hydrogens (the default): on the last stage only, the first frame\'s protonation for every frame', async () => {
+  const input = readStructureFile(UCG_FIXTURE.heldOut);
+  const heavy = await backmapChain(input, planChain([UCG_FIXTURE.model, 'ca-protein']), { hydrogens: false });
+  const out = await backmapChain(input, planChain([UCG_FIXTURE.model, 'ca-protein']));
+  const names = (s: Structure) => Array.from({ length: s.atoms.count }, (_, i) => `${s.atoms.resName[i]} ${s.atoms.name[i]}`);
+  const nH = out.frames[0].atoms.element.filter((e) => e === 'H').length;
+  assert.ok(nH > 5 * UCG_FIXTURE.residues, `${nH} hydrogens`);
+  for (const [f, s] of out.frames.entries()) assert.deepEqual(names(s), names(out.frames[0]), `frame ${f}: the same atoms`);
+  // the C-alpha stage saw heavy atoms only: every frame's heavy atoms are those of the run without hydrogens
+  assert.equal(out.frames[0].atoms.count, heavy.frames[0].atoms.count + nH + out.report.hydrogens!.oxtAdded);
+  assert.ok(out.protonation && out.protonation.protein.length === UCG_FIXTURE.residues);
+  assert.equal(out.report.notes.filter((n) => n.startsWith('hydrogens added')).length, 1);
+  assert.ok(out.report.notes.includes('protonation decided on the first frame, applied to every frame'));
 });
 
 test('backmapChain: the UCG → C-alpha stage alone gives a relaxed C-alpha trace (CA atoms only)', async () => {

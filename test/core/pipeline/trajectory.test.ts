@@ -135,9 +135,12 @@ test('trajectory report: frames and wall time recorded; throughput over all fram
     assert.equal(r.report.trajectory?.frames, 6);
     assert.ok(Math.abs(r.report.trajectory!.seconds - r.seconds) < 1e-9, 'the same wall time as the result');
     const md = renderReport(r);
-    const atoms = r.report.counts.atoms;
+    // heavy atoms (the hydrogens, on by default, are said beside them)
+    const added = r.report.hydrogens!.added;
+    const atoms = r.report.counts.atoms - added;
     assert.match(md, /\*\*Frames:\*\* 6 in [\d.]+ s \(geometry and accuracy below are the first frame's\)/);
-    const m = /Throughput: ([\d.]+) frames\/s, ([\d,]+) heavy atoms\/s over all 6 frames \(([\d,]+) atoms each\)/.exec(md);
+    const m = /Throughput: ([\d.]+) frames\/s, ([\d,]+) heavy atoms\/s over all 6 frames \(([\d,]+) heavy atoms each, \+ ([\d,]+) hydrogens\)/.exec(md);
+    assert.ok(m && Number(m[4].replace(/,/g, '')) === added, md);
     assert.ok(m, md);
     const fps = Number(m[1]), aps = Number(m[2].replace(/,/g, ''));
     assert.equal(Number(m[3].replace(/,/g, '')), atoms);

@@ -57,10 +57,11 @@ test('every group is backmapped in every frame, each frame as backmapped alone; 
   assert.equal(names.has('TIP3'), false);
   assert.match(warnings.map((w) => w.message).join('\n'), /6 water bead\(s\) and 2 ion\(s\) are skipped/);
   assert.deepEqual(res.report.models?.map((m) => m.model).sort(), ['lig-tiny', 'martini3-lipids', 'martini3-protein']);
-  // Frame 2 on its own, solvent left out the same way: the same atoms at the same places.
-  const frame2: Structure = { ...top, coords: models[2], models: [models[2]] };
-  const noSolvent = selectSolute(frame2);
-  const alone = await backmapStructure(noSolvent, common);
+  // Frame 2 on its own, solvent left out the same way, with frame 0's protonation: the same atoms at the same places.
+  const frame = (k: number): Structure => selectSolute({ ...top, coords: models[k], models: [models[k]] });
+  const protonation = (await backmapStructure(frame(0), common)).protonation;
+  assert.ok(protonation);
+  const alone = await backmapStructure(frame(2), { ...common, protonation });
   assert.equal(alone.structure.atoms.count, out.atoms.count);
   assert.deepEqual(Array.from(out.models[2]).map((x) => x.toFixed(3)), Array.from(alone.structure.coords).map((x) => x.toFixed(3)));
   // With solvent: waters (4 per W bead) and ions in every frame.
@@ -68,7 +69,8 @@ test('every group is backmapped in every frame, each frame as backmapped alone; 
   const sol = readStructureFile(join(tmp, 'solvated.pdb'));
   assert.equal(withSolvent.frames, 3);
   assert.equal(residuesOf(sol.atoms).filter((x) => x.resName === 'TIP3').length, 24);
-  assert.equal(sol.atoms.count, out.atoms.count + 24 + 2);
+  // TIP3P waters with their hydrogens (O, H1, H2), ions one atom each
+  assert.equal(sol.atoms.count, out.atoms.count + 3 * 24 + 2);
 });
 
 /** The structure without its water and ion particles. */
