@@ -7,7 +7,10 @@ import {
   isExtensionToWebview,
   LAYER_IDS,
   residueKeyString,
+  VIEW_CLASSES,
+  type ClassDeviation,
   type ComparisonSource,
+  type CompositionEntry,
   type ExtensionToWebview,
   type FrameMessage,
   type LayerData,
@@ -18,6 +21,7 @@ import {
   type ResidueKey,
   type SequenceResidue,
   type TorsionRow,
+  type ViewClass,
   type WebviewToExtension,
 } from '../src/shared/webview-protocol';
 import { THREE_TO_ONE } from '../src/core/chemistry/amino-acids';
@@ -38,7 +42,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 interface ViewState {
   visible: Record<LayerId, boolean>;
   representation: Record<LayerId, LayerRepresentation>;
-  water: boolean;
+  /** Molecule classes shown in every layer. */
+  classes: Record<ViewClass, boolean>;
   fps: number;
   loop: boolean;
   superposed: boolean;
@@ -51,11 +56,12 @@ interface ViewState {
 const vscode = acquireVsCodeApi();
 const post = (m: WebviewToExtension) => vscode.postMessage(m);
 
-const saved = vscode.getState() as Partial<ViewState> | undefined;
+// `water` is the state of views saved before the per-class toggles (one Water checkbox).
+const saved = vscode.getState() as (Partial<ViewState> & { water?: boolean }) | undefined;
 const state: ViewState = {
   visible: { cg: true, backmapped: true, reference: true, ...(saved?.visible ?? {}) },
   representation: { cg: defaultRepresentation('cg'), backmapped: defaultRepresentation('backmapped'), reference: defaultRepresentation('reference'), ...(saved?.representation ?? {}) },
-  water: saved?.water ?? false,
+  classes: { protein: true, lipid: true, sterol: true, ligand: true, water: saved?.water ?? false, ion: true, ...(saved?.classes ?? {}) },
   fps: saved?.fps ?? 5,
   loop: saved?.loop ?? true,
   superposed: saved?.superposed ?? false,
@@ -67,6 +73,7 @@ const state: ViewState = {
 const persist = () => vscode.setState(state);
 
 const LAYER_LABEL: Record<LayerId, string> = { cg: 'CG beads', backmapped: 'Backmapped', reference: 'Reference' };
+const CLASS_LABEL: Record<ViewClass, string> = { protein: 'Protein', lipid: 'Lipids', sterol: 'Sterols', ligand: 'Ligands', water: 'Water', ion: 'Ions' };
 
 // ------------------------------------------------------------------ DOM
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<Record<string, string>> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -96,15 +103,18 @@ for (const id of LAYER_IDS) {
   reprSelects[id] = select;
   toggles.appendChild(h('span', { class: 'layer-group', 'data-layer': id }, label, select));
 }
-const waterInput = h('input', { type: 'checkbox', id: 'layer-water' });
-waterInput.checked = state.water;
-waterInput.addEventListener('change', () => void run(async () => {
-  state.water = waterInput.checked;
-  await viewer?.setWaterVisible(state.water);
-  persist();
-}));
-const waterToggle = h('label', { for: 'layer-water', class: 'layer', hidden: '', title: 'Water (HOH, SOL, Martini W…) is hidden by default' }, waterInput, 'Water');
-toggles.appendChild(waterToggle);
+// Molecule classes (the engine's: protein, lipids, sterols, ligands, water, ions), each shown or hidden in every
+// layer; offered when the structures hold more than one class, each toggle only for a class that is there.
+const classToggles = h('span', { class: 'class-toggles', hidden: '' });
+const classInputs = {} as Record<ViewClass, HTMLInputElement>;
+for (const cls of VIEW_CLASSES) {
+  const input = h('input', { type: 'checkbox', id: `layer-${cls}`, 'data-class': cls });
+  input.checked = state.classes[cls];
+  input.addEventListener('change', () => void run(() => setClassVisible(cls, input.checked)));
+  classInputs[cls] = input;
+  classToggles.appendChild(h('label', { for: `layer-${cls}`, class: 'layer class-toggle', 'data-class': cls, hidden: '' }, input, CLASS_LABEL[cls]));
+}
+toggles.appendChild(classToggles);
 const superposeBtn = h('button', { id: 'superpose', title: 'Fit the reference onto the backmapped structure (Kabsch on matched Cα)' }, 'Superpose');
 superposeBtn.addEventListener('click', () => void run(() => toggleSuperpose()));
 const resetBtn = h('button', { id: 'reset-camera', class: 'secondary', title: 'Reset the camera' }, 'Reset view');
@@ -114,6 +124,8 @@ const header = h('header', {}, titleEl, toggles, superposeBtn, resetBtn, summary
 // Sequence strip: one letter per residue, coloured by deviation, underlined by secondary structure; a click
 // selects the residue (shift-click a range) in 3D and in the plots.
 const sequenceEl = h('div', { id: 'sequence', hidden: '' });
+// The residues the strip leaves out (it holds protein only), per name: "POPC 128 · CHL1 30 · TIP3 2,000 · SOD 20".
+const compositionEl = h('div', { id: 'composition', hidden: '' });
 
 const viewport = h('div', { id: 'viewport' }) as HTMLDivElement;
 const legend = h('div', { class: 'legend' });
@@ -154,7 +166,7 @@ slider.addEventListener('input', () => {
   void run(() => setFrame(Number(slider.value)));
 });
 
-app.append(header, sequenceEl, main, footer);
+app.append(header, sequenceEl, compositionEl, main, footer);
 document.body.appendChild(tooltip);
 
 // ------------------------------------------------------------------ data of the current comparison
@@ -164,6 +176,8 @@ let torsions = { backmapped: new Map<string, TorsionRow>(), reference: new Map<s
 let superposition: LayerTransform | undefined;
 let frames = { count: 1, streamed: false, coordinates: false, labels: [] as string[] };
 let sequence: SequenceResidue[] = [];
+let composition: CompositionEntry[] = [];
+let classDeviation: ClassDeviation[] = [];
 let secondary = new Map<string, SecondaryStructure>();
 let canAddReference = false;
 let layerModels: Partial<Record<LayerId, number>> = {};
@@ -228,7 +242,8 @@ function renderLegend(): void {
     );
     const na = h('span', { class: 'chip' });
     na.style.background = '#969696';
-    legend.append(h('div', { class: 'legend-row' }, na, 'no reference atom'));
+    // Placed water has no per-residue value (a bead stands for four waters, none of them the reference's).
+    legend.append(h('div', { class: 'legend-row' }, na, composition.some((c) => c.class === 'water') ? 'no reference atom, water' : 'no reference atom'));
   }
   if (state.visible.cg && viewer?.layers.includes('cg')) {
     const row = h('div', { class: 'legend-row' });
@@ -252,7 +267,7 @@ function renderLegend(): void {
 function renderPlots(): void {
   secondary = assignSecondaryStructure(plotRows.backmapped.length ? plotRows.backmapped : plotRows.reference);
   plots.render(
-    { ...plotRows, maxRmsd: themeData.maxRmsd, secondary },
+    { ...plotRows, maxRmsd: themeData.maxRmsd, secondary, classDeviation },
     {
       reference: !!viewer?.layers.includes('reference'),
       atoms: !!(viewer?.layers.includes('backmapped') || viewer?.layers.includes('reference')),
@@ -289,6 +304,17 @@ function renderSequence(): void {
     if (r.resSeq % 10 === 0) el.dataset.tick = String(r.resSeq);
     sequenceEl.append(el);
   });
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+function renderComposition(): void {
+  compositionEl.hidden = composition.length === 0;
+  compositionEl.replaceChildren(
+    ...composition.flatMap((c, i) => [
+      ...(i ? [' · '] : []),
+      h('span', { class: `composition-entry class-${c.class}`, 'data-class': c.class, title: `${c.count} ${c.resName} residues (${CLASS_LABEL[c.class].toLowerCase()})` }, `${c.resName} ${count(c.count)}`),
+    ]),
+  );
 }
 
 sequenceEl.addEventListener('click', (e) => {
@@ -379,7 +405,7 @@ async function loadLayers(layers: Partial<Record<LayerId, LayerData>>, frame: nu
     LAYER_IDS.map(async (id) => {
       const d = layers[id];
       if (!d) return;
-      inputs[id] = { text: await layerText(d), format: d.format, label: d.label ?? LAYER_LABEL[id], atoms: d.atoms };
+      inputs[id] = { text: await layerText(d), format: d.format, label: d.label ?? LAYER_LABEL[id], atoms: d.atoms, classes: d.classes };
       layerModels[id] = d.models ?? 1;
     }),
   );
@@ -387,8 +413,20 @@ async function loadLayers(layers: Partial<Record<LayerId, LayerData>>, frame: nu
   for (const id of LAYER_IDS)
     opts[id] = { frame: frames.streamed || frames.coordinates ? 0 : Math.min(frame, (layerModels[id] ?? 1) - 1), visible: state.visible[id], matrix: matrixFor(id) };
   await viewer!.setLayers(inputs, opts);
-  waterToggle.hidden = !LAYER_IDS.some((id) => viewer!.waterCount(id) > 0);
+  renderClassToggles(layers);
   return LAYER_IDS.reduce((n, id) => n + viewer!.atomCount(id), 0);
+}
+
+/** A toggle for each class the loaded layers hold (none when there is only one class), naming its residues. */
+function renderClassToggles(layers: Partial<Record<LayerId, LayerData>>): void {
+  const present = VIEW_CLASSES.filter((cls) => viewer!.layers.some((id) => viewer!.classCount(id, cls) > 0));
+  classToggles.hidden = present.length < 2;
+  for (const cls of VIEW_CLASSES) {
+    const label = classInputs[cls].parentElement!;
+    label.hidden = !present.includes(cls);
+    const names = [...new Set(LAYER_IDS.flatMap((id) => layers[id]?.classes?.[cls] ?? []))];
+    label.title = `${CLASS_LABEL[cls]} in every layer${names.length ? ` (${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''})` : ''}${cls === 'water' ? '; hidden by default: it buries the solute' : ''}`;
+  }
 }
 
 async function onLoad(m: LoadMessage, t0: number): Promise<void> {
@@ -400,6 +438,8 @@ async function onLoad(m: LoadMessage, t0: number): Promise<void> {
   superposition = m.superposition;
   frames = { count: m.frames?.count ?? 1, streamed: m.frames?.streamed ?? false, coordinates: m.frames?.coordinates ?? false, labels: [...(m.frames?.labels ?? [])] };
   sequence = m.sequence ?? [];
+  composition = m.composition ?? [];
+  classDeviation = m.classDeviation ?? [];
   canAddReference = m.canAddReference ?? false;
   notice.hidden = true;
   // Same source as before (a reload): keep the user's frame; otherwise start where the extension says.
@@ -427,6 +467,7 @@ async function onLoad(m: LoadMessage, t0: number): Promise<void> {
   renderLegend();
   renderPlots();
   renderSequence();
+  renderComposition();
   if (state.selected.length) await selectResidues(state.selected, false, false);
   banner.hidden = true;
   persist();
@@ -460,6 +501,7 @@ async function onFrame(m: FrameMessage, t0: number): Promise<void> {
     await viewer!.setCoordinates(m.coordinates);
     atoms = LAYER_IDS.reduce((n, id) => n + viewer!.atomCount(id), 0);
   } else atoms = await loadLayers(m.layers, state.frame);
+  if (m.classDeviation) classDeviation = m.classDeviation;
   if (m.perResidue || m.torsions) {
     setTables(m.perResidue, m.torsions);
     await viewer!.refreshDeviationColours();
@@ -560,6 +602,14 @@ async function setRepresentation(id: LayerId, r: LayerRepresentation): Promise<v
   reprSelects[id].value = r;
   persist();
   await viewer?.setRepresentation(id, r);
+  await viewer?.drawn();
+}
+
+async function setClassVisible(cls: ViewClass, visible: boolean): Promise<void> {
+  state.classes[cls] = visible;
+  classInputs[cls].checked = visible;
+  persist();
+  await viewer?.setClassVisible(cls, visible);
   await viewer?.drawn();
 }
 
@@ -685,7 +735,7 @@ void run(async () => {
     if (p) void run(() => selectResidues([p.residue], false, true));
   });
   for (const id of LAYER_IDS) viewer.representation[id] = state.representation[id];
-  viewer.waterVisible = state.water;
+  Object.assign(viewer.classVisible, state.classes);
   fittedSize = { w: viewport.clientWidth, h: viewport.clientHeight };
   renderLegend();
   // For the headless tests and for debugging from the webview devtools.

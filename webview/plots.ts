@@ -1,7 +1,7 @@
 // Hand-written SVG plots beside the 3D view: per-residue deviation bars, Ramachandran (backmapped over
 // reference) and χ1/χ2 distributions. Points are drawn as a few bucketed <path>s and picked by nearest
 // point, so 10k+ residues stay fast; each plot carries data-points for tests and screen readers.
-import type { PerResidueRow, ResidueKey, TorsionRow } from '../src/shared/webview-protocol';
+import type { ClassDeviation, PerResidueRow, ResidueKey, TorsionRow, ViewClass } from '../src/shared/webview-protocol';
 import { residueKeyString } from '../src/shared/webview-protocol';
 import { RAMA_REGIONS, ramaAllowed, type RamaCategory } from '../src/core/metrics';
 import { deviationRgb, rgbCss } from './scale';
@@ -10,13 +10,19 @@ import { SS_LABEL, type SecondaryStructure } from './secondary';
 const NS = 'http://www.w3.org/2000/svg';
 
 export interface PlotData {
+  /** Every residue's deviation; the bars show the protein's (rows without a class). */
   perResidue: PerResidueRow[];
   backmapped: TorsionRow[];
   reference: TorsionRow[];
   maxRmsd: number;
   /** Residue key → secondary structure (the track above the per-residue bars). */
   secondary?: Map<string, SecondaryStructure>;
+  /** The other classes, one value each (the note under the bars). */
+  classDeviation?: ClassDeviation[];
 }
+
+const CLASS_WORDS: Record<ViewClass, string> = { protein: 'protein', lipid: 'lipids', sterol: 'sterols', ligand: 'ligands', water: 'water', ion: 'ions' };
+const count = (n: number) => n.toLocaleString('en-US');
 
 /** What is loaded, for the empty states (each plot says why it is empty and what would fill it). */
 export interface PlotContext {
@@ -205,6 +211,7 @@ export class Plots {
   private chi2: Plot;
   private stats: HTMLElement;
   private readout: HTMLElement;
+  private classNote: HTMLElement;
   private last: PlotData | undefined;
 
   constructor(container: HTMLElement, private readonly handlers: PlotHandlers) {
@@ -235,6 +242,11 @@ export class Plots {
       },
     });
     this.bars.xOnly = true;
+    this.classNote = document.createElement('p');
+    this.classNote.className = 'plot-class-note';
+    this.classNote.hidden = true;
+    this.classNote.title = 'RMSD over all matched heavy atoms of the class, as the header defines it; the bars and the sequence strip hold protein residues only.';
+    bs.appendChild(this.classNote);
     const rs = section(
       'Ramachandran (φ, ψ in degrees)',
       'Backmapped (coloured by deviation) over reference (grey rings), a line from each reference point to its backmapped one; shaded: allowed regions (general case) as the outlier count defines them',
@@ -254,8 +266,16 @@ export class Plots {
   }
 
   render(d: PlotData, ctx: PlotContext = { reference: d.reference.length > 0, atoms: d.backmapped.length + d.reference.length > 0, canAddReference: false }): void {
+    // Bars for protein residues only: lipids, water and ions would flood them; each other class is one value below.
+    const others = d.classDeviation ?? [];
+    d = { ...d, perResidue: d.perResidue.filter((r) => !r.class) };
     this.last = d;
+    this.classNote.hidden = others.length === 0;
+    this.classNote.textContent = others.length
+      ? `Not in the bars: ${others.map((c) => `${CLASS_WORDS[c.class]} ${c.rmsd === null ? '—' : `${c.rmsd.toFixed(2)} Å`} (${count(c.residues)} residues)`).join(' · ')}`
+      : '';
     if (d.perResidue.length) this.renderBars(d);
+    else if (others.length) this.bars.showEmpty('No protein residue to plot: the bars show protein residues; the other classes are summarised below.');
     else if (!ctx.reference)
       this.bars.showEmpty(
         'No reference: the per-residue RMSD needs an all-atom reference structure.',

@@ -29,8 +29,11 @@ function atomOf(location: Location): StructureElement.Location | null {
   return null;
 }
 
+/** Mol* keeps a blank PDB chain column as ' '; the extension's residues (and GRO files) have ''. */
+export const chainIdOf = (authAsymId: string): string => authAsymId.trim();
+
 export const residueKeyOf = (l: StructureElement.Location): string =>
-  `${P.chain.auth_asym_id(l)}|${P.residue.auth_seq_id(l)}|${P.residue.pdbx_PDB_ins_code(l)}`;
+  `${chainIdOf(P.chain.auth_asym_id(l))}|${P.residue.auth_seq_id(l)}|${P.residue.pdbx_PDB_ins_code(l)}`;
 
 const DeviationParams = { epoch: PD.Numeric(0, {}, { isHidden: true }) };
 type DeviationParams = typeof DeviationParams;
@@ -43,7 +46,7 @@ function residueColours(model: Model): Uint32Array {
   const first = h.residueAtomSegments.offsets;
   for (let ri = 0; ri < n; ri++) {
     const ci = h.chainAtomSegments.index[first[ri]];
-    const key = `${h.chains.auth_asym_id.value(ci)}|${h.residues.auth_seq_id.value(ri)}|${h.residues.pdbx_PDB_ins_code.value(ri)}`;
+    const key = `${chainIdOf(h.chains.auth_asym_id.value(ci))}|${h.residues.auth_seq_id.value(ri)}|${h.residues.pdbx_PDB_ins_code.value(ri)}`;
     out[ri] = rgbHex(deviationRgb(themeData.rmsd.get(key), themeData.maxRmsd));
   }
   return out;

@@ -19,8 +19,8 @@ import { PluginConfig } from 'molstar/lib/mol-plugin/config';
 import { PluginContext } from 'molstar/lib/mol-plugin/context';
 import type { PluginSpec } from 'molstar/lib/mol-plugin/spec';
 import { Color } from 'molstar/lib/mol-util/color';
-import type { LayerId, ResidueKey } from '../src/shared/webview-protocol';
-import { ReferenceColorThemeProvider, BeadColorThemeProvider, BeadSizeThemeProvider, DeviationColorThemeProvider, residueKeyOf } from './themes';
+import { VIEW_CLASSES, type LayerClasses, type LayerId, type ResidueKey, type ViewClass } from '../src/shared/webview-protocol';
+import { ReferenceColorThemeProvider, BeadColorThemeProvider, BeadSizeThemeProvider, chainIdOf, DeviationColorThemeProvider, residueKeyOf } from './themes';
 
 export interface LayerInput {
   text: string;
@@ -28,6 +28,8 @@ export interface LayerInput {
   label: string;
   /** Atoms per model, when the sender knows it. */
   atoms?: number;
+  /** Residue names per molecule class (the extension's classification); absent: Mol*'s entity types stand in. */
+  classes?: LayerClasses;
 }
 
 /** Above this many atoms per model a layer's balls and sticks are drawn as lines. */
@@ -50,23 +52,45 @@ export const REPRESENTATIONS: Record<'atoms' | 'cg', { id: LayerRepresentation; 
 };
 export const defaultRepresentation = (layer: LayerId): LayerRepresentation => (layer === 'cg' ? 'beads' : 'cartoon');
 
-/** Parts of a layer, each its own Mol* component: a representation can then draw a part in its own style. */
-type Part = 'polymer' | 'side' | 'other' | 'main' | 'water';
-const PARTS: Part[] = ['polymer', 'side', 'other', 'main', 'water'];
+/**
+ * Parts of a layer, each its own Mol* component, so that each molecule class has its own toggle and style: one
+ * part per class, and the protein's side chains apart (sticks on the cartoon).
+ */
+type Part = ViewClass | 'side';
+const PARTS: Part[] = ['protein', 'side', 'lipid', 'sterol', 'ligand', 'water', 'ion'];
+const classOfPart = (p: Part): ViewClass => (p === 'side' ? 'protein' : p);
+type ReprType = 'cartoon' | 'ball-and-stick' | 'spacefill' | 'line' | 'beads' | 'ions';
+type Expression = ReturnType<typeof MS.struct.generator.atomGroups>;
 
 const entityType = () => MS.ammp('entityType');
-const PART_EXPRESSIONS: Record<Part, () => ReturnType<typeof MS.struct.generator.atomGroups>> = {
-  polymer: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.rel.eq([entityType(), 'polymer']) }),
-  // Side chains with their CA, so the sticks join the cartoon.
-  side: () =>
-    MS.struct.generator.atomGroups({
-      'entity-test': MS.core.rel.eq([entityType(), 'polymer']),
-      'atom-test': MS.core.logic.not([MS.core.set.has([MS.set('N', 'C', 'O', 'OXT'), MS.ammp('label_atom_id')])]),
-    }),
-  other: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.logic.and([MS.core.rel.neq([entityType(), 'polymer']), MS.core.rel.neq([entityType(), 'water'])]) }),
-  main: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.rel.neq([entityType(), 'water']) }),
+const notBackbone = () => MS.core.logic.not([MS.core.set.has([MS.set('N', 'C', 'O', 'OXT'), MS.ammp('label_atom_id')])]);
+const named = (names: string[]) => MS.core.set.has([MS.set(...names), MS.ammp('auth_comp_id')]);
+
+/** A layer sent without classes: Mol*'s own entity types stand in (polymer, water, everything else a ligand). */
+const ENTITY_PARTS: Partial<Record<Part, () => Expression>> = {
+  protein: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.rel.eq([entityType(), 'polymer']) }),
+  side: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.rel.eq([entityType(), 'polymer']), 'atom-test': notBackbone() }),
+  ligand: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.logic.and([MS.core.rel.neq([entityType(), 'polymer']), MS.core.rel.neq([entityType(), 'water'])]) }),
   water: () => MS.struct.generator.atomGroups({ 'entity-test': MS.core.rel.eq([entityType(), 'water']) }),
 };
+
+/** The parts a layer has and the expression selecting each, by the residue names of its classes. */
+function layerParts(classes: LayerClasses | undefined): [Part, () => Expression][] {
+  if (!classes) return PARTS.filter((p) => ENTITY_PARTS[p]).map((p) => [p, ENTITY_PARTS[p]!]);
+  const out: [Part, () => Expression][] = [];
+  for (const p of PARTS) {
+    const names = classes[classOfPart(p)];
+    if (p === 'ligand') {
+      // Everything no other class names: every atom is in exactly one part, whatever names the file carries.
+      const others = VIEW_CLASSES.filter((c) => c !== 'ligand').flatMap((c) => classes[c] ?? []);
+      out.push([p, () => (others.length ? MS.struct.generator.atomGroups({ 'residue-test': MS.core.logic.not([named(others)]) }) : MS.struct.generator.all())]);
+    } else if (names?.length) {
+      // Side chains keep their CA, so the sticks join the cartoon.
+      out.push([p, () => MS.struct.generator.atomGroups(p === 'side' ? { 'residue-test': named(names), 'atom-test': notBackbone() } : { 'residue-test': named(names) })]);
+    }
+  }
+  return out;
+}
 
 /**
  * Trajectory frames streamed as coordinates: the extension sends each frame's x,y,z, kept here per layer; the
@@ -148,8 +172,13 @@ export class CompareViewer {
   /** Representation per layer (the user's choice). */
   readonly representation: Record<LayerId, LayerRepresentation> = { cg: 'beads', backmapped: 'cartoon', reference: 'cartoon' };
   private readonly visible: Record<LayerId, boolean> = { cg: true, backmapped: true, reference: true };
-  /** Water (and Martini W beads) is hidden unless asked for: it buries the solute of a whole system. */
-  waterVisible = false;
+  /**
+   * Molecule classes shown. Water (and Martini W beads) is hidden unless asked for: it buries the solute of a
+   * whole system. A hidden class has its component but no representation until it is first shown, so the water
+   * of a solvated system costs nothing to open.
+   */
+  readonly classVisible: Record<ViewClass, boolean> = { protein: true, lipid: true, sterol: true, ligand: true, water: false, ion: true };
+  private readonly classes: Partial<Record<LayerId, LayerClasses>> = {};
   private coordinateVersion = 0;
 
   private constructor(readonly plugin: PluginContext) {}
@@ -225,6 +254,8 @@ export class CompareViewer {
           : data.apply(StateTransforms.Data.ParseCif).apply(StateTransforms.Model.TrajectoryFromMmCif, {}, { ref: ref(id, 'traj') });
       frameCoordinates.delete(id);
       this.visible[id] = o.visible;
+      if (input.classes) this.classes[id] = input.classes;
+      else delete this.classes[id];
       const xf = traj
         .apply(StateTransforms.Model.ModelFromTrajectory, { modelIndex: o.frame }, { ref: ref(id, 'model') })
         .apply(FrameCoordinates, { key: id, version: 0 }, { ref: ref(id, 'coords') })
@@ -240,24 +271,37 @@ export class CompareViewer {
     }
   }
 
-  /** The parts a layer's representation draws, each with the Mol* representation type that draws it. */
-  private partsOf(layer: LayerId): [Part, 'cartoon' | 'ball-and-stick' | 'spacefill' | 'line' | 'beads'][] {
+  /**
+   * The parts a layer's representation draws, each with its selection and the Mol* representation type that
+   * draws it: CG beads as beads whatever the class; in the atom layers only the protein as a cartoon (Mol* draws
+   * none for lipids), lipids, sterols, ligands and water as sticks (lines for large layers), ions as small spheres.
+   */
+  private partsOf(layer: LayerId): [Part, ReprType, () => Expression][] {
     const mode = this.representation[layer];
-    const sticks = this.large.has(layer) && layer !== 'cg' ? 'line' : 'ball-and-stick';
-    if (layer === 'cg') return mode === 'spacefill' ? [['main', 'spacefill'], ['water', 'spacefill']] : [['main', 'beads'], ['water', 'beads']];
-    if (mode === 'cartoon') return [['polymer', 'cartoon'], ['side', sticks], ['other', sticks], ['water', sticks]];
-    if (mode === 'spacefill') return [['main', 'spacefill'], ['water', 'spacefill']];
-    return [['main', sticks], ['water', sticks]];
+    const sticks = this.large.has(layer) ? 'line' : 'ball-and-stick';
+    const out: [Part, ReprType, () => Expression][] = [];
+    for (const [part, expression] of layerParts(this.classes[layer])) {
+      if (part === 'side' && (layer === 'cg' || mode !== 'cartoon')) continue;
+      let type: ReprType;
+      if (layer === 'cg') type = mode === 'spacefill' ? 'spacefill' : 'beads';
+      else if (mode === 'spacefill') type = 'spacefill';
+      else if (part === 'ion') type = 'ions';
+      else if (part === 'protein' && mode === 'cartoon') type = 'cartoon';
+      else type = sticks;
+      out.push([part, type, expression]);
+    }
+    return out;
   }
 
   private partVisible(layer: LayerId, part: Part): boolean {
-    return this.visible[layer] && (part !== 'water' || this.waterVisible);
+    return this.visible[layer] && this.classVisible[classOfPart(part)];
   }
 
   private buildParts(xf: ReturnType<ReturnType<PluginContext['build']>['to']>, layer: LayerId, label: string): void {
-    for (const [part, type] of this.partsOf(layer)) {
-      xf.apply(StateTransforms.Model.StructureComponent, { type: { name: 'expression', params: PART_EXPRESSIONS[part]() }, nullIfEmpty: true, label: `${label} (${part})` }, { ref: ref(layer, `comp-${part}`) })
-        .apply(StateTransforms.Representation.StructureRepresentation3D, this.reprParams(layer, type), { ref: ref(layer, `repr-${part}`), state: { isHidden: !this.partVisible(layer, part) } });
+    for (const [part, type, expression] of this.partsOf(layer)) {
+      const comp = xf.apply(StateTransforms.Model.StructureComponent, { type: { name: 'expression', params: expression() }, nullIfEmpty: true, label: `${label} (${part})` }, { ref: ref(layer, `comp-${part}`) });
+      if (this.classVisible[classOfPart(part)])
+        comp.apply(StateTransforms.Representation.StructureRepresentation3D, this.reprParams(layer, type), { ref: ref(layer, `repr-${part}`), state: { isHidden: !this.partVisible(layer, part) } });
     }
   }
 
@@ -284,14 +328,39 @@ export class CompareViewer {
     return out;
   }
 
-  /** Atoms of water residues in a layer (the water toggle is offered only when there are some). */
-  waterCount(layer: LayerId): number {
-    const s = this.plugin.state.data.cells.get(ref(layer, 'comp-water'))?.obj?.data as Structure | undefined;
+  /** Each part of a layer: its class, atoms, the Mol* representation drawing it (none until first shown) and whether it is shown. */
+  parts(layer: LayerId): { part: Part; class: ViewClass; atoms: number; type?: string; shown: boolean }[] {
+    const state = this.plugin.state.data;
+    return PARTS.filter((part) => state.cells.has(ref(layer, `comp-${part}`))).map((part) => {
+      const s = state.cells.get(ref(layer, `comp-${part}`))?.obj?.data as Structure | undefined;
+      const repr = state.cells.get(ref(layer, `repr-${part}`));
+      const type = repr?.obj ? (repr.transform.params as { type?: { name: string } } | undefined)?.type?.name : undefined;
+      return { part, class: classOfPart(part), atoms: s?.elementCount ?? 0, type, shown: !!type && !repr!.state.isHidden };
+    });
+  }
+
+  /** Atoms of one molecule class in a layer (a class toggle is offered only when some layer has some). */
+  classCount(layer: LayerId, cls: ViewClass): number {
+    const s = this.plugin.state.data.cells.get(ref(layer, `comp-${cls}`))?.obj?.data as Structure | undefined;
     return s?.elementCount ?? 0;
   }
 
-  async setWaterVisible(visible: boolean): Promise<void> {
-    this.waterVisible = visible;
+  /** Shows or hides a molecule class in every layer; its representations are built the first time it is shown. */
+  async setClassVisible(cls: ViewClass, visible: boolean): Promise<void> {
+    this.classVisible[cls] = visible;
+    const state = this.plugin.state.data;
+    if (visible) {
+      const b = this.plugin.build();
+      let any = false;
+      for (const layer of this.loaded)
+        for (const [part, type] of this.partsOf(layer)) {
+          const comp = ref(layer, `comp-${part}`), repr = ref(layer, `repr-${part}`);
+          if (classOfPart(part) !== cls || state.cells.has(repr) || !state.cells.get(comp)?.obj) continue;
+          b.to(comp).apply(StateTransforms.Representation.StructureRepresentation3D, this.reprParams(layer, type), { ref: repr, state: { isHidden: !this.partVisible(layer, part) } });
+          any = true;
+        }
+      if (any) await b.commit();
+    }
     for (const layer of this.loaded) this.applyVisibility(layer);
   }
 
@@ -322,12 +391,14 @@ export class CompareViewer {
     this.plugin.managers.camera.reset(undefined, 0);
   }
 
-  private reprParams(layer: LayerId, type: 'cartoon' | 'ball-and-stick' | 'spacefill' | 'line' | 'beads') {
+  private reprParams(layer: LayerId, type: ReprType) {
     const p = this.plugin;
     const color = (layer === 'backmapped' ? 'backmap-deviation' : layer === 'reference' ? 'backmap-reference' : 'cg-bead-type') as never;
     const colorParams = (layer === 'backmapped' ? { epoch: this.epoch } : {}) as never;
     const alpha = layer === 'reference' ? { alpha: 0.75 } : {};
     if (type === 'cartoon') return createStructureRepresentationParams(p, undefined, { type: 'cartoon', typeParams: { ...alpha }, color, colorParams });
+    // Ions: small spheres (a third of the van der Waals radius): seen among lines, hiding nothing.
+    if (type === 'ions') return createStructureRepresentationParams(p, undefined, { type: 'spacefill', typeParams: { sizeFactor: 0.35, ...alpha }, color, colorParams });
     if (type === 'spacefill')
       return layer === 'cg'
         ? createStructureRepresentationParams(p, undefined, { type: 'spacefill', typeParams: { alpha: 0.6 }, color, size: 'cg-bead-size' as never })
@@ -460,7 +531,7 @@ export class CompareViewer {
     const l = StructureElement.Loci.getFirstLocation(loci)!;
     return {
       layer,
-      residue: { chainId: P.chain.auth_asym_id(l), resSeq: P.residue.auth_seq_id(l), iCode: P.residue.pdbx_PDB_ins_code(l) },
+      residue: { chainId: chainIdOf(P.chain.auth_asym_id(l)), resSeq: P.residue.auth_seq_id(l), iCode: P.residue.pdbx_PDB_ins_code(l) },
       resName: P.atom.auth_comp_id(l),
       atomName: P.atom.label_atom_id(l),
     };

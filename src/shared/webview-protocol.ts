@@ -6,8 +6,21 @@
  * `isExtensionToWebview` / `isWebviewToExtension` because a webview is an untrusted boundary.
  */
 
+import type { MoleculeClass } from '../core/pipeline/options';
+
 export const LAYER_IDS = ['cg', 'backmapped', 'reference'] as const;
 export type LayerId = (typeof LAYER_IDS)[number];
+
+/**
+ * Molecule classes the view shows and toggles: the engine's classes (`MoleculeClass`, src/core/pipeline/molecules.ts)
+ * but Go virtual sites and unknown residues, which the view draws as ligands. The extension classifies every
+ * residue name with the core's tables; the webview never guesses a class.
+ */
+export const VIEW_CLASSES = ['protein', 'lipid', 'sterol', 'ligand', 'water', 'ion'] as const satisfies readonly MoleculeClass[];
+export type ViewClass = (typeof VIEW_CLASSES)[number];
+
+/** Residue names of each class in one layer (only the classes present). */
+export type LayerClasses = Partial<Record<ViewClass, string[]>>;
 
 /**
  * One structure layer. Small structures travel inline (`data`); large ones as a webview URI
@@ -24,6 +37,8 @@ export interface LayerData {
   models?: number;
   /** Atoms in one model (for the status line and the load-time report). */
   atoms?: number;
+  /** Residue names per molecule class (absent: the view falls back to Mol*'s polymer/water/other entities). */
+  classes?: LayerClasses;
 }
 
 export interface ResidueKey {
@@ -38,6 +53,23 @@ export interface PerResidueRow extends ResidueKey {
   rmsd: number | null;
   rmsd_bb: number | null;
   rmsd_sc: number | null;
+  /** The residue's class when it is not protein (the bars show protein residues; 3D colours every row). */
+  class?: ViewClass;
+}
+
+/** Deviation of one non-protein class from the reference over its matched heavy atoms (the note under the bars). */
+export interface ClassDeviation {
+  class: ViewClass;
+  residues: number;
+  atoms: number;
+  rmsd: number | null;
+}
+
+/** Residues of one name in a non-protein class (the line under the sequence strip: "POPC 128 · CHL1 30 · …"). */
+export interface CompositionEntry {
+  class: ViewClass;
+  resName: string;
+  count: number;
 }
 
 /** Backbone and side-chain torsions in degrees; `null` where undefined (termini, GLY χ1, …). */
@@ -104,6 +136,10 @@ export interface LoadMessage {
   source?: ComparisonSource;
   /** Residues for the sequence strip (absent: no strip). */
   sequence?: SequenceResidue[];
+  /** Non-protein residues of the main structure, per name (absent: protein only). */
+  composition?: CompositionEntry[];
+  /** Deviation per non-protein class (absent: no reference or protein only). */
+  classDeviation?: ClassDeviation[];
   /** Set when no reference is loaded but one could be (the empty RMSD plot offers "Compare with reference…"). */
   canAddReference?: boolean;
 }
@@ -131,6 +167,7 @@ export interface FrameMessage {
   torsions?: { backmapped?: TorsionRow[]; reference?: TorsionRow[] };
   summary?: ComparisonSummary;
   superposition?: LayerTransform;
+  classDeviation?: ClassDeviation[];
 }
 
 export type ExtensionToWebview =
@@ -170,6 +207,15 @@ const optional = (v: unknown, f: (x: unknown) => boolean): boolean => v === unde
 const isArrayOf = (v: unknown, f: (x: unknown) => boolean): boolean => Array.isArray(v) && v.every(f);
 
 export const isLayerId = (v: unknown): v is LayerId => isStr(v) && (LAYER_IDS as readonly string[]).includes(v);
+export const isViewClass = (v: unknown): v is ViewClass => isStr(v) && (VIEW_CLASSES as readonly string[]).includes(v);
+
+function isLayerClasses(v: unknown): boolean {
+  return isObj(v) && Object.entries(v).every(([k, names]) => isViewClass(k) && isArrayOf(names, isStr));
+}
+
+const isClassDeviation = (v: unknown): boolean =>
+  isObj(v) && isViewClass(v.class) && isInt(v.residues) && isInt(v.atoms) && isNumOrNull(v.rmsd);
+const isCompositionEntry = (v: unknown): boolean => isObj(v) && isViewClass(v.class) && isStr(v.resName) && isInt(v.count);
 
 export function isResidueKey(v: unknown): v is ResidueKey {
   return isObj(v) && isStr(v.chainId) && isInt(v.resSeq) && isStr(v.iCode);
@@ -183,7 +229,12 @@ export function isLayerData(v: unknown): v is LayerData {
   if (hasData === hasUri) return false;
   if (v.data !== undefined && !hasData) return false;
   if (v.uri !== undefined && !hasUri) return false;
-  return optional(v.label, isStr) && optional(v.models, (m) => isInt(m) && (m as number) >= 1) && optional(v.atoms, (a) => isInt(a) && (a as number) >= 0);
+  return (
+    optional(v.label, isStr) &&
+    optional(v.models, (m) => isInt(m) && (m as number) >= 1) &&
+    optional(v.atoms, (a) => isInt(a) && (a as number) >= 0) &&
+    optional(v.classes, isLayerClasses)
+  );
 }
 
 function isLayers(v: unknown): boolean {
@@ -192,7 +243,8 @@ function isLayers(v: unknown): boolean {
 }
 
 export function isPerResidueRow(v: unknown): v is PerResidueRow {
-  return isResidueKey(v) && isStr((v as unknown as Obj).resName) && ['rmsd', 'rmsd_bb', 'rmsd_sc'].every((k) => isNumOrNull((v as unknown as Obj)[k]));
+  const o = v as unknown as Obj;
+  return isResidueKey(v) && isStr(o.resName) && ['rmsd', 'rmsd_bb', 'rmsd_sc'].every((k) => isNumOrNull(o[k])) && optional(o.class, isViewClass);
 }
 
 export function isTorsionRow(v: unknown): v is TorsionRow {
@@ -255,6 +307,8 @@ export function isExtensionToWebview(msg: unknown): msg is ExtensionToWebview {
         optional(msg.frames, isFrames) &&
         optional(msg.source, isSource) &&
         optional(msg.sequence, (q) => isArrayOf(q, isSequenceResidue)) &&
+        optional(msg.composition, (c) => isArrayOf(c, isCompositionEntry)) &&
+        optional(msg.classDeviation, (c) => isArrayOf(c, isClassDeviation)) &&
         optional(msg.canAddReference, isBool)
       );
     case 'frame':
@@ -267,7 +321,8 @@ export function isExtensionToWebview(msg: unknown): msg is ExtensionToWebview {
         optional(msg.perResidue, (p) => isArrayOf(p, isPerResidueRow)) &&
         optional(msg.torsions, isTorsions) &&
         optional(msg.summary, isSummary) &&
-        optional(msg.superposition, isLayerTransform)
+        optional(msg.superposition, isLayerTransform) &&
+        optional(msg.classDeviation, (c) => isArrayOf(c, isClassDeviation))
       );
     case 'highlightResidues':
       return isArrayOf(msg.residues, isResidueKey) && optional(msg.focus, isBool);

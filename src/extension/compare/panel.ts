@@ -263,7 +263,7 @@ export class ComparePanel implements vscode.Disposable {
     for (const id of LAYER_IDS) {
       const l = layers[id];
       if (!l) continue;
-      const base = { format: l.format, label: l.label, models: l.models, atoms: l.atoms };
+      const base = { format: l.format, label: l.label, models: l.models, atoms: l.atoms, classes: l.classes };
       if (l.text.length <= INLINE_LIMIT) {
         out[id] = { ...base, data: l.text };
         continue;

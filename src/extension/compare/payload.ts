@@ -7,8 +7,15 @@ import { formatMmcif } from '../../core/structure/mmcif';
 import { kabsch } from '../../core/geometry/kabsch';
 import { backboneTorsions, compareStructures, type CompareResult } from '../../core/metrics';
 import { residueTopology } from '../../core/chemistry';
+import { solventKind } from '../../core/chemistry/solvent';
+import { soluteClass } from '../../core/pipeline/molecules';
 import {
   finiteOrNull,
+  VIEW_CLASSES,
+  type ClassDeviation,
+  type CompositionEntry,
+  type LayerClasses,
+  type ViewClass,
   residueKeyString,
   rigidToMat4,
   type ComparisonSource,
@@ -31,6 +38,7 @@ export interface LayerText {
   /** Atoms per model. */
   atoms: number;
   label: string;
+  classes: LayerClasses;
 }
 
 /** Per-frame analysis: deviation, torsions and the Cα fit of the reference onto the frame. */
@@ -39,6 +47,8 @@ export interface FrameAnalysis {
   torsions: { backmapped?: TorsionRow[]; reference?: TorsionRow[] };
   summary?: ComparisonSummary;
   superposition?: LayerTransform;
+  /** Deviation per non-protein class (present with a reference when such residues matched). */
+  classDeviation?: ClassDeviation[];
 }
 
 export interface ComparisonPayload extends FrameAnalysis {
@@ -47,6 +57,58 @@ export interface ComparisonPayload extends FrameAnalysis {
   frames?: { count: number; current?: number; labels?: string[] };
   source?: ComparisonSource;
   sequence?: SequenceResidue[];
+  composition?: CompositionEntry[];
+}
+
+/**
+ * The view's class of a residue name, as the engine sorts molecules (src/core/pipeline/molecules.ts `soluteClass`:
+ * amino acids, lipids and sterols of the chemistry table, anything else a ligand; water and ions by the solvent
+ * table, all-atom or Martini names).
+ */
+export function residueClass(resName: string): ViewClass {
+  const c = soluteClass(resName);
+  if (c !== 'ligand') return c as ViewClass;
+  return solventKind(resName) ?? 'ligand';
+}
+
+/** Classes of the residue names of `s`, each name looked up once (a 100k-atom system has a few dozen names). */
+function classifier(): (resName: string) => ViewClass {
+  const cache = new Map<string, ViewClass>();
+  return (name) => {
+    let c = cache.get(name);
+    if (c === undefined) cache.set(name, (c = residueClass(name)));
+    return c;
+  };
+}
+
+/** Residue names per class in `s` (the layer's class toggles select by residue name). */
+export function layerClasses(s: Structure): LayerClasses {
+  const classOf = classifier();
+  const names = new Map<ViewClass, Set<string>>();
+  const seen = new Set<string>();
+  for (const n of s.atoms.resName) {
+    if (seen.has(n)) continue;
+    seen.add(n);
+    const c = classOf(n);
+    (names.get(c) ?? names.set(c, new Set()).get(c)!).add(n);
+  }
+  const out: LayerClasses = {};
+  for (const c of VIEW_CLASSES) if (names.has(c)) out[c] = [...names.get(c)!].sort();
+  return out;
+}
+
+/** Non-protein residues of `s` per name, in class order then most first ("POPC 128 · CHL1 30 · TIP3 2,000 · SOD 20"). */
+export function compositionOf(s: Structure): CompositionEntry[] {
+  const classOf = classifier();
+  const counts = new Map<string, number>();
+  for (const r of residuesOf(s.atoms)) {
+    if (classOf(r.resName) === 'protein') continue;
+    counts.set(r.resName, (counts.get(r.resName) ?? 0) + 1);
+  }
+  const order = (c: ViewClass) => VIEW_CLASSES.indexOf(c);
+  return [...counts]
+    .map(([resName, count]) => ({ class: classOf(resName), resName, count }))
+    .sort((a, b) => order(a.class) - order(b.class) || b.count - a.count || a.resName.localeCompare(b.resName));
 }
 
 /**
@@ -248,15 +310,35 @@ export function analyseFrame(cg: Structure | undefined, backmapped: Structure | 
   if (reference) out.torsions.reference = torsionRows(reference);
   if (bm && reference) {
     const c = referenceRmsd(bm, reference);
-    out.perResidue = c.perResidue.map((r) => ({
-      chainId: r.chainId,
-      resSeq: r.resSeq,
-      iCode: r.iCode,
-      resName: r.resName,
-      rmsd: finiteOrNull(r.rmsd),
-      rmsd_bb: finiteOrNull(r.rmsd_bb),
-      rmsd_sc: finiteOrNull(r.rmsd_sc),
-    }));
+    const classOf = classifier();
+    // Rows for every residue but water: placed waters are not the reference's waters (a bead stands for four),
+    // so their per-residue values say nothing, and they would be most of the rows of a solvated system.
+    const byClass = new Map<ViewClass, { residues: number; atoms: number; sum: number }>();
+    for (const r of c.perResidue) {
+      const cls = classOf(r.resName);
+      if (cls !== 'protein' && r.matched > 0) {
+        const acc = byClass.get(cls) ?? byClass.set(cls, { residues: 0, atoms: 0, sum: 0 }).get(cls)!;
+        acc.residues++;
+        acc.atoms += r.matched;
+        acc.sum += r.rmsd * r.rmsd * r.matched;
+      }
+      if (cls === 'water') continue;
+      out.perResidue.push({
+        chainId: r.chainId,
+        resSeq: r.resSeq,
+        iCode: r.iCode,
+        resName: r.resName,
+        rmsd: finiteOrNull(r.rmsd),
+        rmsd_bb: finiteOrNull(r.rmsd_bb),
+        rmsd_sc: finiteOrNull(r.rmsd_sc),
+        ...(cls === 'protein' ? {} : { class: cls }),
+      });
+    }
+    if (byClass.size)
+      out.classDeviation = VIEW_CLASSES.filter((k) => byClass.has(k)).map((k) => {
+        const a = byClass.get(k)!;
+        return { class: k, residues: a.residues, atoms: a.atoms, rmsd: finiteOrNull(Math.sqrt(a.sum / a.atoms)) };
+      });
     out.summary = { rmsd_bb: finiteOrNull(c.rmsd_bb), rmsd_sc: finiteOrNull(c.rmsd_sc), rmsd_all: finiteOrNull(c.rmsd_all), matched: c.matched, definition: rmsdDefinition(c) };
   }
   if (reference && (bm || cg)) out.superposition = bm ? superposeReference(bm, reference) : superposeReference(frameOf(cg!, frame), reference, true);
@@ -277,6 +359,7 @@ export function buildComparisonPayload(cg?: Structure, backmapped?: Structure, r
     models: s.models.length,
     atoms: s.atoms.count,
     label,
+    classes: layerClasses(s),
   });
   if (cg) layers.cg = layer(cg, 'CG beads', opts.cgBonds ?? defaultCgBonds(cg));
   if (backmapped) layers.backmapped = layer(backmapped, 'Backmapped');
@@ -291,6 +374,7 @@ export function buildComparisonPayload(cg?: Structure, backmapped?: Structure, r
     frames: count > 1 ? { count, current: frame, labels: opts.frameLabels } : undefined,
     source: opts.source,
     sequence: sequenceOf(backmapped ?? reference ?? cg!),
+    composition: compositionOf(backmapped ?? reference ?? cg!),
   };
 }
 
@@ -307,6 +391,8 @@ export function toLoadMessage(p: ComparisonPayload, layerData: Partial<Record<La
     frames: p.frames ? { ...p.frames, streamed: opts.streamed } : undefined,
     source: p.source,
     sequence: p.sequence?.length ? p.sequence : undefined,
+    composition: p.composition?.length ? p.composition : undefined,
+    classDeviation: p.classDeviation,
   };
 }
 
