@@ -257,7 +257,7 @@ function moleculeOfResidues(system: CgSystem): Int32Array {
  * Puts the molecules that were made whole (their beads moved from the input's positions) back in the box: whole,
  * with their centre inside. `ranges` gives each system residue's atoms in `out`.
  */
-function putBackInBox(input: Structure, system: CgSystem, out: Structure, ranges: Int32Array): number {
+export function putBackInBox(input: Structure, system: CgSystem, out: Structure, ranges: Int32Array): number {
   const L = rectangularBoxLengths(input.box);
   if (!L) return 0;
   const molOf = moleculeOfResidues(system);

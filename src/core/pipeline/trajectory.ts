@@ -7,6 +7,7 @@ import { unlinkSync } from 'node:fs';
 import { InputError } from '../errors';
 import type { Frame, Structure } from '../structure/types';
 import type { HydrogenTemplate } from '../model/contract';
+import { unwrapSystem } from '../cg';
 import { readStructureFile } from '../structure/read';
 import { fileFormatOf } from '../io/formats';
 import { writePdb } from '../structure/pdb';
@@ -17,7 +18,7 @@ import { DEFAULT_CHUNK_SIZE } from '../model/chunking';
 import { firstGroupOf, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
 import { checkFrameFinite, countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange, type FrameSelection } from '../trajectory/frames';
 import type { TrajectoryWriter } from '../trajectory/types';
-import { backmapSystem, backmapWhole, checkAbort, emptyReport, hydrogensApply, hydrogenStep, metricsOf, planHydrogenTemplates, openChosen, wholeReport, yieldToLoop } from './run';
+import { backmapSystem, backmapWhole, checkAbort, emptyReport, hydrogensApply, hydrogenStep, metricsOf, planHydrogenTemplates, putBackInBox, residueAtomRanges, openChosen, wholeReport, yieldToLoop } from './run';
 import { hydrogenSummary, type HydrogenReport, type ProtonationPlan } from '../hydrogens';
 import { keptOpen, type Backmapper } from '../model/backmapper';
 import type { CgSystem } from '../cg';
@@ -288,7 +289,13 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
       system.coords[3 * b + 1] = fc[3 * s + 1];
       system.coords[3 * b + 2] = fc[3 * s + 2];
     }
-    return backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, timings, {});
+    // Molecules broken across the box in this frame are made whole, backmapped, and put back in the box (as for one
+    // structure: without it a lipid split by the boundary came back spanning the box).
+    const box = frame.box ?? top.box;
+    unwrapSystem(system, box);
+    const res = await backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, timings, {});
+    putBackInBox({ ...top, coords: Float64Array.from(fc), box }, system, res.structure, residueAtomRanges(res.structure, system));
+    return res;
   };
   try {
     await hydrogens.decideFirst(selection, frameSource(top, opts.trajectory, io), async (f) => (await heavy(f)).structure);
@@ -408,7 +415,12 @@ async function wholeTrajectory(
     const input: Structure = { ...top, coords: Float64Array.from(fc), models: [], box: frame.box ?? top.box };
     input.models = [input.coords];
     frameBeads(plan.system, input.coords);
-    for (const g of plan.groups) if (g.system) frameBeads(g.system, input.coords);
+    unwrapSystem(plan.system, input.box);
+    for (const g of plan.groups)
+      if (g.system) {
+        frameBeads(g.system, input.coords);
+        unwrapSystem(g.system, input.box);
+      }
     return { input, whole: await backmapWhole(input, plan, opts, refine, timings, { signal: hooks.signal }, open) };
   };
   try {
