@@ -4,7 +4,7 @@
  * termini (chain breaks included), the C-terminal OXT when missing, every hydrogen on ideal geometry from the heavy
  * atoms (`chemistry/hydrogens.ts`), rotatable groups staggered where they touch least. Lipids and sterols of the
  * chemistry table get theirs the same way, from groups derived from their topology (`lipid-hydrogens.ts`), under
- * CHARMM36 names whatever `names` says. Waters get theirs on TIP3P geometry, each turned to make hydrogen bonds
+ * CHARMM36 names (`names: 'amber'`: AMBER Lipid17/21, `lipid-names.ts`). Waters get theirs on TIP3P geometry, each turned to make hydrogen bonds
  * (`placeWater`), under the naming's water names. Ions and other residues pass through unchanged, as do ligands
  * unless the caller gives their templates (`extraTemplates`). Model 0 only: the result has one model.
  *
@@ -29,6 +29,7 @@ import {
   type ProtonationState,
 } from './chemistry/hydrogens';
 import { FORCE_FIELD_NAMINGS, atomNameFor, engineHeavyName, residueNameFor, type ForceFieldNaming } from './ffnames';
+import { lipidNameFor, lipidResidueNameFor } from './lipid-names';
 import { lipidHydrogenPlan } from './lipid-hydrogens';
 import { UsageError } from './errors';
 import { isWaterResidue, WATER_OXYGEN_NAMES, TIP3P } from './chemistry/solvent';
@@ -798,16 +799,20 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
 
   /** A templated residue's heavy atoms as they came (its input hydrogens dropped), each carrier followed by its hydrogens. */
   function writeLipid(out: StructureBuilder, l: TemplatedResidue): void {
+    // Lipids and sterols under the naming's lipid force field (AMBER Lipid17/21 for 'amber'); extra templates keep
+    // their own names.
+    const own = !opts.extraTemplates?.(l.res.resName);
+    const nm = (x: string) => (own ? lipidNameFor(l.res.resName, x, naming) : x);
     for (let i = l.res.start; i < l.res.end; i++) {
       if (elementOf(i) === 'H' || elementOf(i) === 'D') continue;
-      const at = { resName: a.resName[i], chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], hetero: a.hetero[i] === 1, segId: a.segId[i] };
-      out.addAtom({ ...at, name: a.name[i], element: a.element[i], altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
+      const at = { resName: own ? lipidResidueNameFor(a.resName[i], naming) : a.resName[i], chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], hetero: a.hetero[i] === 1, segId: a.segId[i] };
+      out.addAtom({ ...at, name: nm(a.name[i]), element: a.element[i], altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
       // a carrier's hydrogens once, after its first occurrence
       if (l.atoms.get(a.name[i]) !== i) continue;
       for (const name of l.plan.byCarrier.get(a.name[i]) ?? []) {
         const v = l.h.get(name);
         if (!v) continue;
-        out.addAtom({ ...at, name, element: 'H', x: v[0], y: v[1], z: v[2] });
+        out.addAtom({ ...at, name: nm(name), element: 'H', x: v[0], y: v[1], z: v[2] });
         report.added++;
       }
     }
@@ -849,7 +854,7 @@ export function hydrogenSummary(r: HydrogenReport): string {
   if (r.replaced) parts.push(`${r.replaced} input hydrogen(s) rebuilt`);
   if (r.missing) parts.push(`${r.missing} hydrogen(s) not placed (heavy atoms missing)`);
   if (r.contacts) parts.push(`${r.contacts} rotatable group(s) left within ${CONTACT} Å of another atom`);
-  if (r.lipids) parts.push(`${r.lipids} lipid/sterol residue(s) with hydrogens (CHARMM36 names)`);
+  if (r.lipids) parts.push(`${r.lipids} lipid/sterol residue(s) with hydrogens (${r.naming === 'amber' ? 'AMBER Lipid17/21' : 'CHARMM36'} names)`);
   if (r.templated) parts.push(`${r.templated} residue(s) with hydrogens from their templates`);
   if (r.waters) parts.push(r.hydrogens ? `${r.waters} water(s) with hydrogens (TIP3P geometry${r.waterContacts ? `; ${r.waterContacts} left within ${CONTACT} Å of another atom` : ''})` : `${r.waters} water(s) named`);
   if (r.fromPlan) parts.push('protonation decided on the first frame, applied to every frame');

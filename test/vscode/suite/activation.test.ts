@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { EXT_ID, waitFor, wsFile } from './util';
 
 const COMMANDS = ['backmap', 'backmapTrajectory', 'mapToCg', 'compareWithReference', 'selectModel', 'showReport',
-  'openComparison', 'completeHierarchy', 'previewMapping', 'trainModel'].map((c) => `backmapStudio.${c}`);
+  'openComparison', 'completeHierarchy', 'previewMapping', 'trainModel', 'prepareForSimulation'].map((c) => `backmapStudio.${c}`);
 
 describe('activation', () => {
   it('activates and registers every contributed command', async () => {

@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { buildPeptide } from '../../../src/core/chemistry/peptide';
+import { protonationParent } from '../../../src/core/chemistry/variants';
+import { engineHeavyNames } from '../../../src/core/hydrogens';
 import { residuesOf } from '../../../src/core/structure/builder';
 import { readStructureFile } from '../../../src/core/structure/read';
 import type { Structure } from '../../../src/core/structure/types';
@@ -20,12 +22,14 @@ import { EXT_ID, waitFor, wsFile, wsRoot } from './util';
 interface BackmapResult { output: string; report: string; model: string; provider: string; residues: number; atoms: number; seconds: number }
 const lastError = () => vscode.commands.executeCommand<{ command: string; message: string; name: string } | undefined>('backmapStudio.internal.lastError');
 
-function heavyAtoms(s: Structure): Map<string, string[]> {
+/** Heavy atoms per residue under PDB names (outputs carry hydrogens and CHARMM names by default: HSD, OT1, ILE CD). */
+function heavyAtoms(structure: Structure): Map<string, string[]> {
+  const s = engineHeavyNames(structure);
   const out = new Map<string, string[]>();
   for (const r of residuesOf(s.atoms)) {
     const names: string[] = [];
     for (let i = r.start; i < r.end; i++) if (s.atoms.element[i] !== 'H') names.push(s.atoms.name[i]);
-    out.set(`${r.chainId}:${r.resName}${r.resSeq}`, names.sort());
+    out.set(`${r.chainId}:${protonationParent(r.resName) ?? r.resName}${r.resSeq}`, names.sort());
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // copied into the workspace's .backmap/models, and the shipped ca-protein model after it.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { engineHeavyNames } from '../../../src/core/hydrogens';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { residuesOf } from '../../../src/core/structure/builder';
@@ -39,8 +40,18 @@ function reportStages(report: string): string[][] {
   return section.split('\n').filter((l) => /^\| \d+ \|/.test(l)).map((l) => l.split('|').map((c) => c.trim()).slice(2, 4));
 }
 
-/** Heavy-atom names per residue (the C-terminal OXT aside: the fixture's chain ends at residue 40, the truth's does not). */
-const atomNames = (s: Structure) => residuesOf(s.atoms).map((r) => s.atoms.name.slice(r.start, r.end).filter((n) => n !== 'OXT').sort().join(' '));
+/**
+ * Heavy-atom names per residue under PDB names (outputs carry hydrogens and CHARMM names by default); the C-terminal
+ * OXT aside: the fixture's chain ends at residue 40, the truth's does not.
+ */
+const atomNames = (structure: Structure) => {
+  const s = engineHeavyNames(structure);
+  return residuesOf(s.atoms).map((r) => {
+    const names: string[] = [];
+    for (let i = r.start; i < r.end; i++) if (s.atoms.element[i] !== 'H' && s.atoms.name[i] !== 'OXT') names.push(s.atoms.name[i]);
+    return names.sort().join(' ');
+  });
+};
 
 describe('UCG beads: chains of models', () => {
   let dir: string;
