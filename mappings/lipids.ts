@@ -7,8 +7,19 @@
  * (PC), NH3 (PE), CNO (PS), GL0 (PG); PO4; GL1, GL2; tail beads C1A… (sn-2) and C1B… (sn-1), D for a bead holding a
  * double bond, 4 tail beads for 16–18 carbons and 3 for 12–14. Cholesterol: the 9-bead Martini 3 sterol model
  * (Borges-Araújo et al., JCTC 2023, ../shared/data/mappings/m3_sterols/martini_v3.0_sterols_v1.0.itp: ROH, R1–R6,
- * C1, C2; R3–R6 and ROH are virtual sites there, R5 and R6 the two off-plane methyls C18 and C19) and the older
- * 8-bead model (CG2AT's CHOL fragments: C19 inside R1, no R6).
+ * C1, C2; ROH and R3–R6 are virtual sites there) and the older 8-bead model (CG2AT's CHOL fragments: C19 inside R1,
+ * no R6).
+ *
+ * The 9-bead atom lists are OUR FIT, not a published table (the itp and its README give none): the model's rigid
+ * beads built from the itp (R1–R2–C1 from the constraint lengths, ROH and R3–R6 from the virtual sites; equal to the
+ * CHOL beads GROMACS wrote in test/fixtures/martini3-bilayer within 0.004 Å), superposed on the mapped centres of
+ * the 52 training-leaflet CHARMM36 cholesterols of the NMRlipids POPC/cholesterol bilayers, and the contiguous
+ * assignment (every heavy atom in one bead, 1–5 per bead) with the smallest rms kept; `node --import tsx
+ * mappings/cholesterol-fit.ts` repeats the search. Rms over the 8 rigid beads (training / held-out leaflet): this
+ * assignment 0.45 / 0.44 Å; the earlier table (R1 = ring A, R2 = C6–C8, R3 = C9 C11 C12, R4 = ring D + C13,
+ * R5 = C18, R6 = C19) 3.10 / 3.11 Å; that table with R5/R6 swapped 2.18 / 2.18 Å. The Martini bead sizes as
+ * heavy-atom counts (regular 4, small 3, tiny 2) fit no better than 1.37 Å. What is left is mostly scale: the
+ * model's beads sit about 5 % further apart than mapped CHARMM36 cholesterol (best isotropic scale 1.05, 0.41 Å).
  *
  * Project choices, not upstream facts:
  *  - Weights: heavy atoms by mass (CGmap default); hydrogens are members with `!` (weight 0), so a file with or
@@ -52,18 +63,33 @@ function tailBeads(sn: 2 | 3, chain: AcylChain): [string, string[]][] {
   });
 }
 
+/**
+ * The 9-bead cholesterol: OUR fit to the model's bead geometry (mappings/cholesterol-fit.ts; see the file header),
+ * not a published atom list. R5 is the C19 methyl (on C10, head end), R6 the C18 methyl (on C13, tail end).
+ */
+const CHOLESTEROL9: readonly (readonly [string, readonly string[]])[] = [
+  ['ROH', ['C3', 'O3', 'C4', 'C5']],
+  ['R1', ['C6', 'C7']],
+  ['R2', ['C8', 'C9', 'C10', 'C1', 'C2']],
+  ['R3', ['C14', 'C15', 'C16']],
+  ['R4', ['C13', 'C12', 'C11']],
+  ['R5', ['C19']],
+  ['R6', ['C18']],
+  ['C1', ['C17', 'C20', 'C21', 'C22', 'C23']],
+  ['C2', ['C24', 'C25', 'C26', 'C27']],
+];
+
 /** Martini 3 bead partition (upstream membership, before the R limit is applied), beads in Martini order. */
 export function martiniPartition(lipid: LipidTopology, model: 'cholesterol9' | 'cholesterol8' = 'cholesterol9'): [string, string[]][] {
   if (lipid.kind === 'sterol') {
-    const ringA = ['C1', 'C2', 'C4', 'C5', 'C10'];
+    if (model === 'cholesterol9') return CHOLESTEROL9.map(([b, atoms]) => [b, [...atoms]]);
     return [
       ['ROH', ['C3', 'O3']],
-      ['R1', model === 'cholesterol9' ? ringA : [...ringA, 'C19']],
+      ['R1', ['C1', 'C2', 'C4', 'C5', 'C10', 'C19']],
       ['R2', ['C6', 'C7', 'C8']],
       ['R3', ['C9', 'C11', 'C12']],
       ['R4', ['C13', 'C14', 'C15', 'C16', 'C17']],
       ['R5', ['C18']],
-      ...(model === 'cholesterol9' ? [['R6', ['C19']] as [string, string[]]] : []),
       ['C1', ['C20', 'C21', 'C22', 'C23']],
       ['C2', ['C24', 'C25', 'C26', 'C27']],
     ];
@@ -195,7 +221,8 @@ export function lipidYaml(lipid: LipidTopology, model: 'cholesterol9' | 'cholest
   const moved = beads.flatMap(([b, atoms]) => atoms.filter((a) => upstream.get(a) !== b).map((a) => `${a} ${upstream.get(a)}→${b}`));
   const what = lipid.kind === 'sterol'
     ? model === 'cholesterol9'
-      ? 'Martini 3 cholesterol, 9-bead model (Borges-Araújo et al. 2023; m3_sterols martini_v3.0_sterols_v1.0.itp)'
+      ? 'Martini 3 cholesterol, 9-bead model (Borges-Araújo et al. 2023; m3_sterols martini_v3.0_sterols_v1.0.itp);\n' +
+        '# atom lists are our fit to that model\'s bead geometry (mappings/cholesterol-fit.ts), not a published table'
       : 'Martini 3 cholesterol, older 8-bead model (CG2AT martini_3-0_charmm36 CHOL fragments)'
     : `Martini 3 lipidome beads (CG2AT martini_3-0_charmm36 ${lipid.name} fragments; Martini 3 phospholipids itp)`;
   const lines = [

@@ -58,7 +58,11 @@ export interface ModelCard {
      */
     files?: Record<string, string>;
   };
-  /** Residue names the model was trained on (user-trained models; shipped cards list bead types only). */
+  /**
+   * Residue names the model was trained on. When present, the model backmaps only those molecules (or another
+   * protonation state of one), even where its bead types would cover more (martini3-lipids leaves out CHL1, whose
+   * mapping changed after its training).
+   */
   molecules?: string[];
   /** Type id -> idname(s) (`MOL_BEAD`, several joined with `|` when they share an id). */
   beadTypes: string[];

@@ -24,7 +24,7 @@ import { cachedSet, mappingSetOfCard } from '../model/card-mapping';
 import { cardStage, type ModelCard } from '../model/contract';
 import type { BackmapOptions, InputPolicy, MoleculeClass, UnknownResidue } from './options';
 import { countSystem, countUnknown, selectAtoms, splitCg, GO_SITE_NAMES, type CgSplit } from './molecules';
-import { AMINO_ACID_NAMES } from '../chemistry/variants';
+import { AMINO_ACID_NAMES, variantGroup } from '../chemistry/variants';
 
 // ------------------------------------------------------------------------------------------ reading inputs
 
@@ -117,7 +117,7 @@ export function mappingCoverage(cg: Structure, set: MappingSet, residueNameMap?:
   for (let i = 0; i < a.count; i++) {
     const rn = residueNameMap?.[a.resName[i]] ?? a.resName[i];
     const mol = set.molecules.get(rn) ?? set.molecules.get(rn.toUpperCase());
-    if (mol && mol.beadIndex.has(a.name[i]) && (!cardTypes || cardTypes.has(`${mol.name}_${a.name[i]}`))) known++;
+    if (mol && mol.beadIndex.has(a.name[i]) && (!card || (cardTypes!.has(`${mol.name}_${a.name[i]}`) && cardLists(card, mol.name)))) known++;
   }
   return known / a.count;
 }
@@ -384,8 +384,22 @@ export interface BackmapPlan {
 /** The system a group's residues index. */
 export const groupSystem = (plan: Pick<BackmapPlan, 'system'>, group: BackmapGroup): CgSystem => group.system ?? plan.system;
 
-/** True when the card's bead types name every bead of `mol` with its type id (the runner's own check). */
+/**
+ * Whether a card that lists `molecules` names this one (or another protonation state of it); a card without the list
+ * is not limited by it. A card leaves out a molecule whose mapping changed after training: its bead-type ids remain
+ * in the set, their meaning does not (martini3-lipids and CHL1).
+ */
+function cardLists(card: ModelCard, name: string): boolean {
+  const listed = card.molecules;
+  return !listed || listed.includes(name) || (variantGroup(name)?.some((n) => listed.includes(n)) ?? false);
+}
+
+/**
+ * True when the card may backmap `mol`: its bead types name every bead of `mol` with its type id (the runner's own
+ * check), and its `molecules`, where listed, name the molecule.
+ */
 function cardKnows(card: ModelCard, mol: MoleculeMapping): boolean {
+  if (!cardLists(card, mol.name)) return false;
   return mol.beads.every((b) => {
     const names = b.typeId >= 0 && b.typeId < card.beadTypes.length ? card.beadTypes[b.typeId].split('|') : [];
     return names.includes(b.idname);
@@ -416,21 +430,35 @@ export function planGroups(system: CgSystem, choice: ModelChoice, opts: BackmapO
     if (cardKnows(choice.card!, mol)) c = choice;
     else {
       const e = others.find((k) => cardKnows(k.card, mol));
+      // A card that knows the bead types but leaves the molecule out of its list says why the template runs it.
+      const leftOut = [choice.card!, ...others.map((k) => k.card)].find((k) => !cardLists(k, mol.name) && cardKnows({ ...k, molecules: undefined }, mol));
       c = e
         ? modelChoice(e, e.source === 'shipped' ? e.card.id : e.onnxPath, choice.set, `auto: ${e.card.id}${fromFile(e)} for ${mol.name} (its card knows the molecule's bead types)`)
-        : { kind: 'template', modelId: 'template', set: choice.set, note: `template for ${mol.name}: no shipped model's card knows its bead types` };
+        : {
+            kind: 'template',
+            modelId: 'template',
+            set: choice.set,
+            note: leftOut
+              ? `${mol.name} (model ${leftOut.id} knows its bead types but its card leaves ${mol.name} out of the molecules it backmaps)`
+              : `${mol.name} (no shipped model's card knows its bead types)`,
+          };
     }
     byMolecule.set(mol.name, c);
     return c;
   };
-  const groups = new Map<string, { choice: ModelChoice; residues: number[] }>();
+  const groups = new Map<string, { choice: ModelChoice; residues: number[]; templateNotes: string[] }>();
   system.residues.forEach((r, i) => {
     const c = pick(r.molecule);
     let g = groups.get(c.modelId);
-    if (!g) groups.set(c.modelId, (g = { choice: c, residues: [] }));
+    if (!g) groups.set(c.modelId, (g = { choice: c, residues: [], templateNotes: [] }));
+    if (c.kind === 'template' && !g.templateNotes.includes(c.note)) g.templateNotes.push(c.note);
     g.residues.push(i);
   });
-  return [...groups.values()].map((g) => ({ choice: g.choice, residues: Int32Array.from(g.residues) }));
+  // One template group for every molecule no model takes: its note names each with its reason.
+  return [...groups.values()].map((g) => ({
+    choice: g.choice.kind === 'template' ? { ...g.choice, note: `template for ${g.templateNotes.join(', ')}` } : g.choice,
+    residues: Int32Array.from(g.residues),
+  }));
 }
 
 /** Residues of other mapping sets: the input particles each model of another set takes, and its choice. */

@@ -254,10 +254,13 @@ function moleculeOfResidues(system: CgSystem): Int32Array {
 }
 
 /**
- * Puts the molecules that were made whole (their beads moved from the input's positions) back in the box: whole,
- * with their centre inside. `ranges` gives each system residue's atoms in `out`.
+ * Puts molecules back in the box, whole, with their centre inside: the ones that were made whole (their beads moved
+ * from the input's positions), and with `every` all of them, as GROMACS writes a wrapped system (whole systems,
+ * where mdrun leaves whole molecules with their centre outside). A protein alone keeps its place: a crystal
+ * structure's CRYST1 is a unit cell, not a simulation box. `ranges` gives each system residue's atoms in `out`.
+ * Returns how many molecules had been made whole.
  */
-export function putBackInBox(input: Structure, system: CgSystem, out: Structure, ranges: Int32Array): number {
+export function putBackInBox(input: Structure, system: CgSystem, out: Structure, ranges: Int32Array, every = false): number {
   const L = rectangularBoxLengths(input.box);
   if (!L) return 0;
   const molOf = moleculeOfResidues(system);
@@ -268,10 +271,10 @@ export function putBackInBox(input: Structure, system: CgSystem, out: Structure,
       for (let c = 0; c < 3; c++) if (Math.abs(system.coords[3 * b + c] - input.coords[3 * src + c]) > 1e-6) moved.add(molOf[k]);
     }
   });
-  if (!moved.size) return 0;
+  if (!moved.size && !every) return 0;
   const atoms = new Map<number, number[]>();
   system.residues.forEach((_, k) => {
-    if (!moved.has(molOf[k])) return;
+    if (!every && !moved.has(molOf[k])) return;
     let l = atoms.get(molOf[k]);
     if (!l) atoms.set(molOf[k], (l = []));
     for (let i = ranges[2 * k]; i < ranges[2 * k + 1]; i++) l.push(i);
@@ -413,7 +416,7 @@ export async function backmapWhole(
       ranges[2 * k] = start[b];
       ranges[2 * k + 1] = start[b] + f.end - f.start;
     });
-    wrapped += putBackInBox(input, s, solute, ranges);
+    wrapped += putBackInBox(input, s, solute, ranges, true);
   }
   if (!plan.solvent.waters.length) return { structure: solute, chunks, refine: refineReport, provider, watersOut: 0, crowded: 0, wrapped, notes };
   // Waters around their beads, clear of the solute heavy atoms (periodic images near the faces included).

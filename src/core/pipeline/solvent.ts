@@ -4,7 +4,9 @@
  *    that the count is kept), ions one bead each;
  *  - backward: each water bead gives its waters back as TIP3 oxygens on a tetrahedron around the bead (O–O
  *    2.8 Å), turned and pushed out until no oxygen is within `SOLUTE_MIN` of a solute heavy atom or `WATER_MIN` of
- *    another water (a cell list; deterministic), and each ion its CHARMM-named atom on the bead.
+ *    another water (a cell list; deterministic), each oxygen inside a rectangular box (its hydrogens, added later
+ *    by src/core/hydrogens.ts, are built on it, so a water is never split), and each ion its CHARMM-named atom on
+ *    the bead.
  */
 import { CG_WATERS, WATER_OUTPUT, type CgWater } from '../chemistry/solvent';
 import type { Box } from '../structure/types';
@@ -261,6 +263,12 @@ function boundsOf(sets: Float64Array[], margin: number): { lo: [number, number, 
   return { lo, hi };
 }
 
+/** `v` moved by whole box lengths into [0, L). */
+function wrapCoordinate(v: number, L: number): number {
+  const w = v - Math.floor(v / L) * L;
+  return w >= L ? w - L : w; // rounding can give exactly L
+}
+
 export interface WaterPlacement {
   /** Oxygen positions, 3 per water, in bead order then the bead's waters. */
   oxygens: Float64Array;
@@ -270,7 +278,8 @@ export interface WaterPlacement {
 
 /**
  * Places the waters of Martini water beads (positions `beads`, 3·n; `counts[i]` waters each) around their beads,
- * clear of the solute heavy atoms (`solute`, 3·m) and of each other. Deterministic for a given input.
+ * clear of the solute heavy atoms (`solute`, 3·m) and of each other, every oxygen wrapped into `box` when given.
+ * Deterministic for a given input.
  */
 export function placeWaters(beads: Float64Array, counts: ArrayLike<number>, solute: Float64Array, box: [number, number, number] | null = null): WaterPlacement {
   // Candidates lie within ~7 Å of their bead; images across the box faces within a cell of the box.
@@ -299,11 +308,14 @@ export function placeWaters(beads: Float64Array, counts: ArrayLike<number>, solu
       const candidate = (scale: number, q: number): [number, number, number] => {
         const rad = n === 1 ? 2 * (scale - 1) : base * scale;
         const M = ROTATIONS[(q + b) % ROTATIONS.length];
-        return [
+        const p: [number, number, number] = [
           cx + (M[0] * u[0] + M[1] * u[1] + M[2] * u[2]) * rad,
           cy + (M[3] * u[0] + M[4] * u[1] + M[5] * u[2]) * rad,
           cz + (M[6] * u[0] + M[7] * u[1] + M[8] * u[2]) * rad,
         ];
+        // In the box, as GROMACS writes a wrapped system (the grids see neighbours through the faces).
+        if (box) for (let k = 0; k < 3; k++) p[k] = wrapCoordinate(p[k], box[k]);
+        return p;
       };
       let best: [number, number, number] | null = null;
       let done = false;

@@ -217,7 +217,8 @@ test('plan: residues of another mapping set form their own group; counted as lig
     assert.deepEqual(plan.unknown, []);
     assert.equal(warnings.length, 0, JSON.stringify(warnings));
     const names = plan.groups.map((g) => g.choice.card?.id ?? g.choice.modelId);
-    assert.deepEqual(names.slice().sort(), ['martini3-lipids', 'martini3-protein', 'neca-test']);
+    // Cholesterol goes to the template: martini3-lipids' card leaves it out (trained on the earlier CHL1 mapping).
+    assert.deepEqual(names.slice().sort(), ['martini3-lipids', 'martini3-protein', 'neca-test', 'template']);
     const nec = plan.groups.find((g) => g.choice.card?.id === 'neca-test')!;
     assert.ok(nec.system, 'a system of its own');
     assert.equal(nec.system!.set.hash, loadMappingSet(NECA).hash);
@@ -271,10 +272,12 @@ async function checkMixed(dir: string, necaId: string, lig: { residue: Ligand; n
   const byKind = Object.fromEntries((r.molecules ?? []).map((x) => [x.kind, [x.in, x.out]]));
   assert.deepEqual(byKind, { protein: [1, 1], lipid: [2, 2], sterol: [2, 2], ligand: [2, 2] });
   const models = Object.fromEntries((r.models ?? []).map((x) => [x.model, x]));
-  assert.deepEqual(Object.keys(models).sort(), ['martini3-lipids', 'martini3-protein', necaId].sort());
+  // Cholesterol goes to the template (martini3-lipids' card leaves CHL1 out: trained on the earlier CHL1 mapping).
+  assert.deepEqual(Object.keys(models).sort(), ['martini3-lipids', 'martini3-protein', necaId, 'template'].sort());
   assert.equal(models[necaId].residues, 2);
   assert.equal(models[necaId].source, 'folder');
-  assert.equal(models['martini3-lipids'].residues, 4);
+  assert.equal(models['martini3-lipids'].residues, 2);
+  assert.equal(models.template.residues, 2);
   assert.equal(models['martini3-protein'].residues, inputNames.length - 6);
   assert.deepEqual(r.mappingId.split(' + ').sort(), ['martini3', lig.mapping].sort());
   assert.equal(models[necaId].mapping, lig.mapping);
