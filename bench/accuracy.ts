@@ -1,6 +1,6 @@
 // Backmapping accuracy on the held-out benchmark, for every shipped model beside the template baseline.
 //   npm run bench:accuracy [-- --limit N] [--routes martini3,martini3-real,ca] [--update-cards] [--device cpu]
-//                          [--sidechains]
+//                          [--sidechains] [--energy [N]]
 // Routes:
 //   martini3       ../shared/data/splits/benchmark.tsv chains, CG made by our own mapToCg (martini3 set)
 //   martini3-real  benchmark_martini3_paired.tsv: real martinize2 CG (read with assignCg) vs its all-atom input
@@ -20,6 +20,11 @@
 // Every method twice: raw, and "+refine" as the pipeline writes a structure by default (backbone refinement with
 // predicted φ/ψ, clash relief); --sidechains adds "+refine +sidechains" (the opt-in side-chain idealisation).
 // Also a side-chain table by residue type for each model (where the remaining error is).
+// --energy [N] (opt-in, N default 5): for the first N structures of the martini3 and martini3-real routes, each
+// method's backmap (raw and +refine; the template as the baseline) and the reference are given
+// hydrogens by our addHydrogens under AMBER names and minimised alike by `backmap prepare`'s engine (GROMACS
+// amber99sb-ildn, else OpenMM amber14; vacuum, heavy atoms restrained): energy after minimisation per residue, the
+// gap backmap − reference, heavy atoms moved (bench/energy.ts). Skipped with the reason when there is no engine.
 // Writes bench/results/accuracy.json; --update-cards stores each model's rows in models/<id>.json "accuracy".
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +46,10 @@ import { CHARMM36_MEMBRANES, lipidAccuracy, loadMembrane } from '../src/core/dat
 import { modelMoleculeKinds } from '../src/core/model/contract';
 import type { ModelCard } from '../src/core/model/contract';
 import { relaxMoleculeBonds } from '../src/core/molecule-template';
+import { SetupError } from '../src/core/errors';
+import { ENERGY_MAX_RESIDUES, ENERGY_PROTOCOL, EnergySkipped, energyEngine, energyRow, type EnergyRow, type EnergySide } from './energy';
+import type { Engine } from '../src/core/prepare/engines';
+import type { ProtonationPlan } from '../src/core/hydrogens';
 
 /** Molecule classes a model card says it was trained on (cards without the field: amino acids). */
 
@@ -54,6 +63,18 @@ const routes = (arg('routes') ?? 'martini3,martini3-real,ca,lipids').split(',');
 const device = (arg('device') ?? 'cpu') as Device;
 const updateCards = argv.includes('--update-cards');
 const withSidechains = argv.includes('--sidechains');
+/** `--energy [N]`: structures per route given the energy column (0: off). */
+const energyN = (() => {
+  const i = argv.indexOf('--energy');
+  if (i < 0) return 0;
+  const next = argv[i + 1];
+  if (next === undefined || next.startsWith('--')) return 5;
+  const n = Number(next);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--energy expects a whole number of structures ≥ 1, got '${next}'`);
+  return n;
+})();
+/** Routes the energy column covers: proteins whose CG comes from a held-out all-atom reference. */
+const ENERGY_ROUTES = new Set(['martini3', 'martini3-real']);
 
 interface Case {
   label: string;
@@ -138,10 +159,14 @@ function casesFor(route: string, dataRoot: string, set: MappingSet, skipped: str
 /** raw reconstruction; the pipeline's default refinement; that plus the opt-in side-chain idealisation. */
 type Refinement = 'raw' | 'refine' | 'sidechains';
 
-/** All atoms from a prediction as the pipeline builds them (pipeline `rebuild`), then scored against the reference. */
-function evaluate(c: Case, pred: Prediction, refine: Refinement): Omit<PerStructure, 'seconds'> {
+/** All atoms from a prediction as the pipeline builds them (pipeline `rebuild`). */
+function build(c: Case, pred: Prediction, refine: Refinement): Structure {
   const on = refine !== 'raw';
-  const model = rebuild(c.system, pred, { backbone: on, clashes: on, sidechains: refine === 'sidechains' }).structure;
+  return rebuild(c.system, pred, { backbone: on, clashes: on, sidechains: refine === 'sidechains' }).structure;
+}
+
+/** A built structure scored against the reference. */
+function evaluate(c: Case, model: Structure): Omit<PerStructure, 'seconds'> {
   const cmp = compareStructures(model, c.reference, { chain: c.chain });
   const sym = compareStructures(model, c.reference, { chain: c.chain, symmetric: true });
   const iupac = compareStructures(model, c.referenceIupac, { chain: c.chain });
@@ -230,6 +255,7 @@ async function main(): Promise<void> {
   }
   const models = listModels();
   const results: Record<string, unknown>[] = [];
+  const energy = energyN ? startEnergy() : undefined;
   const lipidRows: LipidRow[] = [];
   const skipped: string[] = [];
   const routeMapping: Record<string, string> = { martini3: 'martini3', 'martini3-real': 'martini3', ca: 'ca' };
@@ -247,6 +273,9 @@ async function main(): Promise<void> {
     // The template baseline and every shipped model for this mapping, through the product's Backmapper interface.
     const methods: Backmapper[] = [new TemplateBackmapper()];
     for (const card of models.filter((m) => m.mapping.id === mappingId && modelMoleculeKinds(m).includes('amino-acid'))) methods.push(await openBackmapper(card.id, { device }));
+    // The energy column: every method's backmaps, the template as the baseline
+    const energyCases = energy?.engine && ENERGY_ROUTES.has(route) ? cases.slice(0, energyN) : [];
+    const energyInputs: { method: string; c: Case; model: Structure }[] = [];
     for (const m of methods) {
       const variants: [Refinement, string][] = [['raw', m.id], ['refine', `${m.id} +refine`]];
       if (withSidechains) variants.push(['sidechains', `${m.id} +refine +sidechains`]);
@@ -258,7 +287,11 @@ async function main(): Promise<void> {
           const p = await inferVectors(m, c.system, DEFAULT_CHUNK_SIZE);
           const seconds = (performance.now() - t) / 1000;
           // seconds: the prediction's (refinement is timed by bench:speed)
-          for (const [v] of variants) rows.get(v)!.push({ ...evaluate(c, p, v), seconds });
+          for (const [v, method] of variants) {
+            const model = build(c, p, v);
+            rows.get(v)!.push({ ...evaluate(c, model), seconds });
+            if (v !== 'sidechains' && energyCases.includes(c)) energyInputs.push({ method, c, model });
+          }
         } catch (e) {
           skipped.push(`${route} ${m.id} ${c.label}: ${(e as Error).message.split('\n')[0]}`);
         }
@@ -271,6 +304,7 @@ async function main(): Promise<void> {
         console.error(`  ${method}: BB ${s.rmsd_bb.median.toFixed(3)} SC ${s.rmsd_sc.median.toFixed(3)} ALL ${s.rmsd_all.median.toFixed(3)} (${list.length} structures)`);
       }
     }
+    if (energy && energyInputs.length) await energyRoute(energy, route, energyInputs, skipped);
   }
   const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '–');
   const lines = [
@@ -303,10 +337,14 @@ async function main(): Promise<void> {
     console.log(`| ${types.map(([k]) => k).join(' | ')} |\n|${types.map(() => '---').join('|')}|`);
     console.log(`| ${types.map(([, v]) => `${f(v.rmsd, 2)} (${f(100 * v.errorShare, 0)} %)`).join(' | ')} |`);
   }
+  if (energy) printEnergy(energy);
   if (skipped.length) console.log(`\nskipped (${skipped.length}):\n` + skipped.map((s) => `- ${s}`).join('\n'));
   const outDir = join(repoRoot(__dirname), 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const json = { measuredAt: new Date().toISOString(), device, limit: Number.isFinite(limit) ? limit : null, results, lipids: lipidRows, skipped, table, lipidTable };
+  const json = {
+    measuredAt: new Date().toISOString(), device, limit: Number.isFinite(limit) ? limit : null, results, lipids: lipidRows, skipped, table, lipidTable,
+    ...(energy ? { energy: energyJson(energy) } : {}),
+  };
   writeFileSync(join(outDir, 'accuracy.json'), JSON.stringify(json, null, 1));
   console.log(`\nwrote ${join(outDir, 'accuracy.json')}`);
   if (updateCards) {
@@ -402,3 +440,88 @@ main().catch((e) => {
   console.error(e);
   process.exit(1);
 });
+
+/** The energy column's state for the run: the engine (or why there is none), the rows, the tables printed. */
+interface EnergyRun {
+  engine?: Engine;
+  /** Why the column is left out (no engine, or the engine cannot run here). */
+  reason?: string;
+  rows: (EnergyRow & { route: string; method: string })[];
+  tables: string[];
+  seconds: number;
+}
+
+function startEnergy(): EnergyRun {
+  const { engine, reason } = energyEngine();
+  if (engine) console.error(`energy: ${engine.name === 'gromacs' ? 'GROMACS' : 'OpenMM'} ${engine.version} (${engine.executable}), the first ${energyN} structures of ${[...ENERGY_ROUTES].join(', ')}`);
+  else console.error(`energy column skipped: ${reason}`);
+  return { engine, reason: engine ? undefined : `no engine: ${reason}`, rows: [], tables: [], seconds: 0 };
+}
+
+/** Minimises each backmap and its reference (once per structure), and prints the route's tables. */
+async function energyRoute(run: EnergyRun, route: string, inputs: { method: string; c: Case; model: Structure }[], skipped: string[]): Promise<void> {
+  if (!run.engine || run.reason) return;
+  const t0 = Date.now();
+  const referenceCache = new Map<string, { side: EnergySide; plan: ProtonationPlan }>();
+  const mine: EnergyRun['rows'] = [];
+  for (const { method, c, model } of inputs) {
+    try {
+      const row = await energyRow(c.label, model, c.reference, { engine: run.engine, chain: c.chain, referenceCache });
+      mine.push({ route, method, ...row });
+      console.error(`  energy ${route} ${method} ${c.label}: ${row.backmap.perResidueAfter.toFixed(1)} vs ${row.reference.perResidueAfter.toFixed(1)} kJ/mol/residue`);
+    } catch (e) {
+      if (e instanceof SetupError) {
+        run.reason = `the engine cannot run here: ${e.message}`;
+        console.error(`energy column skipped: ${run.reason}`);
+        return;
+      }
+      skipped.push(`energy ${route} ${method} ${c.label}: ${e instanceof EnergySkipped ? '' : `${(e as Error).name}: `}${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  run.seconds += (Date.now() - t0) / 1000;
+  run.rows.push(...mine);
+  const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  for (const method of [...new Set(mine.map((r) => r.method))]) {
+    const rows = mine.filter((r) => r.method === method);
+    const col = (g: (r: EnergyRow) => number) => median(rows.map(g));
+    run.tables.push([
+      `energy, ${route} / ${method}:`,
+      '| structure | residues | E/res backmap | E/res reference | gap | backmap moved (Å rms) | reference moved (Å rms) |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.label} | ${r.residues} | ${f(r.backmap.perResidueAfter)} | ${f(r.reference.perResidueAfter)} | ${f(r.gap)} | ${f(r.backmap.heavyRms, 3)} | ${f(r.reference.heavyRms, 3)} |`),
+      `| median (${rows.length}) | ${f(col((r) => r.residues), 0)} | ${f(col((r) => r.backmap.perResidueAfter))} | ${f(col((r) => r.reference.perResidueAfter))} | ${f(col((r) => r.gap))} | ${f(col((r) => r.backmap.heavyRms), 3)} | ${f(col((r) => r.reference.heavyRms), 3)} |`,
+    ].join('\n'));
+  }
+}
+
+function energyNote(run: EnergyRun): string {
+  const e = run.engine!;
+  const p = ENERGY_PROTOCOL;
+  return `energy after minimisation, kJ/mol per residue (force field only, restraint excluded): ${e.name === 'gromacs' ? 'GROMACS' : 'OpenMM'} ${e.version}, ` +
+    `${e.name === 'gromacs' ? 'amber99sb-ildn' : 'amber14'}, vacuum, heavy atoms restrained at ${p.restrain} kJ/mol/Å², emtol ${p.emtol} kJ/mol/nm, at most ${p.steps} steps, ${p.threads} threads; ` +
+    `both backmap and reference get their hydrogens from our addHydrogens (names amber), so both have the same protonation logic ` +
+    `(each decided on its own geometry); gap = backmap − reference; "moved": heavy-atom RMS displacement by the minimiser; ` +
+    `structures over ${ENERGY_MAX_RESIDUES} residues skipped; the first ${energyN} structures of ${[...ENERGY_ROUTES].join(', ')}`;
+}
+
+function printEnergy(run: EnergyRun): void {
+  if (!run.tables.length) {
+    console.log(`\nenergy column: ${run.reason ?? 'no structure of the martini3 or martini3-real routes was minimised (see skipped)'}`);
+    return;
+  }
+  console.log(`\n${energyNote(run)}${run.reason ? ` (stopped: ${run.reason})` : ''}; ${run.seconds.toFixed(0)} s`);
+  for (const t of run.tables) console.log(`\n${t}`);
+}
+
+function energyJson(run: EnergyRun) {
+  return {
+    structuresPerRoute: energyN,
+    engine: run.engine ? { name: run.engine.name, version: run.engine.version, executable: run.engine.executable } : null,
+    protocol: { ...ENERGY_PROTOCOL, solvent: 'vacuum', unit: 'kJ/mol per residue', maxResidues: ENERGY_MAX_RESIDUES },
+    note: run.engine ? energyNote(run) : undefined,
+    skippedReason: run.reason ?? null,
+    seconds: run.seconds,
+    rows: run.rows,
+    tables: run.tables,
+  };
+}

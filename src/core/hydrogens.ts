@@ -157,8 +157,13 @@ interface Score {
   depth: number;
 }
 
-/** Peptide bond C(i)–N(i+1) longer than this is a chain break (both sides become termini). */
+/** Peptide bond C(i)–N(i+1) longer than this is a chain break (both sides become termini)… */
 const PEPTIDE_MAX = 2.0;
+/**
+ * …unless the residues are numbered in sequence and C–N is under this: a stretched bond of a rough backmap (the
+ * template's) is still one chain, as `gmx pdb2gmx` links it, not a break with an OXT in mid-chain.
+ */
+const STRETCHED_PEPTIDE_MAX = 4.0;
 /** SG–SG closer than this is a disulfide. */
 const DISULFIDE_MAX = 2.5;
 /** A placed hydrogen closer than this to another atom is a contact (polar H to an acceptor: CONTACT_POLAR). */
@@ -382,12 +387,18 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     return { res, oxygen, h: null };
   });
 
-  // Peptide bonds: a residue whose N is within PEPTIDE_MAX of the previous residue's C (same chain) continues the chain.
+  // Peptide bonds: a residue whose N is within PEPTIDE_MAX of the previous residue's C (same chain; STRETCHED_PEPTIDE_MAX
+  // when numbered in sequence) continues the chain.
   const atomOf = (res: Residue, name: string): number => {
     for (let i = res.start; i < res.end; i++) if (a.name[i] === name && finite(i)) return i;
     return -1;
   };
-  const bonded = (ci: number, ni: number) => ci >= 0 && ni >= 0 && Math.sqrt((c[3 * ci] - c[3 * ni]) ** 2 + (c[3 * ci + 1] - c[3 * ni + 1]) ** 2 + (c[3 * ci + 2] - c[3 * ni + 2]) ** 2) < PEPTIDE_MAX;
+  const inSequence = (r: Residue, next: Residue) => next.resSeq === r.resSeq + 1 || (next.resSeq === r.resSeq && next.iCode !== r.iCode);
+  const bonded = (ci: number, ni: number, sequential: boolean) => {
+    if (ci < 0 || ni < 0) return false;
+    const d = Math.sqrt((c[3 * ci] - c[3 * ni]) ** 2 + (c[3 * ci + 1] - c[3 * ni + 1]) ** 2 + (c[3 * ci + 2] - c[3 * ni + 2]) ** 2);
+    return d < PEPTIDE_MAX || (sequential && d < STRETCHED_PEPTIDE_MAX);
+  };
   residues.forEach((res, k) => {
     const p = protein[k];
     if (!p) return;
@@ -399,12 +410,12 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
       if (!p.nTerminal && n >= 0 && prevC >= 0) p.prevC = prevC;
       return;
     }
-    if (n >= 0 && bonded(prevC, n)) p.prevC = prevC;
+    if (n >= 0 && bonded(prevC, n, !!prev && inSequence(prev, res))) p.prevC = prevC;
     else p.nTerminal = n >= 0;
     const cc = p.atoms.get('C') ?? -1;
     const next = k + 1 < residues.length && residues[k + 1].chainId === res.chainId ? residues[k + 1] : null;
     const nextN = next ? (protein[k + 1]?.atoms.get('N') ?? atomOf(next, 'N')) : -1;
-    p.cTerminal = cc >= 0 && !bonded(cc, nextN);
+    p.cTerminal = cc >= 0 && !bonded(cc, nextN, !!next && inSequence(res, next));
   });
 
   // Heavy atoms of the whole structure, for contacts and hydrogen-bond partners; OXT joins when placed.

@@ -5,24 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { prepareStructure, defaultPrepareFolder, type PrepareResult } from '../core/prepare';
+import { prepareStructure, defaultPrepareFolder, type PrepareOptions, type PrepareResult } from '../core/prepare';
 import { ENGINE_CHOICES, type EngineChoice } from '../core/prepare/engines';
 import { register } from './commands';
 import { log } from './log';
 import { resolveWorkspacePath, structureTarget } from './pick';
 
 /** What `backmapStudio.prepareForSimulation` accepts instead of a Uri. Paths may be workspace-relative. */
-export interface PrepareCommandOptions {
-  input: string;
-  out?: string;
+export interface PrepareCommandOptions extends Pick<PrepareOptions, 'input' | 'out' | 'engine' | 'ff' | 'restrain' | 'steps' | 'emtol' | 'threads'> {
   /** Replace an existing output folder. Unset: ask; false: refuse. */
   force?: boolean;
-  engine?: EngineChoice;
-  ff?: string;
-  restrain?: number;
-  steps?: number;
-  emtol?: number;
-  threads?: number;
 }
 
 /** `{ cancelled: true }`: stopped with Cancel; nothing was written. */

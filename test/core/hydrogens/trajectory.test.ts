@@ -86,7 +86,7 @@ test('decideProtonation → a plain plan; applied to another structure it decide
   const plan = decideProtonation(buildPeptide('AGA'));
   const broken = buildPeptide('AGA');
   const n2 = broken.atoms.name.findIndex((x, i) => x === 'N' && broken.atoms.resSeq[i] === 2);
-  broken.coords[3 * n2] += 3;
+  broken.coords[3 * n2] += 6;
   assert.equal(addHydrogens(broken).report.termini.n, 2);
   const kept = addHydrogens(broken, { plan });
   assert.equal(kept.report.termini.n, 1);
@@ -173,4 +173,25 @@ test('1UBQ CG trajectory (../shared, frames 0:3, shipped model): XTC frames matc
     // XTC keeps 3 decimals of nm: 0.005 Å
     for (let i = 0; i < c.length; i++) assert.ok(Math.abs(frames[k][i] - c[i]) < 0.006, `XTC frame ${k} coordinate ${i}`);
   }
+});
+
+test('a stretched peptide bond between residues numbered in sequence (a rough backmap) is not a chain break: no OXT mid-chain', () => {
+  /** AGA with residue 2's N pulled to 3.0 Å from residue 1's C (over PEPTIDE_MAX, under STRETCHED_PEPTIDE_MAX). */
+  const stretched = () => {
+    const s = buildPeptide('AGA');
+    const at = (name: string, seq: number) => s.atoms.name.findIndex((x, i) => x === name && s.atoms.resSeq[i] === seq);
+    const c1 = at('C', 1), n2 = at('N', 2);
+    const d = [0, 1, 2].map((k) => s.coords[3 * n2 + k] - s.coords[3 * c1 + k]);
+    const len = Math.hypot(d[0], d[1], d[2]);
+    for (let k = 0; k < 3; k++) s.coords[3 * n2 + k] = s.coords[3 * c1 + k] + (3.0 * d[k]) / len;
+    return s;
+  };
+  const r = addHydrogens(stretched());
+  assert.equal(r.report.termini.n, 1);
+  assert.equal(r.report.termini.c, 1);
+  assert.equal(r.structure.atoms.name.filter((x) => x === 'OXT' || x === 'OT2').length, 1, 'one C-terminal oxygen pair');
+  // Not in sequence (residues 2–3 renumbered 5–6): the same geometry is a break.
+  const gap = stretched();
+  const seq = Int32Array.from(gap.atoms.resSeq, (n) => (n >= 2 ? n + 3 : n));
+  assert.equal(addHydrogens({ ...gap, atoms: { ...gap.atoms, resSeq: seq } }).report.termini.n, 2);
 });
