@@ -417,7 +417,11 @@ async function lipidRoute(dataRoot: string, cards: ModelCard[]): Promise<LipidRo
       }
     }
     await m.release();
+    // A card that lists its molecules backmaps only those in the pipeline (martini3-lipids leaves CHL1 out): no rows
+    // for the others.
+    const listed = m.kind === 'model' && m.card?.molecules?.length ? new Set(m.card.molecules) : null;
     for (const v of variants) for (const [molecule, list] of rmsdOf.get(v)!) {
+      if (listed && !listed.has(molecule)) continue;
       const bonds = bondsOf.get(v)!;
       const sorted = [...list].sort((a, b) => a - b);
       const b = bonds.get(molecule)!;
