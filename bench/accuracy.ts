@@ -404,7 +404,7 @@ async function lipidRoute(dataRoot: string, cards: ModelCard[]): Promise<LipidRo
       for (const v of variants) {
         const vectors = v === m.id ? p.vectors : Float32Array.from(p.vectors);
         if (v !== m.id) relaxMoleculeBonds(system, vectors);
-        const acc = lipidAccuracy(mem, vectors);
+        const acc = lipidAccuracy(mem, vectors, p.centres);
         const rmsd = rmsdOf.get(v)!;
         const bonds = bondsOf.get(v)!;
         for (const [k, l] of acc.rmsd) rmsd.set(k, [...(rmsd.get(k) ?? []), ...l]);

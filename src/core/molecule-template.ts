@@ -5,7 +5,10 @@
  * bead itself (weight 2), its bonded neighbour beads (1) and their neighbours (0.3) — are Kabsch-fitted onto the
  * input beads, the best-fitting conformation wins, and its slot vectors (atom − anchor, the mapping's hierarchy),
  * rotated by that fit, are returned for `reconstruct`, which also recentres each bead's atoms on the bead. Bonds
- * between atoms of different beads are then relaxed to their template lengths (`relaxBonds`).
+ * between atoms of different beads are then relaxed to their template lengths (`relaxBonds`). A sterol's fused ring
+ * system is one rigid body instead when the caller takes the beads' centres (`templateVectors` option `centres`):
+ * one conformation is Kabsch-fitted on the ring beads, its ring atoms are written unchanged and rebuilt on that fit's
+ * bead centres, and only the tail beads are relaxed onto it.
  */
 import { kabsch } from './geometry/kabsch';
 import { LIPIDS } from './chemistry/lipids';
@@ -27,6 +30,43 @@ interface MoleculeTemplate {
   conformations: { beads: Float64Array; vectors: Float64Array }[];
   /** Heavy-atom bonds as slot pairs (bead·R + slot) with the first conformation's lengths. */
   bonds: { a: number; b: number; length: number }[];
+  /**
+   * Sterols: the beads of the fused ring system (every atom they rebuild is a ring atom or a one-atom substituent of
+   * the rings), placed as one rigid body; null for other molecules, or when fewer than 3 such beads fix a frame.
+   */
+  rigid: number[] | null;
+}
+
+/**
+ * Atoms of the rigid fused-ring system of a molecule graph: atoms of a ring (bonds that are no bridge) and the
+ * single atoms hanging on them (a sterol's hydroxyl O and methyls). Empty for a molecule without rings.
+ */
+function ringSystemAtoms(atoms: readonly string[], bonds: readonly (readonly [string, string])[]): Set<string> {
+  const adj = new Map<string, string[]>(atoms.map((a) => [a, []]));
+  for (const [x, y] of bonds) {
+    adj.get(x)?.push(y);
+    adj.get(y)?.push(x);
+  }
+  // A bond lies in a ring when its ends stay connected without it.
+  const connectedWithout = (x: string, y: string): boolean => {
+    const seen = new Set([x]);
+    const stack = [x];
+    while (stack.length) {
+      const a = stack.pop()!;
+      for (const b of adj.get(a)!) {
+        if ((a === x && b === y) || seen.has(b)) continue;
+        if (b === y) return true;
+        seen.add(b);
+        stack.push(b);
+      }
+    }
+    return false;
+  };
+  const ring = new Set<string>();
+  for (const [x, y] of bonds) if (adj.has(x) && adj.has(y) && connectedWithout(x, y)) { ring.add(x); ring.add(y); }
+  const out = new Set(ring);
+  for (const a of atoms) if (!ring.has(a) && adj.get(a)!.length === 1 && ring.has(adj.get(a)![0])) out.add(a);
+  return out;
 }
 
 const cache = new WeakMap<MoleculeMapping, Map<number, MoleculeTemplate | null>>();
@@ -96,22 +136,44 @@ function buildTemplate(mol: MoleculeMapping, R: number): MoleculeTemplate | null
     const iy = 3 * confIndex[ay];
     bonds.push({ a: slotOf.get(ax)!, b: slotOf.get(ay)!, length: Math.hypot(c[ix] - c[iy], c[ix + 1] - c[iy + 1], c[ix + 2] - c[iy + 2]) });
   }
-  return { fitBeads, conformations, bonds };
+  let rigid: number[] | null = null;
+  if (topo.kind === 'sterol') {
+    const ringAtoms = ringSystemAtoms(topo.atoms, topo.bonds);
+    const beads = mol.beads.flatMap((b, k) => {
+      const atoms = b.slots.slice(0, R).map((s) => mol.atoms[s.atom].names[0]);
+      return atoms.length && atoms.every((a) => ringAtoms.has(a)) ? [k] : [];
+    });
+    if (beads.length >= 3) rigid = beads;
+  }
+  return { fitBeads, conformations, bonds, rigid };
 }
 
 /**
  * Restores bond lengths between atoms that different beads placed: atoms are built from the vectors as
  * `reconstruct` builds them (anchor + vector, each bead's atoms recentred on the bead), bonds are relaxed towards
- * their template length, beads recentred again, and the vectors are read back from the result.
+ * their template length, beads recentred again, and the vectors are read back from the result. The atoms of the
+ * beads in `fixed` (indices into the molecule's beads) are recentred once and then held: a bond to one of them
+ * moves only its other atom.
  */
-function relaxBonds(system: CgSystem, ri: number, t: MoleculeTemplate, out: Float32Array): void {
+function relaxBonds(
+  system: CgSystem,
+  ri: number,
+  t: MoleculeTemplate,
+  out: Float32Array,
+  fixed: readonly number[] = [],
+  centres: ArrayLike<number> = system.coords,
+): void {
   const res = system.residues[ri];
   const mol = res.molecule;
   const R = system.set.maxSlots;
   const nb = mol.beads.length;
   const p = new Float64Array(nb * R * 3).fill(NaN);
+  const held = new Uint8Array(nb);
+  for (const k of fixed) held[k] = 1;
+  let first = true;
   const recentre = () => {
     for (let k = 0; k < nb; k++) {
+      if (held[k] && !first) continue;
       const slots = mol.beads[k].slots;
       const bi = res.beads[k];
       let wsum = 0;
@@ -123,8 +185,9 @@ function relaxBonds(system: CgSystem, ri: number, t: MoleculeTemplate, out: Floa
       });
       if (!(wsum > 0)) continue;
       for (let j = 0; j < Math.min(R, slots.length); j++)
-        for (let d = 0; d < 3; d++) p[(k * R + j) * 3 + d] += system.coords[3 * bi + d] - c[d] / wsum;
+        for (let d = 0; d < 3; d++) p[(k * R + j) * 3 + d] += centres[3 * bi + d] - c[d] / wsum;
     }
+    first = false;
   };
   // Build: levels in order, each atom = anchor + vector (the root has a zero vector).
   for (let k = 0; k < nb; k++) {
@@ -146,9 +209,13 @@ function relaxBonds(system: CgSystem, ri: number, t: MoleculeTemplate, out: Floa
       const dz = p[3 * b + 2] - p[3 * a + 2];
       const d = Math.hypot(dx, dy, dz);
       if (!(d > 1e-6)) continue;
-      const f = (0.5 * (d - length)) / d;
-      p[3 * a] += f * dx; p[3 * a + 1] += f * dy; p[3 * a + 2] += f * dz;
-      p[3 * b] -= f * dx; p[3 * b + 1] -= f * dy; p[3 * b + 2] -= f * dz;
+      const heldA = held[Math.floor(a / R)];
+      const heldB = held[Math.floor(b / R)];
+      if (heldA && heldB) continue;
+      // Each free end takes half the correction; one free end takes all of it.
+      const f = ((heldA || heldB ? 1 : 0.5) * (d - length)) / d;
+      if (!heldA) { p[3 * a] += f * dx; p[3 * a + 1] += f * dy; p[3 * a + 2] += f * dz; }
+      if (!heldB) { p[3 * b] -= f * dx; p[3 * b + 1] -= f * dy; p[3 * b + 2] -= f * dz; }
     }
     recentre();
   }
@@ -188,9 +255,11 @@ function templateOf(mol: MoleculeMapping, R: number): MoleculeTemplate | null {
 
 /**
  * Writes the slot vectors (R per bead) of residue `ri` of `system` into `out` (nbeads × R × 3, the layout of
- * `templateVectors`). Returns false, writing nothing, when the molecule has no template or the residue lacks beads.
+ * `templateVectors`). With `centres` (3 × system beads, holding the input beads) a sterol's ring beads get the
+ * rigid fit's bead centres there, for `reconstruct` to rebuild on. Returns false, writing nothing, when the molecule
+ * has no template or the residue lacks beads.
  */
-export function moleculeTemplateVectors(system: CgSystem, ri: number, out: Float32Array): boolean {
+export function moleculeTemplateVectors(system: CgSystem, ri: number, out: Float32Array, centres?: Float64Array): boolean {
   const res = system.residues[ri];
   const mol = res.molecule;
   const R = system.set.maxSlots;
@@ -199,16 +268,18 @@ export function moleculeTemplateVectors(system: CgSystem, ri: number, out: Float
   const X = system.coords;
   const P = new Float64Array(3 * mol.beads.length);
   const Q = new Float64Array(3 * mol.beads.length);
-  for (let k = 0; k < mol.beads.length; k++) {
-    const { beads, weights } = t.fitBeads[k];
+  /** The best conformation for `beads` (Kabsch of its bead centres onto the input's, lowest rms): its rotation and index. */
+  const bestFit = (beads: readonly number[], weights?: Float64Array): { M: number[]; t: number[]; c: number } => {
     for (let i = 0; i < beads.length; i++) for (let d = 0; d < 3; d++) Q[3 * i + d] = X[3 * res.beads[beads[i]] + d];
-    let best: { M: number[]; rmsd: number; c: number } | null = null;
+    let best: { M: number[]; t: number[]; rmsd: number; c: number } | null = null;
     t.conformations.forEach((c, ci) => {
       for (let i = 0; i < beads.length; i++) for (let d = 0; d < 3; d++) P[3 * i + d] = c.beads[3 * beads[i] + d];
       const f = kabsch(P.subarray(0, 3 * beads.length), Q.subarray(0, 3 * beads.length), weights);
-      if (!best || f.rmsd < best.rmsd) best = { M: f.R, rmsd: f.rmsd, c: ci };
+      if (!best || f.rmsd < best.rmsd) best = { M: f.R, t: f.t, rmsd: f.rmsd, c: ci };
     });
-    const { M, c } = best!;
+    return best!;
+  };
+  const write = (k: number, { M, c }: { M: number[]; c: number }) => {
     const v = t.conformations[c].vectors;
     const bi = res.beads[k];
     for (let j = 0; j < R; j++) {
@@ -218,7 +289,29 @@ export function moleculeTemplateVectors(system: CgSystem, ri: number, out: Float
       out[dst + 1] = M[3] * v[o] + M[4] * v[o + 1] + M[5] * v[o + 2];
       out[dst + 2] = M[6] * v[o] + M[7] * v[o + 1] + M[8] * v[o + 2];
     }
+  };
+  // A sterol's ring system is rigid: one conformation and one rotation for all its beads, rebuilt on that fit's bead
+  // centres. Only when the caller takes `centres`: recentred on the input beads (~0.44 Å rms from any mapped CHARMM36
+  // cholesterol on a real Martini 3 sterol), a rigid ring has to be relaxed back to today's per-bead result anyway.
+  const rigid = (centres && t.rigid) || [];
+  if (rigid.length) {
+    const fit = bestFit(rigid);
+    for (const k of rigid) write(k, fit);
+    if (centres) {
+      const { M, t: shift, c } = fit;
+      const cb = t.conformations[c].beads;
+      for (const k of rigid) {
+        const o = 3 * k;
+        const dst = 3 * res.beads[k];
+        for (let d = 0; d < 3; d++) centres[dst + d] = M[3 * d] * cb[o] + M[3 * d + 1] * cb[o + 1] + M[3 * d + 2] * cb[o + 2] + shift[d];
+      }
+    }
   }
-  relaxBonds(system, ri, t, out);
+  for (let k = 0; k < mol.beads.length; k++) {
+    if (rigid.includes(k)) continue;
+    const { beads, weights } = t.fitBeads[k];
+    write(k, bestFit(beads, weights));
+  }
+  relaxBonds(system, ri, t, out, rigid, centres ?? system.coords);
   return true;
 }

@@ -25,6 +25,12 @@ export interface TemplateOptions {
   templates?: Map<string, Structure> | Record<string, Structure>;
   /** Try side-chain rotamers (χ1/χ2) for residues with side-chain beads (default true). */
   rotamers?: boolean;
+  /**
+   * Out (3 × beads): where `reconstruct` must recentre each bead's atoms (its `beadCoords`). The input beads, except
+   * a sterol's ring beads: the rigid ring is placed whole, and its beads' centres are the fitted conformation's, so
+   * the ring comes out exactly as stored. Without it the ring is recentred on the input beads like every bead.
+   */
+  centres?: Float64Array;
 }
 
 /** Backbone classes tried for every amino acid: α-helix, β-strand, polyproline II, left-handed helix (a finer grid of 10 classes measured worse: it fits noise). */
@@ -154,6 +160,11 @@ export function templateVectors(system: CgSystem, opts: TemplateOptions = {}): F
     if (!custom.size) libraries.set(set, lib);
   }
   const out = new Float32Array(system.beads.length * R * 3).fill(NaN);
+  const centres = opts.centres;
+  if (centres) {
+    if (centres.length < system.coords.length) throw new RangeError(`templateVectors: centres hold ${centres.length / 3} beads, the system ${system.beads.length}`);
+    centres.set(system.coords);
+  }
   const res = system.residues;
   const X = system.coords;
   const P = new Float64Array(3 * 16);
@@ -167,7 +178,7 @@ export function templateVectors(system: CgSystem, opts: TemplateOptions = {}): F
     const base = aminoBase(mol.name);
     // Lipids and sterols: per-bead local fits of a conformation library (molecule-template.ts); a template
     // structure passed in options takes precedence.
-    if (!base && !custom.has(mol.name) && moleculeTemplateVectors(system, ri, out)) continue;
+    if (!base && !custom.has(mol.name) && moleculeTemplateVectors(system, ri, out, centres)) continue;
     const cterm = ri === res.length - 1 || res[ri + 1].chainIndex !== r.chainIndex;
     // Input neighbour backbone beads in the same chain segment.
     const nbrIn: number[] = NBR_OFFSETS.map((d) => {

@@ -240,11 +240,12 @@ const TAIL_CARBON = /^C[23]\d+$/;
  * Accuracy on the held-out leaflet of `m` for slot vectors predicted for its system (`m.forward.system` order):
  * the atoms are rebuilt with `reconstruct`'s coordinates and compared by name with the all-atom input.
  */
-export function lipidAccuracy(m: Membrane, vectors: Float32Array): LipidAccuracy {
+export function lipidAccuracy(m: Membrane, vectors: Float32Array, centres?: Float64Array): LipidAccuracy {
   const sys = m.forward.system;
   const R = sys.set.maxSlots;
   const topo = reconstructionTopology(sys);
-  const xyz = reconstructCoords(sys, vectors);
+  // Centred where the backmapper says (the template's rigid sterol rings), as the pipeline rebuilds them.
+  const xyz = reconstructCoords(sys, vectors, centres ?? sys.coords);
   const rmsd = new Map<string, number[]>();
   let total = 0;
   let within = 0;

@@ -18,6 +18,11 @@ export interface Prediction {
   vectors: Float32Array;
   /** N × 4 (cos φ, sin φ, cos ψ, sin ψ of the bead's residue) from a trained model; null for the template. */
   torsions: Float32Array | null;
+  /**
+   * N × 3: where each bead's atoms are to be centred when they are not to be centred on the input bead (the
+   * template's sterol rings, placed whole: `TemplateOptions.centres`); absent: on the input beads.
+   */
+  centres?: Float64Array;
 }
 
 /** What a bead's output depends on (see `Backmapper.reach`). */
@@ -71,9 +76,10 @@ export class TemplateBackmapper implements Backmapper {
 
   async predict(system: CgSystem, timings: Record<string, number> = {}): Promise<Prediction> {
     const t = performance.now();
-    const vectors = templateVectors(system);
+    const centres = new Float64Array(system.coords.length);
+    const vectors = templateVectors(system, { centres });
     timings.inference = (timings.inference ?? 0) + performance.now() - t;
-    return { vectors, torsions: null };
+    return { vectors, torsions: null, centres };
   }
 
   async release(): Promise<void> {}

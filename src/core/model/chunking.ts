@@ -240,14 +240,14 @@ export async function inferVectors(
   chunkSize: number,
   hooks: InferHooks = {},
   timings: Record<string, number> = {},
-): Promise<{ vectors: Float32Array; torsions: Float32Array | null; chunks: number }> {
+): Promise<{ vectors: Float32Array; torsions: Float32Array | null; centres?: Float64Array; chunks: number }> {
   const R = system.set.maxSlots;
   const n = system.beads.length;
   if (!chunkSize || n <= chunkSize) {
     hooks.progress?.('inference', 0);
     const r = await bm.predict(system, timings);
     hooks.progress?.('inference', 1);
-    return { vectors: r.vectors, torsions: r.torsions, chunks: 1 };
+    return { vectors: r.vectors, torsions: r.torsions, centres: r.centres, chunks: 1 };
   }
   const residueOf = new Int32Array(n);
   const chainOf = new Int32Array(n);
@@ -276,21 +276,24 @@ export async function inferVectors(
   });
   const vectors = new Float32Array(n * R * 3);
   let torsions: Float32Array | null = null;
+  let centres: Float64Array | undefined;
   for (let c = 0; c < chunks.length; c++) {
     if (hooks.signal?.aborted) throw new CancelledError();
     const { core, beads } = chunks[c];
     const { system: sub } = subSystem(system, beads);
     const out = sub.beads.length ? await bm.predict(sub, timings) : { vectors: new Float32Array(0), torsions: null };
     if (out.torsions && !torsions) torsions = new Float32Array(n * 4);
+    if ('centres' in out && out.centres && !centres) centres = Float64Array.from(system.coords);
     // chunk-local index of each core bead (both lists ascending)
     let k = 0;
     for (const g of core) {
       while (beads[k] !== g) k++;
       vectors.set(out.vectors.subarray(k * R * 3, (k + 1) * R * 3), g * R * 3);
       if (out.torsions && torsions) torsions.set(out.torsions.subarray(k * 4, k * 4 + 4), g * 4);
+      if ('centres' in out && out.centres && centres) centres.set(out.centres.subarray(k * 3, k * 3 + 3), g * 3);
     }
     hooks.progress?.('inference', (c + 1) / chunks.length);
     await yieldToLoop();
   }
-  return { vectors, torsions, chunks: chunks.length };
+  return { vectors, torsions, centres, chunks: chunks.length };
 }

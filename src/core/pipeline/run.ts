@@ -85,7 +85,7 @@ export function rebuild(
   prediction: Prediction,
   refine: RefineSettings,
 ): { structure: Structure; torsions: Float32Array | null; refine: RefineReport } {
-  const structure = reconstruct(system, prediction.vectors);
+  const structure = reconstruct(system, prediction.vectors, prediction.centres);
   const torsions = prediction.torsions ? residueTorsions(system, prediction.torsions, structure) : null;
   const report = refine.backbone || refine.clashes || refine.sidechains ? refineStructure(structure, { ...refine, torsions }) : {};
   return { structure, torsions, refine: report };
@@ -147,7 +147,7 @@ export async function backmapSystem(
   checkAbort(hooks.signal);
   let t = now();
   hooks.progress?.('rebuild', 0);
-  const structure = reconstruct(system, inf.vectors);
+  const structure = reconstruct(system, inf.vectors, inf.centres);
   timings.rebuild = (timings.rebuild ?? 0) + now() - t;
   hooks.progress?.('rebuild', 1);
   checkAbort(hooks.signal);
