@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from itp import section_lines
+
 # Height above the bilayer centre (nm) of a phospholipid's beads in the upper leaflet, and the x offset of its two
 # chains; each further tail bead sits DZ lower. A sterol stands with ROH at the glycerol level.
 Z_HEAD, Z_PO4, Z_GLY, DZ, DX = 2.25, 1.95, 1.60, 0.40, 0.22
@@ -39,20 +41,7 @@ def read_moleculetypes(paths):
         for part in parts[1:]:
             lines = part.split('\n')
             name = next(l.split()[0] for l in lines if l.strip() and not l.strip().startswith(';'))
-            atoms = []
-            section = None
-            for l in lines:
-                s = l.split(';')[0].strip()
-                if not s or s.startswith('#'):
-                    continue
-                m = re.match(r'^\[\s*(\w+)\s*\]$', s)
-                if m:
-                    section = m.group(1).lower()
-                    continue
-                if section == 'atoms':
-                    f = s.split()
-                    atoms.append((f[4], f[3]))
-            out[name] = atoms
+            out[name] = [(f[4], f[3]) for section, f in section_lines(lines) if section == 'atoms']
     return out
 
 

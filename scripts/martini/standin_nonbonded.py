@@ -19,6 +19,8 @@ Rules (project choices, not upstream values):
 import re
 import sys
 
+from itp import section_lines
+
 SIZE = {'': (0.47, 72.0), 'S': (0.41, 54.0), 'T': (0.34, 36.0)}
 SCALE = {'': 1.0, 'S': 0.75, 'T': 0.55}
 
@@ -47,19 +49,10 @@ def epsilon(c1, c2):
 def main():
     types = []
     for path in sys.argv[1:]:
-        section = None
-        for line in open(path, encoding='utf-8', errors='replace'):
-            s = line.split(';')[0].strip()
-            if not s or s.startswith('#'):
-                continue
-            m = re.match(r'^\[\s*(\w+)\s*\]$', s)
-            if m:
-                section = m.group(1).lower()
-                continue
-            if section == 'atoms':
-                t = s.split()[1]
-                if t not in types:
-                    types.append(t)
+        with open(path, encoding='utf-8', errors='replace') as f:
+            for section, fields in section_lines(f):
+                if section == 'atoms' and fields[1] not in types:
+                    types.append(fields[1])
     out = ['; STAND-IN nonbonded parameters (scripts/martini/standin_nonbonded.py), NOT martini_v3.0.0.itp:',
            '; the official Martini 3 bead-bead matrix was not available where this ran.', '',
            '[ defaults ]', '1 2', '', '[ atomtypes ]']
