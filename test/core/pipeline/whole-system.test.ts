@@ -314,3 +314,36 @@ test('trajectories: the first backmapper\'s molecules are backmapped frame by fr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a protein inside a membrane system comes back exactly as backmapped alone (the protein model never sees lipids)', async () => {
+  const bilayer = readStructureFile(join(__dirname, '..', '..', 'fixtures', 'martini3-bilayer', 'bilayer.gro'));
+  const box = bilayer.box!;
+  // A helix mapped to Martini 3, its centre in the middle of the bilayer's box (overlaps do not matter here).
+  const pep = buildPeptide('MKTAYIAKQRQISFVKSHFSRQ', { phi: -65, psi: -40, chainId: 'A' });
+  const cgPep = mapToCg(pep, loadMappingSet('martini3')).cg;
+  const mid = [0, 1, 2].map((k) => {
+    let s = 0;
+    for (let i = 0; i < cgPep.atoms.count; i++) s += cgPep.coords[3 * i + k];
+    return s / cgPep.atoms.count;
+  });
+  const centre = [box.a / 2, box.b / 2, box.c / 2];
+  const sb = new StructureBuilder(cgPep.atoms.count + bilayer.atoms.count);
+  const add = (s: Structure, i: number, d: number[], chainId: string) =>
+    sb.addAtom({ name: s.atoms.name[i], resName: s.atoms.resName[i], chainId, resSeq: s.atoms.resSeq[i], x: s.coords[3 * i] + d[0], y: s.coords[3 * i + 1] + d[1], z: s.coords[3 * i + 2] + d[2] });
+  const shift = centre.map((c, k) => c - mid[k]);
+  for (let i = 0; i < cgPep.atoms.count; i++) add(cgPep, i, shift, 'A');
+  for (let i = 0; i < bilayer.atoms.count; i++) add(bilayer, i, [0, 0, 0], '');
+  const system = { ...sb.build('protein-in-membrane.gro'), box };
+  const proteinOnly = new StructureBuilder(cgPep.atoms.count);
+  for (let i = 0; i < cgPep.atoms.count; i++)
+    proteinOnly.addAtom({ name: cgPep.atoms.name[i], resName: cgPep.atoms.resName[i], chainId: 'A', resSeq: cgPep.atoms.resSeq[i], x: cgPep.coords[3 * i] + shift[0], y: cgPep.coords[3 * i + 1] + shift[1], z: cgPep.coords[3 * i + 2] + shift[2] });
+  const opts = { hydrogens: false, refine: false } as const;
+  const whole = await backmapStructure(system, opts);
+  const single = await backmapStructure(proteinOnly.build('protein.pdb'), opts);
+  assert.equal(whole.report.models?.find((m) => m.residues === 22)?.model ?? single.report.modelId, single.report.modelId);
+  const n = single.structure.atoms.count;
+  for (let i = 0; i < n; i++) {
+    assert.equal(whole.structure.atoms.name[i], single.structure.atoms.name[i]);
+    for (let k = 0; k < 3; k++) assert.ok(Math.abs(whole.structure.coords[3 * i + k] - single.structure.coords[3 * i + k]) < 1e-4, `atom ${i} ${single.structure.atoms.name[i]}`);
+  }
+});
