@@ -29,6 +29,8 @@ export interface Settings {
   hydrogens: boolean;
   ph: number;
   names: 'charmm' | 'amber' | 'gromacs';
+  /** `backmapStudio.output.minimise`: the AMBER99SB-ILDN minimisation after hydrogens (single structures; off by default). */
+  minimise: boolean;
   /** The file the settings were read for (the input of a backmap), when one was given. */
   scope?: string;
 }
@@ -53,6 +55,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     hydrogens: c.get<boolean>('output.hydrogens', HYDROGENS_DEFAULT),
     ph: Number(c.get<number>('output.ph', 7)),
     names: (['charmm', 'amber', 'gromacs'] as const).find((n) => n === c.get<string>('output.names', 'charmm')) ?? 'charmm',
+    minimise: c.get<boolean>('output.minimise', false),
     scope: scope?.scheme === 'file' ? scope.fsPath : undefined,
   };
 }

@@ -71,6 +71,8 @@ export function engineSettings(s: Settings): BackmapSettings {
     hydrogens: s.hydrogens,
     ph: s.ph,
     names: s.hydrogens || s.names !== 'charmm' ? s.names : undefined,
+    // The minimisation needs the hydrogens (without them every residue would be held).
+    minimise: s.minimise && s.hydrogens ? true : undefined,
   })) as BackmapSettings;
 }
 

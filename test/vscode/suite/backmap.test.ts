@@ -83,6 +83,18 @@ describe('backmap', () => {
     assert.equal(shown.fsPath, r.report);
   });
 
+  it('backmapStudio.output.minimise: the structure is minimised after its hydrogens and the report says so', async () => {
+    const config = vscode.workspace.getConfiguration('backmapStudio');
+    await config.update('output.minimise', true, vscode.ConfigurationTarget.Workspace);
+    try {
+      const r = await backmap('cg.pdb');
+      assert.match(fs.readFileSync(r.report, 'utf8'), /minimised with AMBER99SB-ILDN \(ε = 4r, heavy atoms tethered\): \d+ steps/);
+      assert.ok(readStructureFile(r.output).atoms.element.includes('H'), 'hydrogens written');
+    } finally {
+      await config.update('output.minimise', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('opens the comparison webview after backmapping', async () => {
     await backmap('cg.pdb');
     await waitFor(() => vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('backmapStudio.compare')), 10000, 'the comparison webview tab');
