@@ -7,6 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPeptide } from '../../src/core/chemistry/peptide';
+import { protonationParent } from '../../src/core/chemistry/variants';
+import { engineHeavyNames } from '../../src/core/hydrogens';
 import { parseMappingText } from '../../src/core/mapping/parse';
 import { parsePdb } from '../../src/core/structure/pdb';
 import { listModels } from '../../src/core/model/registry';
@@ -23,13 +25,14 @@ async function canvasShot(inner: ReturnType<Session['page']['frameLocator']>, na
   return file;
 }
 
-/** residue label → sorted heavy-atom names */
-function heavyAtomsByResidue(s: Structure): Map<string, string[]> {
+/** residue label → sorted heavy-atom names, under PDB names (outputs carry hydrogens and CHARMM names: HSE, OT1, ILE CD) */
+function heavyAtomsByResidue(structure: Structure): Map<string, string[]> {
+  const s = engineHeavyNames(structure);
   const out = new Map<string, string[]>();
   for (const r of residuesOf(s.atoms)) {
     const names: string[] = [];
     for (let i = r.start; i < r.end; i++) if (s.atoms.element[i] !== 'H') names.push(s.atoms.name[i]);
-    out.set(`${r.chainId}:${r.resName}${r.resSeq}`, names.sort());
+    out.set(`${r.chainId}:${protonationParent(r.resName) ?? r.resName}${r.resSeq}`, names.sort());
   }
   return out;
 }
