@@ -184,41 +184,70 @@ const WATER_AXES: readonly Vec3[] = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0
 /** What a hydrogen bond is worth against overlap (Å², as `Score.depth`): a bond wins only among near-equal overlaps. */
 const WATER_HBOND_BONUS = 0.05;
 
-/** Uniform-grid spatial hash that points can be added to (keys pack three 16-bit cell indices). */
+/**
+ * Uniform grid over a box that points can be added to: per cell a linked list in typed arrays (a hash map of cells
+ * keyed by packed indices cost 2 s on a 9,000-water bilayer). Points outside the box go to the edge cells (cell
+ * indices clamped), which keeps every pair within r in neighbouring cells, so queries stay exact.
+ */
 class PointHash {
-  readonly xyz: number[] = [];
-  private readonly cells = new Map<number, number[]>();
+  private xyz = new Float64Array(3 * 1024);
+  private next = new Int32Array(1024);
+  private size = 0;
+  private readonly head: Int32Array;
   private readonly inv: number;
-  constructor(cell: number) {
+  private readonly lo: Vec3;
+  private readonly dims: [number, number, number];
+  /** `cell`: the grid's cell edge (Å); `lo`/`hi`: the box most points fall in. */
+  constructor(cell: number, lo: Vec3, hi: Vec3) {
     this.inv = 1 / cell;
+    this.lo = lo;
+    // At most ~4M cells: a sparse, huge box gets coarser cells rather than a huge array.
+    let dims = [0, 1, 2].map((k) => Math.max(1, Math.ceil((hi[k] - lo[k]) * this.inv) + 1));
+    while (dims[0] * dims[1] * dims[2] > 4_000_000) {
+      this.inv /= 2;
+      dims = [0, 1, 2].map((k) => Math.max(1, Math.ceil((hi[k] - lo[k]) * this.inv) + 1));
+    }
+    this.dims = dims as [number, number, number];
+    this.head = new Int32Array(dims[0] * dims[1] * dims[2]).fill(-1);
   }
-  private key(ix: number, iy: number, iz: number): number {
-    return ((ix + 32768) * 65536 + (iy + 32768)) * 65536 + (iz + 32768);
+  private cellIndex(v: number, k: number): number {
+    const c = Math.floor((v - this.lo[k]) * this.inv);
+    return c < 0 ? 0 : c >= this.dims[k] ? this.dims[k] - 1 : c;
   }
   add(p: ArrayLike<number>): number {
-    const id = this.xyz.length / 3;
-    this.xyz.push(p[0], p[1], p[2]);
-    const k = this.key(Math.floor(p[0] * this.inv), Math.floor(p[1] * this.inv), Math.floor(p[2] * this.inv));
-    const list = this.cells.get(k);
-    if (list) list.push(id);
-    else this.cells.set(k, [id]);
+    const id = this.size++;
+    if (3 * this.size > this.xyz.length) {
+      const x = new Float64Array(this.xyz.length * 2);
+      x.set(this.xyz);
+      this.xyz = x;
+      const n = new Int32Array(this.next.length * 2);
+      n.set(this.next);
+      this.next = n;
+    }
+    this.xyz[3 * id] = p[0];
+    this.xyz[3 * id + 1] = p[1];
+    this.xyz[3 * id + 2] = p[2];
+    const c = (this.cellIndex(p[0], 0) * this.dims[1] + this.cellIndex(p[1], 1)) * this.dims[2] + this.cellIndex(p[2], 2);
+    this.next[id] = this.head[c];
+    this.head[c] = id;
     return id;
   }
-  /** fn(id, distance) for every point within r (≤ the cell size) of p. */
+  /** fn(id, distance) for every point within r of p. */
   near(p: ArrayLike<number>, r: number, fn: (id: number, d: number) => void): void {
-    const cx = Math.floor(p[0] * this.inv), cy = Math.floor(p[1] * this.inv), cz = Math.floor(p[2] * this.inv);
-    const r2 = r * r, x = this.xyz;
-    for (let dx = -1; dx <= 1; dx++)
-      for (let dy = -1; dy <= 1; dy++)
-        for (let dz = -1; dz <= 1; dz++) {
-          const list = this.cells.get(this.key(cx + dx, cy + dy, cz + dz));
-          if (!list) continue;
-          for (const id of list) {
+    const span = Math.max(1, Math.ceil(r * this.inv));
+    const [nx, ny, nz] = this.dims;
+    const cx = this.cellIndex(p[0], 0), cy = this.cellIndex(p[1], 1), cz = this.cellIndex(p[2], 2);
+    const r2 = r * r, x = this.xyz, next = this.next, head = this.head;
+    for (let ix = Math.max(0, cx - span); ix <= Math.min(nx - 1, cx + span); ix++)
+      for (let iy = Math.max(0, cy - span); iy <= Math.min(ny - 1, cy + span); iy++) {
+        const row = (ix * ny + iy) * nz;
+        for (let iz = Math.max(0, cz - span); iz <= Math.min(nz - 1, cz + span); iz++)
+          for (let id = head[row + iz]; id >= 0; id = next[id]) {
             const ex = x[3 * id] - p[0], ey = x[3 * id + 1] - p[1], ez = x[3 * id + 2] - p[2];
             const d2 = ex * ex + ey * ey + ez * ez;
             if (d2 < r2) fn(id, Math.sqrt(d2));
           }
-        }
+      }
   }
   at(id: number): Vec3 {
     return [this.xyz[3 * id], this.xyz[3 * id + 1], this.xyz[3 * id + 2]];
@@ -419,7 +448,21 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
   });
 
   // Heavy atoms of the whole structure, for contacts and hydrogen-bond partners; OXT joins when placed.
-  const heavy = new PointHash(HIS_PARTNER);
+  const lo: Vec3 = [Infinity, Infinity, Infinity], hi: Vec3 = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < a.count; i++)
+    if (finite(i))
+      for (let k = 0; k < 3; k++) {
+        lo[k] = Math.min(lo[k], c[3 * i + k]);
+        hi[k] = Math.max(hi[k], c[3 * i + k]);
+      }
+  if (!(lo[0] <= hi[0])) {
+    lo.fill(0);
+    hi.fill(0);
+  }
+  // Cells of the largest radius asked in the scoring (hydrogen bonds and contacts), not HIS_PARTNER: fewer points
+  // checked per query.
+  const cell = Math.max(CONTACT, HBOND_MAX);
+  const heavy = new PointHash(cell, lo, hi);
   const heavyAtom: number[] = []; // hash id → atom index (-1: an added OXT)
   const heavyResidue: number[] = [];
   const heavyElement: string[] = [];
@@ -543,7 +586,7 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
   }
 
   // Hydrogens: fixed ones first (every residue), then rotatable groups, each against everything placed before it.
-  const hydrogens = new PointHash(HIS_PARTNER);
+  const hydrogens = new PointHash(cell, lo, hi);
   const hCarrier: number[] = [];
   const pending: { p: Carrier; g: HydrogenGroup }[] = [];
   const groupsOf = (p: ProteinResidue): readonly HydrogenGroup[] => {
@@ -617,13 +660,14 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
    */
   function placeWater(w: WaterResidue): void {
     const o = xyz(w.oxygen);
-    const partners: { d: number; u: Vec3 }[] = [];
+    const partners: { d: number; id: number; u: Vec3 }[] = [];
     heavy.near(o, WATER_PARTNER, (id, d) => {
       const e = heavyElement[id];
       if (heavyAtom[id] === w.oxygen || d < 2.0 || (e !== 'O' && e !== 'N')) return;
-      partners.push({ d, u: normalize(sub(heavy.at(id), o)) });
+      partners.push({ d, id, u: normalize(sub(heavy.at(id), o)) });
     });
-    partners.sort((x, y) => x.d - y.d);
+    // nearest first; equal distances (a bead's four waters sit on a regular tetrahedron) in input order
+    partners.sort((x, y) => x.d - y.d || x.id - y.id);
     const near = partners.slice(0, WATER_PARTNERS_TRIED).map((q) => q.u);
     const theta = (TIP3P.angle * Math.PI) / 180;
     const at = (d1: Vec3, e: Vec3): Vec3[] => {
@@ -656,9 +700,14 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     const pick = (cands: Vec3[][]): { set: Vec3[]; sc: Score } | null => {
       let best: { set: Vec3[]; sc: Score } | null = null;
       for (const set of cands) {
-        const [x, y] = set.map((h) => score(h, w.oxygen, true));
+        const x = score(set[0], w.oxygen, true);
+        // The second hydrogen can lower the cost by at most one bond's bonus: skip it when that cannot win.
+        if (best && cost(x) - WATER_HBOND_BONUS >= cost(best.sc) - 1e-9) continue;
+        const y = score(set[1], w.oxygen, true);
         const sc = { contacts: x.contacts + y.contacts, hbond: x.hbond + y.hbond, depth: x.depth + y.depth };
         if (!best || cost(sc) < cost(best.sc) - 1e-9) best = { set, sc };
+        // Two hydrogen bonds and no overlap: no candidate can do better.
+        if (cost(best.sc) <= -2 * WATER_HBOND_BONUS) break;
       }
       return best;
     };
