@@ -670,9 +670,13 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     partners.sort((x, y) => x.d - y.d || x.id - y.id);
     const near = partners.slice(0, WATER_PARTNERS_TRIED).map((q) => q.u);
     const theta = (TIP3P.angle * Math.PI) / 180;
+    // H1 along d1 is shared by every candidate built on d1 (one array per d1, so its score is computed once).
+    const h1Of = new Map<Vec3, Vec3>();
     const at = (d1: Vec3, e: Vec3): Vec3[] => {
-      const h2: Vec3 = [Math.cos(theta) * d1[0] + Math.sin(theta) * e[0], Math.cos(theta) * d1[1] + Math.sin(theta) * e[1], Math.cos(theta) * d1[2] + Math.sin(theta) * e[2]];
-      return [d1, h2].map((u) => [o[0] + TIP3P.bond * u[0], o[1] + TIP3P.bond * u[1], o[2] + TIP3P.bond * u[2]] as Vec3);
+      let h1 = h1Of.get(d1);
+      if (!h1) h1Of.set(d1, (h1 = [o[0] + TIP3P.bond * d1[0], o[1] + TIP3P.bond * d1[1], o[2] + TIP3P.bond * d1[2]]));
+      const u: Vec3 = [Math.cos(theta) * d1[0] + Math.sin(theta) * e[0], Math.cos(theta) * d1[1] + Math.sin(theta) * e[1], Math.cos(theta) * d1[2] + Math.sin(theta) * e[2]];
+      return [h1, [o[0] + TIP3P.bond * u[0], o[1] + TIP3P.bond * u[1], o[2] + TIP3P.bond * u[2]]];
     };
     // unit vector ⊥ d1 toward v (null when v is along d1)
     const perp = (d1: Vec3, v: Vec3): Vec3 | null => {
@@ -697,13 +701,17 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     });
     // the shallowest overlap wins (one deep contact is worse than two grazing ones), a hydrogen bond breaks near-ties
     const cost = (sc: Score) => sc.depth - WATER_HBOND_BONUS * sc.hbond;
+    // Every candidate hydrogen lies TIP3P.bond from the oxygen: what any of them can touch, gathered once.
+    const around = waterNeighbourhood(w.oxygen, o);
+    const h1Scores = new Map<Vec3, Score>();
     const pick = (cands: Vec3[][]): { set: Vec3[]; sc: Score } | null => {
       let best: { set: Vec3[]; sc: Score } | null = null;
       for (const set of cands) {
-        const x = score(set[0], w.oxygen, true);
+        let x = h1Scores.get(set[0]);
+        if (!x) h1Scores.set(set[0], (x = around.score(set[0])));
         // The second hydrogen can lower the cost by at most one bond's bonus: skip it when that cannot win.
         if (best && cost(x) - WATER_HBOND_BONUS >= cost(best.sc) - 1e-9) continue;
-        const y = score(set[1], w.oxygen, true);
+        const y = around.score(set[1]);
         const sc = { contacts: x.contacts + y.contacts, hbond: x.hbond + y.hbond, depth: x.depth + y.depth };
         if (!best || cost(sc) < cost(best.sc) - 1e-9) best = { set, sc };
         // Two hydrogen bonds and no overlap: no candidate can do better.
@@ -798,6 +806,60 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     return { contacts, hbond, depth };
   }
 
+  /**
+   * `score` for the hydrogens of water `oxygen` at `o` (polar), over the atoms any of them can reach, gathered once
+   * into flat arrays: a water tries up to 66 orientations, and closures and small arrays per try made hydrogens the
+   * slowest step of a membrane system.
+   */
+  function waterNeighbourhood(oxygen: number, o: Vec3): { score(h: Vec3): Score } {
+    const R = Math.max(CONTACT, HBOND_MAX);
+    const hv: number[] = []; // x, y, z, acceptor (1/0) per heavy atom that counts
+    heavy.near(o, TIP3P.bond + R + 1e-6, (id) => {
+      const q = heavy.at(id);
+      if (heavyAtom[id] === oxygen || Math.hypot(q[0] - o[0], q[1] - o[1], q[2] - o[2]) < 2.0) return;
+      hv.push(q[0], q[1], q[2], heavyElement[id] === 'O' || heavyElement[id] === 'N' ? 1 : 0);
+    });
+    const hh: number[] = []; // x, y, z per hydrogen of another carrier
+    hydrogens.near(o, TIP3P.bond + CONTACT + 1e-6, (id) => {
+      if (hCarrier[id] === oxygen) return;
+      const q = hydrogens.at(id);
+      hh.push(q[0], q[1], q[2]);
+    });
+    const cosMin = Math.cos((HBOND_MIN_ANGLE * Math.PI) / 180);
+    return {
+      score(h: Vec3): Score {
+        let contacts = 0, hbond = 0, depth = 0;
+        const [hx, hy, hz] = h;
+        for (let k = 0; k < hv.length; k += 4) {
+          const ex = hv[k] - hx, ey = hv[k + 1] - hy, ez = hv[k + 2] - hz;
+          const d2 = ex * ex + ey * ey + ez * ez;
+          if (d2 >= R * R) continue;
+          const d = Math.sqrt(d2);
+          const acceptor = hv[k + 3] === 1;
+          const cut = acceptor ? CONTACT_POLAR : CONTACT;
+          if (d < cut) {
+            contacts++;
+            depth += (cut - d) ** 2;
+          } else if (acceptor && d <= HBOND_MAX) {
+            // the O–H···A angle: between H→O and H→A
+            const ox = o[0] - hx, oy = o[1] - hy, oz = o[2] - hz;
+            const cos = (ox * ex + oy * ey + oz * ez) / (Math.hypot(ox, oy, oz) * d);
+            if (cos <= cosMin) hbond = 1;
+          }
+        }
+        for (let k = 0; k < hh.length; k += 3) {
+          const ex = hh[k] - hx, ey = hh[k + 1] - hy, ez = hh[k + 2] - hz;
+          const d2 = ex * ex + ey * ey + ez * ez;
+          if (d2 < CONTACT * CONTACT) {
+            contacts++;
+            depth += (CONTACT - Math.sqrt(d2)) ** 2;
+          }
+        }
+        return { contacts, hbond, depth };
+      },
+    };
+  }
+
   // Non-default states, for the report.
   for (const p of protein) if (p && p.state !== p.parent && p.parent !== 'HIS') report.states[p.state] = (report.states[p.state] ?? 0) + 1;
   for (const p of protein) if (p?.state === 'HSP') report.states.HSP = (report.states.HSP ?? 0) + 1;
@@ -849,12 +911,15 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
   function writeWater(out: StructureBuilder, w: WaterResidue): void {
     const names = waterNamesFor(naming);
     const i = w.oxygen;
-    const at = { resName: names.resName, chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], hetero: a.hetero[i] === 1, segId: a.segId[i] };
-    out.addAtom({ ...at, name: names.oxygen, element: 'O', altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
-    w.h?.forEach((v, m) => {
-      out.addAtom({ ...at, name: names.hydrogens[m], element: 'H', x: v[0], y: v[1], z: v[2] });
+    // Fields written out (no object spread): a membrane system writes hundreds of thousands of waters.
+    const resName = names.resName, chainId = a.chainId[i], resSeq = a.resSeq[i], iCode = a.iCode[i], hetero = a.hetero[i] === 1, segId = a.segId[i];
+    out.addAtom({ resName, chainId, resSeq, iCode, hetero, segId, name: names.oxygen, element: 'O', altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
+    if (!w.h) return;
+    for (let m = 0; m < w.h.length; m++) {
+      const v = w.h[m];
+      out.addAtom({ resName, chainId, resSeq, iCode, hetero, segId, name: names.hydrogens[m], element: 'H', x: v[0], y: v[1], z: v[2] });
       report.added++;
-    });
+    }
   }
 
   /** A templated residue's heavy atoms as they came (its input hydrogens dropped), each carrier followed by its hydrogens. */
@@ -865,14 +930,15 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     const nm = (x: string) => (own ? lipidNameFor(l.res.resName, x, naming) : x);
     for (let i = l.res.start; i < l.res.end; i++) {
       if (elementOf(i) === 'H' || elementOf(i) === 'D') continue;
-      const at = { resName: own ? lipidResidueNameFor(a.resName[i], naming) : a.resName[i], chainId: a.chainId[i], resSeq: a.resSeq[i], iCode: a.iCode[i], hetero: a.hetero[i] === 1, segId: a.segId[i] };
-      out.addAtom({ ...at, name: nm(a.name[i]), element: a.element[i], altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
+      // Fields written out (no object spread per atom: it dominated the hydrogen step of large systems).
+      const resName = own ? lipidResidueNameFor(a.resName[i], naming) : a.resName[i], chainId = a.chainId[i], resSeq = a.resSeq[i], iCode = a.iCode[i], hetero = a.hetero[i] === 1, segId = a.segId[i];
+      out.addAtom({ resName, chainId, resSeq, iCode, hetero, segId, name: nm(a.name[i]), element: a.element[i], altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
       // a carrier's hydrogens once, after its first occurrence
       if (l.atoms.get(a.name[i]) !== i) continue;
       for (const name of l.plan.byCarrier.get(a.name[i]) ?? []) {
         const v = l.h.get(name);
         if (!v) continue;
-        out.addAtom({ ...at, name: nm(name), element: 'H', x: v[0], y: v[1], z: v[2] });
+        out.addAtom({ resName, chainId, resSeq, iCode, hetero, segId, name: nm(name), element: 'H', x: v[0], y: v[1], z: v[2] });
         report.added++;
       }
     }
