@@ -53,7 +53,8 @@ export async function prepare(args: string[], opts: PrepareCliOptions, io: CliIO
   // Ctrl-C: the engine's process group is stopped and the scratch folder removed (main.ts exits 130)
   const controller = new AbortController();
   const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  // `on`, not `once`: a second Ctrl-C must not kill Node by default and leave the engine's process group running.
+  process.on('SIGINT', onSigint);
   try {
     const r = await prepareStructure(prepareOptionsOf(input, opts), {
       signal: controller.signal,

@@ -654,9 +654,9 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
   /**
    * A water's two hydrogens on TIP3P geometry (O–H 0.9572 Å, H–O–H 104.52°), turned to donate hydrogen bonds: H1
    * toward each O or N within WATER_PARTNER of the oxygen (nearest first) with H2 toward another of them or turned
-   * about O–H1 in 60° steps; when none of those is clear, also a fixed set of orientations. Scored like a single
-   * rotatable H (fewest contacts, then most hydrogen bonds, then the shallowest overlap; the first on a tie), so the
-   * result depends only on the coordinates.
+   * about O–H1 in 60° steps; when none of those is clear, also a fixed set of orientations. The pair with the lowest
+   * cost wins: overlap depth (Σ (cut − d)² over contacts) less WATER_HBOND_BONUS per hydrogen bond, the first on a
+   * tie, so the result depends only on the coordinates.
    */
   function placeWater(w: WaterResidue): void {
     const o = xyz(w.oxygen);

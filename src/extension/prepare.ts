@@ -32,11 +32,13 @@ export function cancelPrepare(): boolean {
 const asOptions = (a: unknown): PrepareCommandOptions | undefined =>
   a && typeof a === 'object' && !(a instanceof vscode.Uri) && typeof (a as PrepareCommandOptions).input === 'string' ? (a as PrepareCommandOptions) : undefined;
 
-function settings(scope: vscode.Uri): { engine: EngineChoice; gmx?: string } {
+function settings(scope: vscode.Uri): { engine: EngineChoice; gmx?: string; python?: string } {
   const c = vscode.workspace.getConfiguration('backmapStudio', scope);
   const engine = c.get<string>('prepare.engine', 'auto');
   const gmx = (c.get<string>('prepare.gmx', '') ?? '').trim();
-  return { engine: (ENGINE_CHOICES as readonly string[]).includes(engine) ? (engine as EngineChoice) : 'auto', gmx: gmx || undefined };
+  // OpenMM runs in the Python the user named for training (a conda env with openmm, say), else one found.
+  const python = (c.get<string>('training.python', '') ?? '').trim();
+  return { engine: (ENGINE_CHOICES as readonly string[]).includes(engine) ? (engine as EngineChoice) : 'auto', gmx: gmx || undefined, python: python || undefined };
 }
 
 const f1 = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(1));
@@ -71,7 +73,7 @@ export async function prepareCommand(arg?: unknown): Promise<PrepareCommandOutco
           return await prepareStructure(
             {
               input, out, force,
-              engine: given?.engine ?? s.engine, gmx: s.gmx,
+              engine: given?.engine ?? s.engine, gmx: s.gmx, python: s.python,
               ff: given?.ff, restrain: given?.restrain, steps: given?.steps, emtol: given?.emtol, threads: given?.threads,
             },
             {
@@ -118,4 +120,6 @@ export async function prepareCommand(arg?: unknown): Promise<PrepareCommandOutco
 export function registerPrepare(ctx: vscode.ExtensionContext): void {
   register(ctx, 'backmapStudio.prepareForSimulation', 'Prepare for simulation', (arg?: unknown) => prepareCommand(arg));
   ctx.subscriptions.push(vscode.commands.registerCommand('backmapStudio.internal.cancelPrepare', () => cancelPrepare()));
+  // A window closed or reloaded mid-run stops the engine (its process group), not only the progress notification.
+  ctx.subscriptions.push({ dispose: () => running?.abort() });
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepare, prepareOptionsOf } from '../../src/cli/prepare';
 import { InputError, SetupError, UsageError } from '../../src/core/errors';
@@ -33,8 +33,15 @@ test('prepare: an existing <stem>.prepared is refused (exit 1 as InputError), no
     mkdirSync(join(t.dir, 'demo-bm.prepared'));
     const { io: sink } = io();
     await assert.rejects(prepare([input], { gmx: '/nonexistent/gmx', engine: 'gromacs' }, sink), (e: unknown) => e instanceof InputError && /already exists \(use --force/.test((e as Error).message));
-    // and without it, the missing engine is a SetupError naming what was tried
+    // --force replaces only a folder an earlier prepare wrote: a folder of the user's is never deleted
+    writeFileSync(join(t.dir, 'demo-bm.prepared', 'mine.txt'), 'keep me');
+    await assert.rejects(prepare([input], { gmx: '/nonexistent/gmx', engine: 'gromacs', force: true }, sink), (e: unknown) => e instanceof InputError && /not written by backmap prepare \(no prepare\.json\)/.test((e as Error).message));
+    assert.equal(readFileSync(join(t.dir, 'demo-bm.prepared', 'mine.txt'), 'utf8'), 'keep me');
+    // and with a prepare's folder and --force, the missing engine is a SetupError naming what was tried
+    writeFileSync(join(t.dir, 'demo-bm.prepared', 'prepare.json'), '{}');
     await assert.rejects(prepare([input], { gmx: '/nonexistent/gmx', engine: 'gromacs', force: true }, sink), (e: unknown) => e instanceof SetupError && /\/nonexistent\/gmx \(configured\): not found/.test((e as Error).message));
+    // an output folder that holds the input is refused
+    await assert.rejects(prepare([input], { output: t.dir, force: true, gmx: '/nonexistent/gmx', engine: 'gromacs' }, sink), (e: unknown) => e instanceof InputError && /would hold the input/.test((e as Error).message));
   } finally {
     t.cleanup();
   }

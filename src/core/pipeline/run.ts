@@ -486,7 +486,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
       report.counts.atoms = structure.atoms.count;
       report.notes.push(hydrogenSummary(prepared.report));
       timings.hydrogens = now() - t;
-      if (opts.minimise) {
+      if (opts.minimise && prepared.report.hydrogens) {
         t = now();
         const m = minimiseWithForceField(structure, { names: opts.names ?? 'charmm', ...(typeof opts.minimise === 'object' ? opts.minimise : {}) });
         structure = m.structure;
@@ -495,6 +495,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
         timings.minimise = now() - t;
       }
     }
+    if (opts.minimise && !prepared?.report.hydrogens) report.notes.push('no force-field minimisation: it needs the hydrogens, which were not asked for');
     structure.title = `backmapped from ${input.source} with ${report.modelId} (${report.mappingId})`;
     return { structure, report, torsions, ...(prepared ? { protonation: prepared.plan } : {}) };
   };

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError, UsageError } from '../errors';
 import { readStructureFile } from '../structure/read';
 import { residuesOf } from '../structure/builder';
@@ -29,11 +29,16 @@ export function defaultPrepareFolder(input: string): string {
   return join(dirname(resolve(input)), `${stem}.prepared`);
 }
 
-/** Refuses an existing output folder (or a file in its place) unless `force`. */
+/**
+ * Refuses an existing output folder (or a file in its place) unless `force`; even with `force`, only a folder an
+ * earlier prepare wrote (it holds prepare.json) is replaced, so `-o ~/project --force` never deletes a user's folder.
+ */
 export function assertPrepareFolder(out: string, force?: boolean): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new InputError('exists and is not a folder: choose another output (-o)', out);
   if (!force) throw new InputError('output folder already exists (use --force to replace it, or -o another folder)', out);
+  if (!existsSync(join(out, 'prepare.json')))
+    throw new InputError('output folder exists and was not written by backmap prepare (no prepare.json): --force replaces only such folders; choose another (-o)', out);
 }
 
 function checkNumber(value: number | undefined, name: string, min: number, integer = false): void {
@@ -58,7 +63,8 @@ export async function prepareStructure(opts: PrepareOptions, hooks: PrepareHooks
   const input = resolve(opts.input);
   if (!existsSync(input)) throw new InputError('file not found', input);
   const out = resolve(opts.out ?? defaultPrepareFolder(input));
-  if (input === out || input.startsWith(`${out}/`)) throw new InputError('the output folder would hold the input: choose another (-o)', out);
+  const rel = relative(out, input);
+  if (input === out || (rel && !rel.startsWith('..') && !isAbsolute(rel))) throw new InputError('the output folder would hold the input: choose another (-o)', out);
   assertPrepareFolder(out, opts.force);
   const engineChoice = opts.engine ?? 'auto';
   if (!(ENGINE_CHOICES as readonly string[]).includes(engineChoice)) throw new UsageError(`--engine must be auto, gromacs or openmm (got '${engineChoice}')`);

@@ -15,7 +15,7 @@ export interface ProcessResult {
   tail: string[];
 }
 
-/** Kept output is capped: pdb2gmx on a large system talks a lot, and only the end matters for errors. */
+/** Kept output is capped: pdb2gmx on a large system talks a lot, and the parsers read its end (errors, totals). */
 const MAX_KEPT = 4 << 20;
 
 export function runProcess(
@@ -43,7 +43,8 @@ export function runProcess(
         opts.onLine?.(l);
       };
       stream.on('data', (chunk: string) => {
-        if (output.length < MAX_KEPT) output += chunk;
+        output += chunk;
+        if (output.length > 2 * MAX_KEPT) output = output.slice(-MAX_KEPT); // keep the end
         buf += chunk;
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
@@ -57,14 +58,20 @@ export function runProcess(
     feed(child.stderr!);
     if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
     let cancelled = false;
-    const kill = () => {
-      cancelled = true;
+    const signalGroup = (sig: NodeJS.Signals) => {
       try {
-        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGTERM');
-        else child.kill('SIGTERM');
+        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, sig);
+        else child.kill(sig);
       } catch {
         child.kill('SIGKILL');
       }
+    };
+    const kill = () => {
+      cancelled = true;
+      signalGroup('SIGTERM');
+      // an engine that ignores SIGTERM is killed a few seconds later
+      const hard = setTimeout(() => child.exitCode === null && child.signalCode === null && signalGroup('SIGKILL'), 5000);
+      hard.unref();
     };
     opts.signal?.addEventListener('abort', kill, { once: true });
     child.on('error', (e) => {

@@ -135,6 +135,6 @@ export function minimiseWithForceField(s: Structure, opts: ForceFieldMinimiseOpt
 
 /** One line for the report's notes. */
 export function minimiseSummary(r: ForceFieldMinimiseReport): string {
-  const frozen = r.frozen.length ? `; ${r.frozen.length} residue(s) held (no parameters: ${r.frozen.slice(0, 5).map((f) => `${f.resName} ${f.chainId}${f.resSeq}${f.iCode}`).join(', ')}${r.frozen.length > 5 ? ', …' : ''})` : '';
+  const frozen = r.frozen.length ? `; ${r.frozen.length} residue(s) held in place and not felt by the others (no parameters: ${r.frozen.slice(0, 5).map((f) => `${f.resName} ${f.chainId}${f.resSeq}${f.iCode}`).join(', ')}${r.frozen.length > 5 ? ', …' : ''})` : '';
   return `minimised with AMBER99SB-ILDN (ε = 4r, heavy atoms tethered): ${r.steps} steps${r.converged ? '' : ' (step limit)'}, ${r.perResidueBefore.toFixed(1)} → ${r.perResidueAfter.toFixed(1)} kJ/mol per residue, heavy atoms moved ${r.heavyMoved.rms.toFixed(2)} Å rms (max ${r.heavyMoved.max.toFixed(2)}); metrics describe the structure before minimisation${frozen}`;
 }
