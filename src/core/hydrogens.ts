@@ -5,8 +5,9 @@
  * atoms (`chemistry/hydrogens.ts`), rotatable groups staggered where they touch least. Lipids and sterols of the
  * chemistry table get theirs the same way, from groups derived from their topology (`lipid-hydrogens.ts`), under
  * CHARMM36 names (`names: 'amber'`: AMBER Lipid17/21, `lipid-names.ts`). Waters get theirs on TIP3P geometry, each turned to make hydrogen bonds
- * (`placeWater`), under the naming's water names. Ions and other residues pass through unchanged, as do ligands
- * unless the caller gives their templates (`extraTemplates`). Model 0 only: the result has one model.
+ * (`placeWater`), under the naming's water names. Ions and other residues pass through unchanged (a caller may hand
+ * over templates for them, `extraTemplates`; the pipeline gives molecules of user-trained models theirs after this
+ * step, from the cards: `ligand-hydrogens.ts`, `hydrogenStep`). Model 0 only: the result has one model.
  *
  * The decisions (protonation states, HIS tautomers, disulfides, termini) are one `ProtonationPlan`
  * (`decideProtonation`), plain data: a trajectory decides it on its first frame and places every frame with it
