@@ -193,6 +193,7 @@ async function handle(req: WorkerRequest): Promise<void> {
           maxFrames: req.maxFrames,
           stride: req.stride,
           keepFrames: req.keepFrames,
+          solvent: req.solvent,
           cacheSession: true,
           log,
           warn,

@@ -31,6 +31,8 @@ export interface Settings {
   names: 'charmm' | 'amber' | 'gromacs';
   /** `backmapStudio.output.minimise`: the AMBER99SB-ILDN minimisation after hydrogens (single structures; off by default). */
   minimise: boolean;
+  /** `backmapStudio.trajectory.solvent`: water and ions placed in every frame of a whole-system trajectory (off by default). */
+  trajectorySolvent: boolean;
   /** The file the settings were read for (the input of a backmap), when one was given. */
   scope?: string;
 }
@@ -56,6 +58,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     ph: Number(c.get<number>('output.ph', 7)),
     names: (['charmm', 'amber', 'gromacs'] as const).find((n) => n === c.get<string>('output.names', 'charmm')) ?? 'charmm',
     minimise: c.get<boolean>('output.minimise', false),
+    trajectorySolvent: c.get<boolean>('trajectory.solvent', false),
     scope: scope?.scheme === 'file' ? scope.fsPath : undefined,
   };
 }

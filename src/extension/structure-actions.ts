@@ -152,7 +152,7 @@ export async function backmapTrajectoryCommand(ctx: vscode.ExtensionContext, rep
       const sub = token.onCancellationRequested(() => ac.abort());
       try {
         return await engine(ctx).backmapTrajectory(
-          { topology: topology!, trajectory, out, settings: engineSettings(settings), keepFrames: true, chain: chain?.models },
+          { topology: topology!, trajectory, out, settings: engineSettings(settings), keepFrames: true, chain: chain?.models, solvent: settings.trajectorySolvent },
           { onProgress: progressReporter(progress), onLog: (_l, m) => log().info(m), signal: ac.signal },
         );
       } finally {

@@ -57,6 +57,8 @@ export interface BackmapTrajectoryRequest {
   keepFrames?: boolean;
   /** As for `backmapStructure`: the models of a chain of stages, in order. */
   chain?: string[];
+  /** Whole systems: water and ions placed in every frame (else left out frame by frame; the CLI's --solvent). */
+  solvent?: boolean;
 }
 
 export interface MapToCgRequest {

@@ -5,6 +5,7 @@ import { buildPeptide } from '../../src/core/chemistry/peptide';
 import { loadMappingSet } from '../../src/core/mapping/load';
 import { mapToCg } from '../../src/core/forward';
 import { formatPdb } from '../../src/core/structure/pdb';
+import { readStructureFile } from '../../src/core/structure/read';
 import { InputError } from '../../src/core/errors';
 import { backmapStructure } from '../../src/core/pipeline';
 import { EngineClient, CancelledError, WorkerCrashError, resolveWorker } from '../../src/engine/client';
@@ -167,6 +168,24 @@ test('trajectory and map-to-CG requests through the worker', async () => {
     assert.equal(m.cg.atoms.count, cg.atoms.count);
     assert.ok(m.written && existsSync(m.written));
     await assert.rejects(client.mapToCg({ input: { path: aaPath }, mapping: 'martini3', out: aaPath }), /input|exists/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a whole-system trajectory through the worker: water and ions in every frame only with solvent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bm-wsolv-'));
+  const fixture = join(__dirname, '..', 'fixtures', 'martini3-bilayer');
+  try {
+    const residueNames = (path: string) => new Set(readStructureFile(path).atoms.resName);
+    const common = { topology: join(fixture, 'bilayer.gro'), trajectory: join(fixture, 'bilayer.xtc'), maxFrames: 2, settings: { model: 'template', hydrogens: false } };
+    const without = await client.backmapTrajectory({ ...common, out: join(dir, 'dry.pdb') });
+    assert.equal(without.frames, 2);
+    assert.ok(!residueNames(join(dir, 'dry.pdb')).has('TIP3'), 'water left out by default');
+    const wet = await client.backmapTrajectory({ ...common, out: join(dir, 'wet.pdb'), solvent: true });
+    assert.equal(wet.frames, 2);
+    const names = residueNames(join(dir, 'wet.pdb'));
+    for (const n of ['TIP3', 'SOD', 'CLA', 'POPC']) assert.ok(names.has(n), `${n} written`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
