@@ -65,6 +65,34 @@ def energies(context, force_groups):
     return total, terms, restraint
 
 
+def add_template_bonds(topology, forcefield):
+    """Bonds of residues the PDB reader does not know (lipids, sterols: no CONECT records), from the force field's
+    template of the same name, by atom name; without them createSystem finds "the bonds are different". Returns the
+    residues given bonds, each mapped to its template's name (createSystem's residueTemplates: CHL1 also matches
+    charmm36's CLOL)."""
+    templates = getattr(forcefield, "_templates", {})
+    inside = {}
+    for b in topology.bonds():
+        if b[0].residue is b[1].residue:
+            inside[b[0].residue] = inside.get(b[0].residue, 0) + 1
+    done = {}
+    for res in topology.residues():
+        t = templates.get(res.name)
+        if t is None or inside.get(res) or len(list(res.atoms())) < 2:
+            continue
+        by_name = {a.name: a for a in res.atoms()}
+        names = [ta.name for ta in t.atoms]
+        added = 0
+        for i, j in t.bonds:
+            x, y = by_name.get(names[i]), by_name.get(names[j])
+            if x is not None and y is not None:
+                topology.addBond(x, y)
+                added += 1
+        if added:
+            done[res] = res.name
+    return done
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--input", required=True)
@@ -107,8 +135,13 @@ def main():
         notes.append("water without a periodic box: cut-off at 1.0 nm, no periodic boundaries")
     else:
         method, cutoff = app.NoCutoff, None
+    bonded = add_template_bonds(topology, forcefield)
+    if bonded:
+        notes.append("%d residue(s) without bonds in the PDB (lipids, sterols) bonded from their force-field templates" % len(bonded))
     emit("stage", stage="system", detail="%s + %s" % (a.ff, solvent))
     kw = {"nonbondedMethod": method, "constraints": None, "rigidWater": False}
+    if bonded:
+        kw["residueTemplates"] = bonded
     if cutoff is not None:
         kw["nonbondedCutoff"] = cutoff
     try:
