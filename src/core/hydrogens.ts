@@ -5,9 +5,9 @@
  * atoms (`chemistry/hydrogens.ts`), rotatable groups staggered where they touch least. Lipids and sterols of the
  * chemistry table get theirs the same way, from groups derived from their topology (`lipid-hydrogens.ts`), under
  * CHARMM36 names (`names: 'amber'`: AMBER Lipid17/21, `lipid-names.ts`). Waters get theirs on TIP3P geometry, each turned to make hydrogen bonds
- * (`placeWater`), under the naming's water names. Ions and other residues pass through unchanged (a caller may hand
- * over templates for them, `extraTemplates`; the pipeline gives molecules of user-trained models theirs after this
- * step, from the cards: `ligand-hydrogens.ts`, `hydrogenStep`). Model 0 only: the result has one model.
+ * (`placeWater`), under the naming's water names. Ions and other residues pass through unchanged (the pipeline gives
+ * molecules of user-trained models theirs after this step, from the cards: `ligand-hydrogens.ts`, `hydrogenStep`).
+ * Model 0 only: the result has one model.
  *
  * The decisions (protonation states, HIS tautomers, disulfides, termini) are one `ProtonationPlan`
  * (`decideProtonation`), plain data: a trajectory decides it on its first frame and places every frame with it
@@ -31,7 +31,7 @@ import {
 } from './chemistry/hydrogens';
 import { FORCE_FIELD_NAMINGS, atomNameFor, engineHeavyName, residueNameFor, type ForceFieldNaming } from './ffnames';
 import { lipidNameFor, lipidResidueNameFor } from './lipid-names';
-import { lipidHydrogenPlan } from './lipid-hydrogens';
+import { lipidHydrogenPlan, type LipidHydrogenPlan } from './lipid-hydrogens';
 import { UsageError } from './errors';
 import { isWaterResidue, WATER_OXYGEN_NAMES, TIP3P } from './chemistry/solvent';
 import { waterNamesFor } from './ffnames';
@@ -51,22 +51,6 @@ export interface HydrogenOptions {
    * again. `ph` is then the plan's. Refused (UsageError) when the structure's residues are not the plan's.
    */
   plan?: ProtonationPlan;
-  /**
-   * Hydrogen templates of residues the tables here do not know (a ligand described by its model card): consulted
-   * for every residue that is not an amino acid or water, before the lipid table; undefined leaves it to that table.
-   */
-  extraTemplates?: (resName: string) => ResidueHydrogenTemplate | undefined;
-}
-
-/**
- * How a non-protein residue gets its hydrogens (lipids and sterols from `lipid-hydrogens.ts`, others from
- * `extraTemplates`): its heavy atoms by name, the placement groups (names are the output names) and, per carrier,
- * its hydrogens in the order they are written after it.
- */
-export interface ResidueHydrogenTemplate {
-  heavy: readonly string[];
-  groups: readonly HydrogenGroup[];
-  byCarrier: ReadonlyMap<string, readonly string[]>;
 }
 
 /** What was decided for one protein residue. */
@@ -114,7 +98,7 @@ export interface HydrogenReport {
   residues: number;
   /** Lipid and sterol residues given hydrogens (CHARMM36 names). */
   lipids: number;
-  /** Residues given hydrogens from `extraTemplates`. */
+  /** Residues given hydrogens from their model card's templates (the pipeline's `hydrogenStep`, after this step). */
   templated: number;
   /** Water molecules named for the force field (and given two hydrogens each when hydrogens are added). */
   waters: number;
@@ -275,9 +259,9 @@ interface ProteinResidue extends Carrier {
   oxt: Vec3 | null;
 }
 
-/** A residue placed from a template (lipid or sterol of the chemistry table, or an extra template). */
+/** A lipid or sterol of the chemistry table, placed from its plan. */
 interface TemplatedResidue extends Carrier {
-  plan: ResidueHydrogenTemplate;
+  plan: LipidHydrogenPlan;
 }
 
 /** A water molecule: its oxygen, and its two hydrogens once placed. */
@@ -317,7 +301,7 @@ export function decideProtonation(s: Structure, opts: Pick<HydrogenOptions, 'ph'
 }
 
 /**
- * Adds the hydrogens of every protein residue (lipid, sterol, water, templated residue) and names residues and
+ * Adds the hydrogens of every protein residue (lipid, sterol, water) and names residues and
  * atoms for a force field (see the module comment). Returns a new structure (`s` is not changed), the report and
  * the decisions made (or `opts.plan`, applied).
  */
@@ -381,15 +365,13 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     }
   }
 
-  // Residues placed from templates (extra ones, then lipids and sterols), when hydrogens are asked for (without,
-  // they pass through as they are: no names to change).
+  // Lipids and sterols placed from their plans, when hydrogens are asked for (without, they pass through as they
+  // are: no names to change).
   const lipids: (TemplatedResidue | null)[] = residues.map((res, k) => {
     if (!withH || protein[k] || isWaterResidue(res.resName)) return null;
-    const extra = opts.extraTemplates?.(res.resName);
-    const plan = extra ?? lipidHydrogenPlan(res.resName);
+    const plan = lipidHydrogenPlan(res.resName);
     if (!plan) return null;
-    if (extra) report.templated++;
-    else report.lipids++;
+    report.lipids++;
     const heavyNames = new Set(plan.heavy);
     const atoms = new Map<string, number>();
     for (let i = res.start; i < res.end; i++) {
@@ -703,7 +685,7 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     // the shallowest overlap wins (one deep contact is worse than two grazing ones), a hydrogen bond breaks near-ties
     const cost = (sc: Score) => sc.depth - WATER_HBOND_BONUS * sc.hbond;
     // Every candidate hydrogen lies TIP3P.bond from the oxygen: what any of them can touch, gathered once.
-    const around = waterNeighbourhood(w.oxygen, o);
+    const around = neighbourhood(w.oxygen, o, TIP3P.bond, true);
     const h1Scores = new Map<Vec3, Score>();
     const pick = (cands: Vec3[][]): { set: Vec3[]; sc: Score } | null => {
       let best: { set: Vec3[]; sc: Score } | null = null;
@@ -784,45 +766,26 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
    * CONTACT Å; and whether it makes a hydrogen bond (polar H to O/N, H···A ≤ HBOND_MAX, X–H···A ≥ HBOND_MIN_ANGLE).
    */
   function score(h: Vec3, carrier: number, polar: boolean): Score {
-    const pc = xyz(carrier);
-    let contacts = 0, hbond = 0, depth = 0;
-    heavy.near(h, Math.max(CONTACT, HBOND_MAX), (id, d) => {
-      const q = heavy.at(id);
-      if (heavyAtom[id] === carrier || Math.hypot(q[0] - pc[0], q[1] - pc[1], q[2] - pc[2]) < 2.0) return;
-      const acceptor = polar && (heavyElement[id] === 'O' || heavyElement[id] === 'N');
-      const cut = acceptor ? CONTACT_POLAR : CONTACT;
-      if (d < cut) {
-        contacts++;
-        depth += (cut - d) ** 2;
-      } else if (acceptor && d <= HBOND_MAX) {
-        const ang = (Math.acos(Math.max(-1, Math.min(1, dot(normalize(sub(pc, h)), normalize(sub(q, h)))))) * 180) / Math.PI;
-        if (ang >= HBOND_MIN_ANGLE) hbond = 1;
-      }
-    });
-    hydrogens.near(h, CONTACT, (id, d) => {
-      if (hCarrier[id] === carrier) return;
-      contacts++;
-      depth += (CONTACT - d) ** 2;
-    });
-    return { contacts, hbond, depth };
+    return neighbourhood(carrier, h, 0, polar).score(h);
   }
 
   /**
-   * `score` for the hydrogens of water `oxygen` at `o` (polar), over the atoms any of them can reach, gathered once
-   * into flat arrays: a water tries up to 66 orientations, and closures and small arrays per try made hydrogens the
-   * slowest step of a membrane system.
+   * `score` for hydrogens on `carrier` within `reach` Å of `at`, over the atoms any of them can touch, gathered once
+   * into flat arrays: a water tries up to 66 orientations (reach = its O–H bond), and closures and small arrays per
+   * try made hydrogens the slowest step of a membrane system.
    */
-  function waterNeighbourhood(oxygen: number, o: Vec3): { score(h: Vec3): Score } {
+  function neighbourhood(carrier: number, at: Vec3, reach: number, polar: boolean): { score(h: Vec3): Score } {
     const R = Math.max(CONTACT, HBOND_MAX);
+    const pc = xyz(carrier);
     const hv: number[] = []; // x, y, z, acceptor (1/0) per heavy atom that counts
-    heavy.near(o, TIP3P.bond + R + 1e-6, (id) => {
+    heavy.near(at, reach + R + 1e-6, (id) => {
       const q = heavy.at(id);
-      if (heavyAtom[id] === oxygen || Math.hypot(q[0] - o[0], q[1] - o[1], q[2] - o[2]) < 2.0) return;
-      hv.push(q[0], q[1], q[2], heavyElement[id] === 'O' || heavyElement[id] === 'N' ? 1 : 0);
+      if (heavyAtom[id] === carrier || Math.hypot(q[0] - pc[0], q[1] - pc[1], q[2] - pc[2]) < 2.0) return;
+      hv.push(q[0], q[1], q[2], polar && (heavyElement[id] === 'O' || heavyElement[id] === 'N') ? 1 : 0);
     });
     const hh: number[] = []; // x, y, z per hydrogen of another carrier
-    hydrogens.near(o, TIP3P.bond + CONTACT + 1e-6, (id) => {
-      if (hCarrier[id] === oxygen) return;
+    hydrogens.near(at, reach + CONTACT + 1e-6, (id) => {
+      if (hCarrier[id] === carrier) return;
       const q = hydrogens.at(id);
       hh.push(q[0], q[1], q[2]);
     });
@@ -842,9 +805,9 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
             contacts++;
             depth += (cut - d) ** 2;
           } else if (acceptor && d <= HBOND_MAX) {
-            // the O–H···A angle: between H→O and H→A
-            const ox = o[0] - hx, oy = o[1] - hy, oz = o[2] - hz;
-            const cos = (ox * ex + oy * ey + oz * ez) / (Math.hypot(ox, oy, oz) * d);
+            // the X–H···A angle: between H→X and H→A
+            const cx = pc[0] - hx, cy = pc[1] - hy, cz = pc[2] - hz;
+            const cos = (cx * ex + cy * ey + cz * ez) / (Math.hypot(cx, cy, cz) * d);
             if (cos <= cosMin) hbond = 1;
           }
         }
@@ -923,16 +886,14 @@ function prepareHydrogens(s: Structure, opts: HydrogenOptions, decideOnly: boole
     }
   }
 
-  /** A templated residue's heavy atoms as they came (its input hydrogens dropped), each carrier followed by its hydrogens. */
+  /** A lipid or sterol's heavy atoms as they came (its input hydrogens dropped), each carrier followed by its hydrogens. */
   function writeLipid(out: StructureBuilder, l: TemplatedResidue): void {
-    // Lipids and sterols under the naming's lipid force field (AMBER Lipid17/21 for 'amber'); extra templates keep
-    // their own names.
-    const own = !opts.extraTemplates?.(l.res.resName);
-    const nm = (x: string) => (own ? lipidNameFor(l.res.resName, x, naming) : x);
+    // Lipids and sterols under the naming's lipid force field (AMBER Lipid17/21 for 'amber').
+    const nm = (x: string) => lipidNameFor(l.res.resName, x, naming);
     for (let i = l.res.start; i < l.res.end; i++) {
       if (elementOf(i) === 'H' || elementOf(i) === 'D') continue;
       // Fields written out (no object spread per atom: it dominated the hydrogen step of large systems).
-      const resName = own ? lipidResidueNameFor(a.resName[i], naming) : a.resName[i], chainId = a.chainId[i], resSeq = a.resSeq[i], iCode = a.iCode[i], hetero = a.hetero[i] === 1, segId = a.segId[i];
+      const resName = lipidResidueNameFor(a.resName[i], naming), chainId = a.chainId[i], resSeq = a.resSeq[i], iCode = a.iCode[i], hetero = a.hetero[i] === 1, segId = a.segId[i];
       out.addAtom({ resName, chainId, resSeq, iCode, hetero, segId, name: nm(a.name[i]), element: a.element[i], altLoc: a.altLoc[i], occupancy: a.occupancy[i], bFactor: a.bFactor[i], sourceLine: a.sourceLine[i], x: c[3 * i], y: c[3 * i + 1], z: c[3 * i + 2] });
       // a carrier's hydrogens once, after its first occurrence
       if (l.atoms.get(a.name[i]) !== i) continue;

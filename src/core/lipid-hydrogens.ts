@@ -30,7 +30,7 @@ const STAGGERED = [180, 60, -60] as const;
 
 export interface LipidHydrogenPlan {
   topology: LipidTopology;
-  /** The heavy atoms (the table's atoms), as `ResidueHydrogenTemplate` names them. */
+  /** The heavy atoms (the table's atoms), by name. */
   heavy: readonly string[];
   /** Placement groups, one per carrier, in the order of the table's hydrogens. Names are the output names. */
   groups: HydrogenGroup[];
