@@ -14,7 +14,7 @@ import { boxToVectors } from '../io/box';
 import type { Structure } from '../structure/types';
 import type { GromacsEngine } from './engines';
 import type { RouteContext, RouteOutcome } from './options';
-import { runProcess } from './process';
+import { runProcess } from '../process';
 import { heavyAtomDisplacement } from './result';
 
 /** The energy-minimisation parameters: steepest descent; vacuum (reaction-field cut-off) or PME with water. */
@@ -156,7 +156,7 @@ export async function runGromacs(ctx: RouteContext): Promise<RouteOutcome> {
     const shown = `${engine.executable} ${full.join(' ')}${stdin ? ` <<< ${JSON.stringify(stdin.trim())}` : ''}`;
     commands.push(shown);
     hooks.log?.(`$ ${shown}`);
-    const r = await runProcess(engine.executable, full, { cwd: dir, env, stdin, signal: hooks.signal, onLine: hooks.log });
+    const r = await runProcess(engine.executable, full, { cwd: dir, env, stdin, signal: hooks.signal, onLine: hooks.log, cancelled: 'prepare cancelled' });
     return { ...r, what, shown };
   };
   const fail = (r: Awaited<ReturnType<typeof gmx>>): never => {

@@ -10,7 +10,7 @@ import { parsePdb } from '../structure/pdb';
 import { formatPdb } from '../structure/pdb';
 import type { Structure } from '../structure/types';
 import type { RouteContext, RouteOutcome } from './options';
-import { runProcess } from './process';
+import { runProcess } from '../process';
 import { heavyAtomDisplacement, type EnergyRecord } from './result';
 
 export const OPENMM_SCRIPT = 'openmm_minimise.py';
@@ -78,6 +78,7 @@ export async function runOpenmm(ctx: RouteContext): Promise<RouteOutcome> {
     cwd: dir,
     env: { ...ctx.env, PYTHONUNBUFFERED: '1' },
     signal: hooks.signal,
+    cancelled: 'prepare cancelled',
     onLine: (line) => {
       let msg: Record<string, unknown> | undefined;
       if (line.startsWith('{')) {

@@ -5,7 +5,6 @@
  * inference stays Python-free. Everything is written into a scratch folder beside the output and moved into place
  * only when complete, so a failure, Ctrl-C or Cancel leaves no half-written model.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -23,6 +22,7 @@ import { buildUcgDataset, ucgArchitecture, ucgMappingId, writeUcgDataset } from 
 import { ALL_FRAMES, parseFrameRange, type FrameRange } from '../trajectory/frames';
 import { buildFrameDataset, writeFrameDataset } from './dataset';
 import { findPython } from './python';
+import { runProcess } from '../process';
 import type { TrainOptions, TrainProgress, TrainResult } from './options';
 
 export interface TrainHooks {
@@ -157,55 +157,6 @@ function prepareUcg(opts: TrainOptions, mapping: UcgMapping, target: StageOutput
   };
 }
 
-interface PythonRun {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string[] }>;
-}
-
-/** Runs a Python script in its own process group (so Cancel reaches train.py's data-parallel workers too). */
-function runPython(python: string, args: string[], cwd: string, onLine: (line: string) => void, env: NodeJS.ProcessEnv): PythonRun {
-  const child = spawn(python, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', windowsHide: true });
-  const tail: string[] = [];
-  const feed = (stream: NodeJS.ReadableStream) => {
-    let buf = '';
-    stream.setEncoding?.('utf8');
-    stream.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        tail.push(line);
-        if (tail.length > 40) tail.shift();
-        onLine(line);
-      }
-    });
-    stream.on('end', () => {
-      if (buf) {
-        tail.push(buf);
-        onLine(buf);
-      }
-    });
-  };
-  feed(child.stdout!);
-  feed(child.stderr!);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; tail: string[] }>((res, rej) => {
-    child.on('error', rej);
-    child.on('close', (code, signal) => res({ code, signal, tail }));
-  });
-  return { child, done };
-}
-
-function killTree(child: ChildProcess): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGTERM');
-    else child.kill('SIGTERM');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
-
 /** Trains, exports and moves the model into place. Throws InputError/UsageError/SetupError for the user's to fix. */
 export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
   const t0 = performance.now();
@@ -263,9 +214,10 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
   mkdirSync(dirname(files.onnx), { recursive: true });
   // Scratch beside the output: the final renames stay on one file system.
   const scratch = mkdtempSync(join(dirname(files.onnx), `.${files.stem}.training-`));
-  let run: PythonRun | null = null;
-  const onAbort = () => run && killTree(run.child);
-  hooks.signal?.addEventListener('abort', onAbort);
+  // Python runs in its own process group, stopped with it on Cancel (src/core/process.ts).
+  const exe = py.python;
+  const python = (args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void) =>
+    runProcess(exe, args, { cwd: scripts, env, signal: hooks.signal, onLine, cancelled: 'training cancelled' });
   try {
     const data = join(scratch, 'data.bmds');
     const ref = join(scratch, 'reference-input.bmds');
@@ -293,7 +245,7 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
     let lastVal: number | undefined;
     const env = { ...process.env, PYTHONUNBUFFERED: '1', OMP_NUM_THREADS: String(threads) };
     say({ phase: 'train', fraction: 0.05, message: 'starting PyTorch', minutes: 0, minutesLeft: minutes });
-    run = runPython(py.python, args, scripts, (line) => {
+    const trained = await python(args, env, (line) => {
       if (!line.startsWith('@progress ')) return log(line);
       let p: Record<string, number | boolean>;
       try {
@@ -307,8 +259,7 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
       const parts = [`epoch ${p.epoch}`, ...(lastVal !== undefined ? [`validation ${lastVal.toFixed(3)} Å`] : []), `${left.toFixed(1)} min left`];
       say({ phase: 'train', fraction: 0.05 + 0.9 * Math.min(1, tMin / minutes), message: parts.join(' · '), epoch: Number(p.epoch), step: Number(p.step), minutes: tMin, minutesLeft: left, validationRmsd: lastVal });
       if (typeof p.val_median === 'number') log(`validation after ${tMin.toFixed(1)} min (epoch ${p.epoch}): median heavy-atom RMSD ${p.val_median.toFixed(3)} Å`);
-    }, env);
-    const trained = await run.done;
+    });
     check();
     if (trained.code !== 0) throw new Error(`training failed (train.py exited ${trained.code ?? trained.signal}):\n${trained.tail.slice(-15).join('\n')}`);
 
@@ -323,8 +274,7 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
       ...(init ? [] : ['--molecule-kinds', kinds]),
     ];
     log(`$ ${py.python} ${exportArgs.join(' ')}`);
-    run = runPython(py.python, exportArgs, scripts, log, env);
-    const exported = await run.done;
+    const exported = await python(exportArgs, env, log);
     check();
     if (exported.code !== 0) throw new Error(`export failed (export.py exited ${exported.code ?? exported.signal}):\n${exported.tail.slice(-15).join('\n')}`);
     const cardTmp = join(outDir, `${files.stem}.json`);
@@ -367,8 +317,6 @@ export async function trainModel(opts: TrainOptions, hooks: TrainHooks = {}): Pr
       python: py.python,
     };
   } finally {
-    hooks.signal?.removeEventListener('abort', onAbort);
-    if (run) killTree(run.child);
     rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -1,10 +1,10 @@
 /**
- * One engine command (a `gmx` tool, the OpenMM script): run in its own process group so Cancel reaches everything
- * it started, its output streamed line by line to the caller and kept (the parsers read it; a failure shows the
- * last lines).
+ * One external command (a `gmx` tool, the OpenMM script, training's train.py/export.py): run in its own process
+ * group so Cancel reaches everything it started (train.py's data-parallel workers too), its output streamed line by
+ * line to the caller and kept (the parsers read it; a failure shows the last lines).
  */
 import { spawn } from 'node:child_process';
-import { CancelledError } from '../errors';
+import { CancelledError } from './errors';
 
 export interface ProcessResult {
   code: number | null;
@@ -21,9 +21,17 @@ const MAX_KEPT = 4 << 20;
 export function runProcess(
   executable: string,
   args: string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string; signal?: AbortSignal; onLine?: (line: string) => void },
+  opts: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    stdin?: string;
+    signal?: AbortSignal;
+    onLine?: (line: string) => void;
+    /** The CancelledError's message when `signal` stops it (default 'cancelled'). */
+    cancelled?: string;
+  },
 ): Promise<ProcessResult> {
-  if (opts.signal?.aborted) return Promise.reject(new CancelledError('prepare cancelled'));
+  if (opts.signal?.aborted) return Promise.reject(new CancelledError(opts.cancelled ?? 'cancelled'));
   return new Promise((resolvePromise, reject) => {
     const child = spawn(executable, args, {
       cwd: opts.cwd,
@@ -80,7 +88,7 @@ export function runProcess(
     });
     child.on('close', (code, signal) => {
       opts.signal?.removeEventListener('abort', kill);
-      if (cancelled) reject(new CancelledError('prepare cancelled'));
+      if (cancelled) reject(new CancelledError(opts.cancelled ?? 'cancelled'));
       else resolvePromise({ code, signal, output, tail });
     });
   });
