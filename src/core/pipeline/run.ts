@@ -257,10 +257,11 @@ function moleculeOfResidues(system: CgSystem): Int32Array {
  * Puts molecules back in the box, whole, with their centre inside: the ones that were made whole (their beads moved
  * from the input's positions), and with `every` all of them, as GROMACS writes a wrapped system (whole systems,
  * where mdrun leaves whole molecules with their centre outside). A protein alone keeps its place: a crystal
- * structure's CRYST1 is a unit cell, not a simulation box. `ranges` gives each system residue's atoms in `out`.
+ * structure's CRYST1 is a unit cell, not a simulation box. `input`: the coordinates the beads were read from (a
+ * frame's, as read) and the box; `ranges` gives each system residue's atoms in `out`.
  * Returns how many molecules had been made whole.
  */
-export function putBackInBox(input: Structure, system: CgSystem, out: Structure, ranges: Int32Array, every = false): number {
+export function putBackInBox(input: { coords: ArrayLike<number>; box: Structure['box'] }, system: CgSystem, out: Structure, ranges: Int32Array, every = false): number {
   const L = rectangularBoxLengths(input.box);
   if (!L) return 0;
   const molOf = moleculeOfResidues(system);

@@ -294,7 +294,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
     const box = frame.box ?? top.box;
     unwrapSystem(system, box);
     const res = await backmapSystem(bm, system, refine, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, timings, {});
-    putBackInBox({ ...top, coords: Float64Array.from(fc), box }, system, res.structure, residueAtomRanges(res.structure, system));
+    putBackInBox({ coords: fc, box }, system, res.structure, residueAtomRanges(res.structure, system));
     return res;
   };
   try {
