@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { buildComparisonPayload, compositionOf, layerClasses, residueClass, toLoadMessage, type LayerText } from '../../src/extension/compare/payload';
 import { isExtensionToWebview, type LoadMessage } from '../../src/shared/webview-protocol';
 import { makeMixedSystem, mixedBeadsOf, type MixedCounts } from './fixtures';
-import { buildWebview, chromiumMissing, launch, pixelDiff, postAndWaitRendered, shotViewport, startServer, type Browser, type TestServer } from './harness';
+import { chromiumMissing, openViewer, pixelDiff, postAndWaitRendered, shotViewport, type Browser, type TestServer } from './harness';
 
 const COUNTS: MixedCounts = { residues: 30, side: 4, sterols: 3, waters: 400, ions: 10 };
 const reference = makeMixedSystem(COUNTS);
@@ -62,9 +62,7 @@ const visibleToggles = () => page.locator('.class-toggles:not([hidden]) .class-t
 
 before(async () => {
   if (skip) return;
-  const b = await buildWebview();
-  server = await startServer(b.js.replace(/webview\.js$/, ''));
-  browser = await launch(1200, 760);
+  ({ server, browser } = await openViewer());
   page = browser.page;
   const p = buildComparisonPayload(cg, backmapped, reference, { title: 'system', source: { backmapped: '/w/system.pdb', reference: '/w/ref.pdb' } });
   // As the panel sends layers (panel.ts layerData): the classes travel with each layer.

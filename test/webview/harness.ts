@@ -182,3 +182,10 @@ export function pixelDiff(a: PNG, b: PNG): number {
     if (Math.abs(a.data[i] - b.data[i]) + Math.abs(a.data[i + 1] - b.data[i + 1]) + Math.abs(a.data[i + 2] - b.data[i + 2]) > 30) d++;
   return d / (a.width * a.height);
 }
+
+/** The view as every suite opens it: the bundle built, served, and a headless Chromium of the given size. */
+export async function openViewer(width = 1200, height = 760): Promise<{ server: TestServer; browser: Browser }> {
+  const b = await buildWebview();
+  const server = await startServer(b.js.replace(/webview\.js$/, ''));
+  return { server, browser: await launch(width, height) };
+}

@@ -10,7 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { formatPdb } from '../../src/core/structure/pdb';
 import { makeFixture, makeLarge } from './fixtures';
 import { join } from 'node:path';
-import { buildWebview, chromiumMissing, RESULTS, launch, pixelDiff, pixelStats, postAndWaitRendered, shotViewport, startServer, type Browser, type TestServer } from './harness';
+import { chromiumMissing, RESULTS, openViewer, pixelDiff, pixelStats, postAndWaitRendered, shotViewport, type Browser, type TestServer } from './harness';
 
 const skip = chromiumMissing();
 let server: TestServer;
@@ -36,9 +36,7 @@ async function openPage(): Promise<void> {
 
 before(async () => {
   if (skip) return;
-  const b = await buildWebview();
-  server = await startServer(b.js.replace(/webview\.js$/, ''));
-  browser = await launch(1200, 760);
+  ({ server, browser } = await openViewer());
   page = browser.page;
   const p = buildComparisonPayload(fx.cg, fx.backmapped, fx.reference, { source: { backmapped: '/w/backmapped.pdb', reference: '/w/reference.pdb' } });
   // The backmapped layer travels as a URI (the large-file path), the others inline.

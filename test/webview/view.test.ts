@@ -10,7 +10,7 @@ import { niceTicks } from '../../webview/plots';
 import { assignSecondaryStructure } from '../../webview/secondary';
 import { makeFixture } from './fixtures';
 import { join } from 'node:path';
-import { buildWebview, chromiumMissing, RESULTS, launch, pixelDiff, pixelStats, postAndWaitRendered, shotViewport, startServer, type Browser, type TestServer } from './harness';
+import { chromiumMissing, RESULTS, openViewer, pixelDiff, pixelStats, postAndWaitRendered, shotViewport, type Browser, type TestServer } from './harness';
 
 const skip = chromiumMissing();
 let server: TestServer;
@@ -43,9 +43,7 @@ function trajectoryLoad(): LoadMessage {
 
 before(async () => {
   if (skip) return;
-  const b = await buildWebview();
-  server = await startServer(b.js.replace(/webview\.js$/, ''));
-  browser = await launch(1200, 760);
+  ({ server, browser } = await openViewer());
   page = browser.page;
   await page.goto(`${server.origin}/index.html`);
   await page.waitForFunction(() => document.body.dataset.status === 'ready', null, { timeout: 60000 });
