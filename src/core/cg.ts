@@ -9,6 +9,7 @@ import { residuesOf } from './structure/builder';
 import { variantGroup } from './chemistry/variants';
 import { lipidTopology } from './chemistry/lipids';
 import type { Box, Structure } from './structure/types';
+import { connectedWithin, joinByImages, rectangularBoxLengths, spansHalfBox } from './geometry/pbc';
 
 export interface CgBead {
   residue: number; // index into CgSystem.residues
@@ -126,49 +127,45 @@ export function assignChainIndices(system: CgSystem, breakDistance = 6): void {
   }
 }
 
-/** Box lengths when the box is rectangular (angles 90°), else null: only then is unwrapping done. */
-function rectangularBox(box: Box | null | undefined): [number, number, number] | null {
-  if (!box) return null;
-  const right = (x: number) => Math.abs(x - 90) < 1e-3;
-  if (!(box.a > 0 && box.b > 0 && box.c > 0) || !right(box.alpha) || !right(box.beta) || !right(box.gamma)) return null;
-  return [box.a, box.b, box.c];
-}
+/**
+ * Reach (Å) within which a residue's beads, or consecutive backbone beads, count as joined: larger than any bond of a
+ * CG mapping, smaller than the gap a periodic box leaves between the pieces of a broken residue (at most half the
+ * box's shortest side).
+ */
+const CG_REACH = 10;
 
 /**
- * Makes residues and chains whole in a rectangular periodic box: every bead is moved to the image nearest the
- * first bead of its residue, and every residue continuing the previous one's chain (same chain id, increasing
- * number) is moved as a whole to the image whose backbone bead is nearest the previous backbone bead.
+ * Makes residues and chains whole in a rectangular periodic box: a residue's beads are joined by images
+ * (`joinByImages`: bead to bead within reach, from the first), and every residue continuing the previous one's chain (same chain id, increasing
+ * number) is moved as a whole to the image whose backbone bead is nearest the previous backbone bead. A residue
+ * already in one piece (beads joined within CG_REACH), or a backbone bead within CG_REACH of the previous one, is
+ * left where it is: a molecule larger than half its box would otherwise be folded onto itself. Placeholder boxes
+ * (under 10 Å, a vacuum run's) are not periodic.
  * Returns the number of beads moved.
  */
 export function unwrapSystem(system: CgSystem, box: Box | null | undefined): number {
-  const L = rectangularBox(box);
+  const L = rectangularBoxLengths(box);
   if (!L) return 0;
+  const reach = Math.min(CG_REACH, Math.min(...L) / 2);
   const c = system.coords;
   let moved = 0;
   const image = (d: number, l: number) => Math.round(d / l) * l;
   let prev: CgResidue | null = null;
   for (const r of system.residues) {
-    const b0 = r.beads[0];
-    for (const b of r.beads.slice(1))
-      for (let k = 0; k < 3; k++) {
-        const s = image(c[3 * b + k] - c[3 * b0 + k], L[k]);
-        if (s !== 0) {
-          c[3 * b + k] -= s;
-          moved++;
-        }
-      }
+    if (spansHalfBox(c, r.beads, L) && !connectedWithin(c, r.beads, reach)) moved += joinByImages(c, r.beads, L, reach);
     const kb = backboneBead(r.molecule);
     const kp = prev ? backboneBead(prev.molecule) : -1;
     if (prev && kb >= 0 && kp >= 0 && prev.chainId === r.chainId && r.resSeq > prev.resSeq) {
       const a = prev.beads[kp];
       const b = r.beads[kb];
-      for (let k = 0; k < 3; k++) {
-        const s = image(c[3 * b + k] - c[3 * a + k], L[k]);
-        if (s !== 0) {
-          for (const x of r.beads) c[3 * x + k] -= s;
-          moved += r.beads.length;
+      if (!connectedWithin(c, [a, b], reach))
+        for (let k = 0; k < 3; k++) {
+          const s = image(c[3 * b + k] - c[3 * a + k], L[k]);
+          if (s !== 0) {
+            for (const x of r.beads) c[3 * x + k] -= s;
+            moved += r.beads.length;
+          }
         }
-      }
     }
     prev = r;
   }

@@ -3,3 +3,4 @@ export * from './kabsch';
 export * from './dihedral';
 export * from './neighbors';
 export * from './nerf';
+export * from './pbc';

@@ -3,19 +3,14 @@
  * or backmapping, and put back in the box after (centre inside, molecule whole). Molecules are residues, except
  * amino acids: consecutive ones of a chain form one molecule (a protein chain).
  */
-import type { Box, Structure } from '../structure/types';
+import type { Structure } from '../structure/types';
 import { residuesOf } from '../structure/builder';
 import { AMINO_ACID_NAMES } from '../chemistry/variants';
 import { checkFrameFinite, frameSource, selectFrames, type FrameRange } from '../trajectory/frames';
 import * as trajectoryIo from '../trajectory/index';
+import { connectedWithin, joinByImages, rectangularBoxLengths, spansHalfBox } from '../geometry/pbc';
 
-/** Box lengths when the box is rectangular (angles 90°) and not a placeholder (every length ≥ 10 Å), else null. */
-export function rectangularBoxLengths(box: Box | null | undefined): [number, number, number] | null {
-  if (!box) return null;
-  const right = (x: number) => Math.abs(x - 90) < 1e-3;
-  if (!(box.a >= 10 && box.b >= 10 && box.c >= 10) || !right(box.alpha) || !right(box.beta) || !right(box.gamma)) return null;
-  return [box.a, box.b, box.c];
-}
+export { rectangularBoxLengths };
 
 /** Atom ranges of the molecules of a structure (residue runs; amino acids joined per chain while numbers increase). */
 export function moleculeRanges(s: Structure): { start: number; end: number }[] {
@@ -33,11 +28,17 @@ export function moleculeRanges(s: Structure): { start: number; end: number }[] {
 
 const image = (d: number, l: number) => Math.round(d / l) * l;
 
+/** Atoms within this many Å of each other count as joined (longer than any covalent bond). */
+const BOND_REACH = 2.5;
+/** First atoms of consecutive amino acids this close are already joined (N to N is at most about 3.9 Å). */
+const CHAIN_REACH = 6;
+
 /**
- * Makes the molecules of `s` whole in place (coordinates of model 0): each residue's atoms go to the image nearest
- * its first atom, and each residue of a protein chain to the image nearest the previous one (consecutive numbers
- * only). Returns, per
- * molecule of `moleculeRanges(s)`, 1 when an atom moved. No-op without a rectangular box.
+ * Makes the molecules of `s` whole in place (coordinates of model 0): a residue in pieces is joined by images
+ * (`joinByImages`: bond by bond from its first atom), and each residue of a protein chain goes to the image nearest
+ * the previous one (consecutive numbers only). A residue already in one piece (atoms joined within BOND_REACH), or
+ * one whose first atom is within CHAIN_REACH of the previous one's, is left as it is, however large its box. Returns,
+ * per molecule of `moleculeRanges(s)`, 1 when an atom moved. No-op without a rectangular box.
  */
 export function makeWhole(s: Structure, coords: Float64Array = s.coords): { molecules: { start: number; end: number }[]; moved: Uint8Array } {
   const molecules = moleculeRanges(s);
@@ -45,6 +46,8 @@ export function makeWhole(s: Structure, coords: Float64Array = s.coords): { mole
   const L = rectangularBoxLengths(s.box);
   if (!L) return { molecules, moved };
   const residues = residuesOf(s.atoms);
+  const bondReach = Math.min(BOND_REACH, Math.min(...L) / 2);
+  const chainReach = Math.min(CHAIN_REACH, Math.min(...L) / 2);
   let m = 0;
   let prevFirst = -1;
   let prevSeq = 0;
@@ -58,15 +61,9 @@ export function makeWhole(s: Structure, coords: Float64Array = s.coords): { mole
     if (r.resSeq !== prevSeq + 1) prevFirst = -1;
     prevSeq = r.resSeq;
     const a0 = r.start;
-    for (let i = r.start + 1; i < r.end; i++)
-      for (let k = 0; k < 3; k++) {
-        const sh = image(coords[3 * i + k] - coords[3 * a0 + k], L[k]);
-        if (sh !== 0) {
-          coords[3 * i + k] -= sh;
-          moved[m] = 1;
-        }
-      }
-    if (prevFirst >= 0)
+    const atoms = Int32Array.from({ length: r.end - r.start }, (_, i) => r.start + i);
+    if (spansHalfBox(coords, atoms, L) && !connectedWithin(coords, atoms, BOND_REACH) && joinByImages(coords, atoms, L, bondReach) > 0) moved[m] = 1;
+    if (prevFirst >= 0 && !connectedWithin(coords, [prevFirst, a0], chainReach))
       for (let k = 0; k < 3; k++) {
         const sh = image(coords[3 * a0 + k] - coords[3 * prevFirst + k], L[k]);
         if (sh !== 0) {

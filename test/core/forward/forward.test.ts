@@ -195,6 +195,26 @@ test('assignCg makes chains whole across a rectangular periodic box', () => {
   assert.ok(new Set(assignCg(cg, m3, { unwrap: false }).system.residues.map((r) => r.chainIndex)).size > 1);
 });
 
+test('assignCg leaves a molecule larger than half its box as it is, and a placeholder box is not periodic', () => {
+  // Long side chains (TRP, ARG, LYS) reach farther from their backbone bead than half a 10 Å box: folding them onto
+  // the nearest image would break residues that are whole.
+  const s = buildPeptide('WRKWRKW', { phi: -120, psi: 130 });
+  const cg = filterAtoms(mapToCg(s, m3).cg, () => true);
+  const far = (L: number) => {
+    let n = 0;
+    for (const r of mapToCg(s, m3).system.residues)
+      for (const b of r.beads) for (let k = 0; k < 3; k++) if (Math.abs(cg.coords[3 * b + k] - cg.coords[3 * r.beads[0] + k]) > L / 2) n++;
+    return n;
+  };
+  assert.ok(far(10) > 0, 'the test needs beads farther than half the box from their residue\'s first bead');
+  for (const L of [10, 7.4]) {
+    const boxed = { ...cg, box: { a: L, b: L, c: L, alpha: 90, beta: 90, gamma: 90 } };
+    const { system, unwrapped } = assignCg(boxed, m3);
+    assert.equal(unwrapped, 0, `box ${L} Å`);
+    assert.deepEqual(Array.from(system.coords), Array.from(assignCg(cg, m3).system.coords));
+  }
+});
+
 test('reconstruct: translation of the beads translates the atoms; shared atoms are averaged', () => {
   const s = buildPeptide('AFA');
   const fw = mapToCg(s, m3);

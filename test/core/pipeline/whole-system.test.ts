@@ -167,6 +167,22 @@ test('water placement: deterministic, and a crowded bead still keeps every water
   assert.deepEqual(groupWaters(Float64Array.from([0, 0, 0]), null).left, [0]);
 });
 
+test('PBC: a molecule larger than half its box is left whole, not folded onto its images', () => {
+  // ARG and TRP atoms sit farther than 6 Å from their residue's N: half a 12 Å box. Drawn whole, nothing moves.
+  const pep = buildPeptide('RWRWR', { phi: -120, psi: 130, chainId: 'A' });
+  const boxed: Structure = { ...pep, coords: pep.coords.slice(), box: { a: 12, b: 12, c: 12, alpha: 90, beta: 90, gamma: 90 } };
+  boxed.models = [boxed.coords];
+  const coords = boxed.coords.slice();
+  const w = makeWhole(boxed, coords);
+  assert.ok(!w.moved.some((x) => x), 'nothing seen as broken');
+  assert.deepEqual(Array.from(coords), Array.from(pep.coords));
+  // The same peptide wrapped into that box atom by atom is made whole again (up to one box translation).
+  const wrapped = coords.map((x) => ((x % 12) + 12) % 12);
+  assert.ok(makeWhole(boxed, wrapped).moved.some((x) => x));
+  const shift = [0, 1, 2].map((k) => wrapped[k] - pep.coords[k]);
+  for (let i = 0; i < wrapped.length; i++) assert.ok(Math.abs(wrapped[i] - pep.coords[i] - shift[i % 3]) < 1e-6, `coordinate ${i}`);
+});
+
 test('PBC: molecules broken across the box are made whole before mapping and put back in the box after', async () => {
   // The peptide straddles the x = 0 face: atoms wrapped into the box one by one.
   const whole = system(60, [-5, 20, 20]);
