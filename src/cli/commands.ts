@@ -173,8 +173,8 @@ function hydrogenOptions(opts: CliOptions): { hydrogens?: boolean; ph?: number; 
   };
 }
 
-/** --minimise [--minimise-tether K]: the force-field minimisation after hydrogens (single structures). */
-function minimiseOptions(opts: CliOptions, many: boolean): { minimise?: { tether?: number } } {
+/** --minimise [--minimise-tether K]: the force-field minimisation after hydrogens (every frame of a trajectory). */
+function minimiseOptions(opts: CliOptions): { minimise?: { tether?: number } } {
   const tether = opts['minimise-tether'] === undefined ? undefined : Number(opts['minimise-tether']);
   if (tether !== undefined && !(Number.isFinite(tether) && tether >= 0)) throw new UsageError(`--minimise-tether expects kJ/mol/Å² ≥ 0, got '${opts['minimise-tether']}'`);
   if (!opts.minimise) {
@@ -182,7 +182,6 @@ function minimiseOptions(opts: CliOptions, many: boolean): { minimise?: { tether
     return {};
   }
   if (opts['no-hydrogens']) throw new UsageError('--minimise needs the hydrogens (a force field without them holds every residue): drop --no-hydrogens');
-  if (many) throw new UsageError('--minimise applies to single structures (seconds per frame): backmap the frames, then minimise the ones you simulate');
   return { minimise: { tether } };
 }
 
@@ -321,7 +320,7 @@ const backmap: Handler = async ([input], opts, io) => {
   const warn = warnTo(io);
   const policy = policyOf(opts);
   if (opts.then?.length || needsChain([opts.model ?? 'auto']) || (opts.model !== 'template' && isUcgStructureFile(inputPath))) {
-    if (opts.minimise) throw new UsageError('--minimise applies to a one-stage backmap of a single structure (run backmap prepare on the chain\'s output)');
+    if (opts.minimise) throw new UsageError('--minimise applies to a one-stage backmap (run backmap prepare on the chain\'s output)');
     return backmapChained(inputPath, output, inputs, opts, io);
   }
   if (opts.samples !== undefined) throw new UsageError('--samples draws C-alpha traces of a UCG stage: it applies to a chain that starts with a UCG model (--model ucg-ca.onnx --then …)');
@@ -355,7 +354,7 @@ const backmap: Handler = async ([input], opts, io) => {
   // Units, an all-atom file given as CG, the mapping policy and unknown residues/beads are checked by the pipeline
   // before any computation or output.
   const cg = readStructureFile(inputPath);
-  const minimise = minimiseOptions(opts, !!opts.trajectory || cg.models.length > 1 || !!opts.frames);
+  const minimise = minimiseOptions(opts);
   const reference = opts.reference ? readStructureFile(opts.reference) : undefined;
   // A multi-model CG file (frames as MODEL records) is a trajectory of its own: every model is backmapped.
   if (opts.trajectory || cg.models.length > 1 || opts.frames) {
@@ -363,6 +362,7 @@ const backmap: Handler = async ([input], opts, io) => {
     const result = await backmapTrajectory(
       {
         ...common,
+        ...minimise,
         topology: cg,
         trajectory: opts.trajectory || undefined,
         out: output,

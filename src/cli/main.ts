@@ -55,9 +55,9 @@ Hydrogens: on by default (--no-hydrogens omits them): proteins (ideal geometry, 
   from the hydrogen-bond network, termini with OXT, disulfides), lipids, sterols, TIP3P waters and molecules of your
   own trained models (from the card); a trajectory takes frame 0's protonation for every frame. --names writes
   residue and atom names that gmx pdb2gmx (charmm27, amber99sb-ildn, oplsaa) and OpenMM (amber) accept without -ignh.
-  --minimise (single structures): a restrained minimisation with the AMBER99SB-ILDN energy in the product (no engine
-  needed; heavy atoms tethered at --minimise-tether kJ/mol/Å²), for frames of real CG simulations whose side chains
-  come out strained.
+  --minimise: a restrained minimisation with the AMBER99SB-ILDN energy in the product (no engine needed; heavy atoms
+  tethered at --minimise-tether kJ/mol/Å², default 10), for frames of real CG simulations, which come out strained;
+  every frame of a trajectory is minimised on its own (about 1 s per frame for 76 residues).
 Prepare: energy minimisation with your own GROMACS (gmx, gmx_mpi, gmx_d; --gmx, BACKMAP_GMX, GMX) or OpenMM (a
   Python with openmm), force field from the file's names, heavy atoms restrained (kJ/mol/Å², 0 = none), into
   <stem>.prepared/ (minimised.pdb, prepare.md, prepare.json with the energies before and after).

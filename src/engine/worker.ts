@@ -181,10 +181,9 @@ async function handle(req: WorkerRequest): Promise<void> {
           return;
         }
       }
-      if (req.settings.minimise) log('force-field minimisation (backmapStudio.output.minimise) applies to single structures: the frames are written without it');
       const result = await backmapTrajectory(
         {
-          ...withWorkspaceMapping({ ...req.settings, minimise: undefined }, () => readStructureFile(req.topology), (l) => log(l)),
+          ...withWorkspaceMapping(req.settings, () => readStructureFile(req.topology), (l) => log(l)),
           topology: req.topology,
           trajectory: req.trajectory,
           out: req.out,

@@ -29,7 +29,7 @@ export interface Settings {
   hydrogens: boolean;
   ph: number;
   names: 'charmm' | 'amber' | 'gromacs';
-  /** `backmapStudio.output.minimise`: the AMBER99SB-ILDN minimisation after hydrogens (single structures; off by default). */
+  /** `backmapStudio.output.minimise`: the AMBER99SB-ILDN minimisation after hydrogens (every frame of a trajectory too; off by default). */
   minimise: boolean;
   /** `backmapStudio.trajectory.solvent`: water and ions placed in every frame of a whole-system trajectory (off by default). */
   trajectorySolvent: boolean;

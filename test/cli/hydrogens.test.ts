@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cli, DEMO, tempDir } from './helpers';
 import { readStructureFile } from '../../src/core/structure/read';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const t = tempDir('hydrogens');
 const p = (n: string) => join(t.dir, n);
@@ -69,10 +69,32 @@ test('--minimise: the AMBER99SB-ILDN minimisation after hydrogens lowers the ene
     [['--minimise', '--no-hydrogens'], /--minimise needs the hydrogens/],
     [['--minimise-tether', '5'], /--minimise-tether goes with --minimise/],
     [['--minimise', '--minimise-tether=-1'], /--minimise-tether expects/],
-    [['--minimise', '--frames', '0:1'], /--minimise applies to single structures/],
   ] as const) {
     const bad = await cli('backmap', p('cg-min.pdb'), ...args, '-o', p('bad.pdb'));
     assert.equal(bad.code, 1, bad.err);
     assert.match(bad.err, msg);
   }
+});
+
+test('--minimise on frames: each frame is minimised on its own, exactly as one structure is', async () => {
+  assert.equal((await cli('map', DEMO, '--mapping', 'martini3', '-o', p('cg-one.pdb'))).code, 0);
+  // Two frames as MODEL records: the structure, then the same beads 2 Å along x.
+  const atoms = readFileSync(p('cg-one.pdb'), 'utf8').split('\n').filter((l) => l.startsWith('ATOM') || l.startsWith('HETATM'));
+  const moved = atoms.map((l) => l.slice(0, 30) + (Number(l.slice(30, 38)) + 2).toFixed(3).padStart(8) + l.slice(38));
+  writeFileSync(p('cg-two.pdb'), ['MODEL        1', ...atoms, 'ENDMDL', 'MODEL        2', ...moved, 'ENDMDL', 'END', ''].join('\n'));
+  const single = await cli('backmap', p('cg-one.pdb'), '--minimise', '--names', 'amber', '--no-refine', '-o', p('one-min.pdb'));
+  assert.equal(single.code, 0, single.err);
+  const r = await cli('backmap', p('cg-two.pdb'), '--minimise', '--names', 'amber', '--no-refine', '-o', p('two-min.pdb'), '--report', p('two-min.md'));
+  assert.equal(r.code, 0, r.err);
+  const md = readFileSync(p('two-min.md'), 'utf8');
+  const m = /minimised each of 2 frames with AMBER99SB-ILDN[^:]*: \d+ steps on average[^,]*, (-?[\d.]+) → (-?[\d.]+) kJ\/mol per residue on average/.exec(md);
+  assert.ok(m, md);
+  assert.ok(Number(m[2]) < Number(m[1]), `energy ${m[1]} → ${m[2]}`);
+  const one = readStructureFile(p('one-min.pdb'));
+  const two = readStructureFile(p('two-min.pdb'));
+  assert.equal(two.models.length, 2);
+  assert.equal(two.atoms.count, one.atoms.count);
+  let worst = 0;
+  for (let i = 0; i < one.coords.length; i++) worst = Math.max(worst, Math.abs(two.models[0][i] - one.coords[i]));
+  assert.ok(worst <= 1e-3, `frame 1 differs from the single structure by ${worst} Å`);
 });

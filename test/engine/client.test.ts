@@ -162,6 +162,9 @@ test('trajectory and map-to-CG requests through the worker', async () => {
     const r = await client.backmapTrajectory({ topology: top, out: join(dir, 'aa.pdb'), settings: { model: 'template' } }, { onProgress: (s, f) => s === 'frames' && fractions.push(f) });
     assert.equal(r.frames, 2);
     assert.deepEqual(fractions, [0.5, 1]);
+    // backmapStudio.output.minimise reaches the frames too: each one minimised.
+    const min = await client.backmapTrajectory({ topology: top, out: join(dir, 'aa-min.pdb'), settings: { model: 'template', minimise: true } });
+    assert.ok(min.report.notes.some((n) => /^minimised each of 2 frames with AMBER99SB-ILDN/.test(n)), min.report.notes.join('\n'));
     const aaPath = join(dir, 'aa-in.pdb');
     writeFileSync(aaPath, formatPdb(aa));
     const m = await client.mapToCg({ input: { path: aaPath }, mapping: 'martini3', out: join(dir, 'mapped.pdb') });

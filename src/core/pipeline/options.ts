@@ -82,9 +82,9 @@ export interface BackmapSettings {
   hydrogens?: boolean;
   /**
    * After hydrogens, a restrained minimisation with the AMBER99SB-ILDN energy (`refine/forcefield`, ε = 4r, heavy atoms
-   * tethered to the prediction; `tether` kJ/mol/Å², default 10). Single structures; off by default (docs/experiments.md,
-   * "Force-field minimisation": it lowers the energy gap of real-simulation frames but moves heavy atoms off the
-   * reference on direct mappings).
+   * tethered to the prediction; `tether` kJ/mol/Å², default 10), each frame of a trajectory on its own; off by default
+   * (docs/experiments.md, "Force-field minimisation": it lowers the energy gap of real-simulation frames but moves heavy
+   * atoms off the reference on direct mappings).
    */
   minimise?: boolean | { tether?: number; maxSteps?: number };
   /** pH of the protonation states (ASP/GLU/HIS/LYS), default 7. */

@@ -13,7 +13,7 @@ import { DEFAULT_CHUNK_SIZE, inferVectors } from '../model/chunking';
 import { modelMoleculeKinds, type HydrogenTemplate } from '../model/contract';
 import { placeTemplateHydrogens } from '../ligand-hydrogens';
 import { relaxMoleculeBonds } from '../molecule-template';
-import { minimiseSummary, minimiseWithForceField } from '../refine/forcefield';
+import { minimiseSummary, minimiseWithForceField, type ForceFieldMinimiseOptions } from '../refine/forcefield';
 import { refineStructure, type RefineReport } from '../refine';
 import { choiceName, groupSystem, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
 import { addHydrogens, hydrogenSummary, type HydrogenReport, type ProtonationPlan } from '../hydrogens';
@@ -94,6 +94,11 @@ export function rebuild(
 /** Whether a run has a hydrogen step: hydrogens on (the default), or force-field names asked for. */
 export function hydrogensApply(opts: BackmapOptions): boolean {
   return (opts.hydrogens ?? HYDROGENS_DEFAULT) || opts.names !== undefined;
+}
+
+/** The force-field minimisation's options of a run (`opts.minimise`): the run's naming, the caller's tether and steps. */
+export function minimiseSettings(opts: BackmapOptions): ForceFieldMinimiseOptions {
+  return { names: opts.names ?? 'charmm', ...(typeof opts.minimise === 'object' ? opts.minimise : {}) };
 }
 
 /**
@@ -489,7 +494,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
       timings.hydrogens = now() - t;
       if (opts.minimise && prepared.report.hydrogens) {
         t = now();
-        const m = minimiseWithForceField(structure, { names: opts.names ?? 'charmm', ...(typeof opts.minimise === 'object' ? opts.minimise : {}) });
+        const m = minimiseWithForceField(structure, minimiseSettings(opts));
         structure = m.structure;
         report.forcefield = m.report;
         report.notes.push(minimiseSummary(m.report));

@@ -18,8 +18,9 @@ import { DEFAULT_CHUNK_SIZE } from '../model/chunking';
 import { firstGroupOf, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
 import { checkFrameFinite, countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange, type FrameSelection } from '../trajectory/frames';
 import type { TrajectoryWriter } from '../trajectory/types';
-import { backmapSystem, backmapWhole, checkAbort, emptyReport, hydrogensApply, hydrogenStep, metricsOf, planHydrogenTemplates, putBackInBox, residueAtomRanges, openChosen, wholeReport, yieldToLoop } from './run';
+import { backmapSystem, backmapWhole, checkAbort, emptyReport, hydrogensApply, hydrogenStep, metricsOf, minimiseSettings, planHydrogenTemplates, putBackInBox, residueAtomRanges, openChosen, wholeReport, yieldToLoop } from './run';
 import { hydrogenSummary, type HydrogenReport, type ProtonationPlan } from '../hydrogens';
+import { minimiseSummary, minimiseWithForceField, type ForceFieldMinimiseReport } from '../refine/forcefield';
 import { keptOpen, type Backmapper } from '../model/backmapper';
 import type { CgSystem } from '../cg';
 import { refineSettings, type BackmapOptions, type BackmapReport, type Hooks } from './options';
@@ -239,6 +240,59 @@ class FrameHydrogens {
 }
 
 /**
+ * `minimise` for frames: each frame (with its hydrogens) minimised on its own, as one structure is. The report keeps
+ * the first frame's minimisation and says what it did over every frame.
+ */
+class FrameMinimiser {
+  readonly on: boolean;
+  private first: ForceFieldMinimiseReport | null = null;
+  private frames = 0;
+  private before = 0;
+  private after = 0;
+  private moved = 0;
+  private steps = 0;
+  private unconverged = 0;
+  constructor(
+    private readonly opts: BackmapOptions,
+    private readonly timings: Record<string, number>,
+  ) {
+    this.on = !!opts.minimise && hydrogensApply(opts);
+  }
+
+  apply(s: Structure): Structure {
+    if (!this.on) return s;
+    const t = now();
+    const { structure, report } = minimiseWithForceField(s, minimiseSettings(this.opts));
+    this.first ??= report;
+    this.frames++;
+    this.before += report.perResidueBefore;
+    this.after += report.perResidueAfter;
+    this.moved = Math.max(this.moved, report.heavyMoved.rms);
+    this.steps += report.steps;
+    if (!report.converged) this.unconverged++;
+    this.timings.minimise = (this.timings.minimise ?? 0) + now() - t;
+    return structure;
+  }
+
+  /** After the last frame: the first frame's report, and a note over all frames. */
+  describe(report: BackmapReport): void {
+    if (!this.opts.minimise) return;
+    if (!this.first) {
+      report.notes.push('no force-field minimisation: it needs the hydrogens, which were not asked for');
+      return;
+    }
+    report.forcefield = this.first;
+    if (this.frames === 1) report.notes.push(minimiseSummary(this.first));
+    else
+      report.notes.push(
+        `minimised each of ${this.frames} frames with AMBER99SB-ILDN (ε = 4r, heavy atoms tethered): ${Math.round(this.steps / this.frames)} steps on average` +
+          `${this.unconverged ? ` (${this.unconverged} at the step limit)` : ''}, ${(this.before / this.frames).toFixed(1)} → ${(this.after / this.frames).toFixed(1)} kJ/mol per residue on average, ` +
+          `heavy atoms moved at most ${this.moved.toFixed(2)} Å rms in a frame; metrics describe the first frame before minimisation`,
+      );
+  }
+}
+
+/**
  * Backmaps every selected frame (reusing the model session and the CG assignment) and streams the result to a
  * multi-model PDB or a binary trajectory (+ topology PDB). Refinement is on by default (real simulation frames).
  * Each frame is backmapped on its own (nothing carries over from the frame before), so a frame's output does not
@@ -279,6 +333,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
   const sources = system.beads.map((b) => b.source);
   const src = opts.trajectory ?? top.source;
   const hydrogens = new FrameHydrogens(opts, src, timings, planHydrogenTemplates(plan));
+  const minimiser = new FrameMinimiser(opts, timings);
   /** One frame's heavy atoms: the frame's beads through the backmapper, rebuilt and refined. */
   const heavy = async (frame: Frame) => {
     const fc = frame.coords;
@@ -313,7 +368,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
         }
         firstReport.counts = { beads: system.beads.length, residues: system.residues.length, atoms: res.structure.atoms.count, inputParticles: top.atoms.count, chunks };
       }
-      const structure = hydrogens.apply(res.structure, frame.index);
+      const structure = minimiser.apply(hydrogens.apply(res.structure, frame.index));
       if (!firstFrame) {
         firstFrame = structure;
         hydrogens.describe(firstReport, structure.atoms.count);
@@ -326,6 +381,7 @@ export async function backmapTrajectory(opts: TrajectoryOptions, hooks: Hooks = 
       await yieldToLoop();
     }
     output.commitSelected(selection, top, opts.trajectory, io);
+    minimiser.describe(firstReport!);
     failed = false;
   } finally {
     // A failed or cancelled run leaves no half-written PDB or binary trajectory (or topology) behind.
@@ -408,6 +464,7 @@ async function wholeTrajectory(
   const keptFrames: Float64Array[] = [];
   let failed = true;
   const hydrogens = new FrameHydrogens(opts, src, timings, planHydrogenTemplates(plan));
+  const minimiser = new FrameMinimiser(opts, timings);
   /** One frame through every group (and the solvent when asked), merged in input order: heavy atoms. */
   const heavy = async (frame: Frame) => {
     const fc = frame.coords;
@@ -437,7 +494,7 @@ async function wholeTrajectory(
         }
         if (skipped) firstReport.notes.push(`water and ions skipped frame by frame (${skipped} particle(s)); solvent: true places them`);
       }
-      const structure = hydrogens.apply(whole.structure, frame.index);
+      const structure = minimiser.apply(hydrogens.apply(whole.structure, frame.index));
       if (!firstFrame) {
         firstFrame = structure;
         hydrogens.describe(firstReport, structure.atoms.count);
@@ -450,6 +507,7 @@ async function wholeTrajectory(
       await yieldToLoop();
     }
     output.commitSelected(selection, top, opts.trajectory, io);
+    minimiser.describe(firstReport!);
     failed = false;
   } finally {
     if (failed) output.discard();
