@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   }
   const models = listModels();
   const results: Record<string, unknown>[] = [];
-  const energy = energyN ? startEnergy() : undefined;
+  const energy = energyN ? await startEnergy() : undefined;
   const lipidRows: LipidRow[] = [];
   const skipped: string[] = [];
   const routeMapping: Record<string, string> = { martini3: 'martini3', 'martini3-real': 'martini3', ca: 'ca' };
@@ -455,8 +455,8 @@ interface EnergyRun {
   seconds: number;
 }
 
-function startEnergy(): EnergyRun {
-  const { engine, reason } = energyEngine();
+async function startEnergy(): Promise<EnergyRun> {
+  const { engine, reason } = await energyEngine();
   if (engine) console.error(`energy: ${engine.name === 'gromacs' ? 'GROMACS' : 'OpenMM'} ${engine.version} (${engine.executable}), the first ${energyN} structures of ${[...ENERGY_ROUTES].join(', ')}`);
   else console.error(`energy column skipped: ${reason}`);
   return { engine, reason: engine ? undefined : `no engine: ${reason}`, rows: [], tables: [], seconds: 0 };

@@ -62,9 +62,9 @@ export class EnergySkipped extends Error {
 }
 
 /** The engine `backmap prepare --engine auto` would use (GROMACS, else OpenMM), or why there is none. */
-export function energyEngine(env: NodeJS.ProcessEnv = process.env): { engine?: Engine; reason?: string } {
+export async function energyEngine(env: NodeJS.ProcessEnv = process.env): Promise<{ engine?: Engine; reason?: string }> {
   try {
-    return { engine: findEngine('auto', { env }) };
+    return { engine: await findEngine('auto', { env }) };
   } catch (e) {
     if (e instanceof SetupError) return { reason: e.message };
     throw e;

@@ -2,11 +2,14 @@
  * Finding the user's simulation engine for `backmap prepare`: GROMACS (`gmx`, its MPI and double-precision builds)
  * or OpenMM (a Python that imports `openmm`, found like training's Python: src/core/training/python.ts). A named
  * executable (--gmx / --python, the editor's settings) is the only one tried, so a wrong setting is not papered over.
+ * Probes run asynchronously (the editor's extension host must not wait on a Python importing openmm) and stop with
+ * the run's cancel signal.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SetupError } from '../errors';
+import { CancelledError, SetupError } from '../errors';
+import { runProcess } from '../process';
 import { pythonCandidates } from '../training/python';
 
 export type EngineName = 'gromacs' | 'openmm';
@@ -47,13 +50,35 @@ export const OPENMM_INSTALL =
 
 const version = (text: string) => /GROMACS version:\s*(\S+)/.exec(text)?.[1] ?? /GROMACS - \S+, (\S+)/.exec(text)?.[1];
 
+/** What a probe's command printed, or why it could not run (not found, timed out). */
+async function probe(executable: string, args: string[], env: NodeJS.ProcessEnv, seconds: number, signal?: AbortSignal): Promise<{ code: number | null; output: string } | { problem: string }> {
+  const timer = new AbortController();
+  const t = setTimeout(() => timer.abort(), seconds * 1000);
+  const stop = () => timer.abort();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const r = await runProcess(executable, args, { cwd: tmpdir(), env, signal: timer.signal });
+    return { code: r.code, output: r.output };
+  } catch (e) {
+    if (e instanceof CancelledError) {
+      if (signal?.aborted) throw new CancelledError('cancelled');
+      return { problem: `did not answer within ${seconds} s` };
+    }
+    const err = e as NodeJS.ErrnoException;
+    return { problem: err.code === 'ENOENT' ? 'not found' : err.message };
+  } finally {
+    clearTimeout(t);
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
 /** Runs `<exe> --version` and reads the version, data prefix and MPI flavour. */
-export function probeGromacs(executable: string, origin: string, env: NodeJS.ProcessEnv = process.env): EngineProbe & { engine?: GromacsEngine } {
-  const r = spawnSync(executable, ['-quiet', '--version'], { encoding: 'utf8', timeout: 30_000, windowsHide: true, env });
-  if (r.error) return { executable, origin, problem: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message };
-  const out = `${r.stdout}\n${r.stderr}`;
+export async function probeGromacs(executable: string, origin: string, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<EngineProbe & { engine?: GromacsEngine }> {
+  const r = await probe(executable, ['-quiet', '--version'], env, 30, signal);
+  if ('problem' in r) return { executable, origin, problem: r.problem };
+  const out = r.output;
   const v = version(out);
-  if (r.status !== 0 || !v) return { executable, origin, problem: `is not GROMACS (\`${executable} --version\` exited ${r.status ?? r.signal}: ${out.trim().split('\n').pop() ?? ''})` };
+  if (r.code !== 0 || !v) return { executable, origin, problem: `is not GROMACS (\`${executable} --version\` exited ${r.code}: ${out.trim().split('\n').pop() ?? ''})` };
   const prefix = env.GMXDATA ? join(env.GMXDATA, '..', '..') : /Data prefix:\s*(\S+)/.exec(out)?.[1] ?? '/usr';
   const topDir = join(prefix, 'share', 'gromacs', 'top');
   const mpi = /MPI library:\s*MPI\b/.test(out);
@@ -73,10 +98,10 @@ export function gromacsCandidates(configured: string | undefined, env: NodeJS.Pr
   return out.filter((c) => !seen.has(c.executable) && seen.add(c.executable));
 }
 
-export function findGromacs(opts: { configured?: string; env?: NodeJS.ProcessEnv } = {}): { engine?: GromacsEngine; tried: EngineProbe[] } {
+export async function findGromacs(opts: { configured?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<{ engine?: GromacsEngine; tried: EngineProbe[] }> {
   const tried: EngineProbe[] = [];
   for (const c of gromacsCandidates(opts.configured, opts.env)) {
-    const p = probeGromacs(c.executable, c.origin, opts.env);
+    const p = await probeGromacs(c.executable, c.origin, opts.env, opts.signal);
     tried.push({ executable: p.executable, origin: p.origin, version: p.version, problem: p.problem });
     if (p.engine) return { engine: p.engine, tried };
   }
@@ -98,23 +123,24 @@ const OPENMM_PROBE = [
 ].join('\n');
 
 /** Runs the import probe in one interpreter. */
-export function probeOpenmm(python: string, origin: string, env: NodeJS.ProcessEnv = process.env): EngineProbe {
-  const r = spawnSync(python, ['-c', OPENMM_PROBE], { encoding: 'utf8', timeout: 60_000, windowsHide: true, env });
-  if (r.error) return { executable: python, origin, problem: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : r.error.message };
+export async function probeOpenmm(python: string, origin: string, env: NodeJS.ProcessEnv = process.env, signal?: AbortSignal): Promise<EngineProbe> {
+  const r = await probe(python, ['-c', OPENMM_PROBE], env, 60, signal);
+  if ('problem' in r) return { executable: python, origin, problem: r.problem };
   let info: { python?: string; openmm?: string; error?: string };
   try {
-    info = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
+    // the probe's one JSON line (stderr, interleaved, may carry an import's warnings)
+    info = JSON.parse(r.output.split('\n').reverse().find((l) => l.startsWith('{"python"')) ?? '');
   } catch {
-    return { executable: python, origin, problem: `is not a Python 3 interpreter (exited ${r.status}: ${(r.stderr || '').trim().split('\n').pop() ?? ''})` };
+    return { executable: python, origin, problem: `is not a Python 3 interpreter (exited ${r.code}: ${r.output.trim().split('\n').pop() ?? ''})` };
   }
   if (!info.openmm) return { executable: python, origin, problem: `Python ${info.python} has no openmm (${info.error ?? 'import failed'})` };
   return { executable: python, origin, version: info.openmm };
 }
 
-export function findOpenmm(opts: { configured?: string; env?: NodeJS.ProcessEnv } = {}): { engine?: OpenmmEngine; tried: EngineProbe[] } {
+export async function findOpenmm(opts: { configured?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<{ engine?: OpenmmEngine; tried: EngineProbe[] }> {
   const tried: EngineProbe[] = [];
   for (const c of pythonCandidates(opts.configured, opts.env ?? process.env)) {
-    const p = probeOpenmm(c.python, c.origin, opts.env);
+    const p = await probeOpenmm(c.python, c.origin, opts.env, opts.signal);
     tried.push(p);
     if (!p.problem) return { engine: { name: 'openmm', executable: p.executable, version: p.version! }, tried };
   }
@@ -127,15 +153,15 @@ const listTried = (tried: EngineProbe[]) => tried.map((p) => `${p.executable} ($
  * The engine to run: the one asked for, or with `auto` GROMACS, else OpenMM. None → `SetupError` naming every
  * candidate tried and how to install either.
  */
-export function findEngine(choice: EngineChoice, opts: { gmx?: string; python?: string; env?: NodeJS.ProcessEnv } = {}): Engine {
+export async function findEngine(choice: EngineChoice, opts: { gmx?: string; python?: string; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<Engine> {
   const parts: string[] = [];
   if (choice !== 'openmm') {
-    const g = findGromacs({ configured: opts.gmx, env: opts.env });
+    const g = await findGromacs({ configured: opts.gmx, env: opts.env, signal: opts.signal });
     if (g.engine) return g.engine;
     parts.push(`GROMACS: tried ${listTried(g.tried)}`);
   }
   if (choice !== 'gromacs') {
-    const o = findOpenmm({ configured: opts.python, env: opts.env });
+    const o = await findOpenmm({ configured: opts.python, env: opts.env, signal: opts.signal });
     if (o.engine) return o.engine;
     parts.push(`OpenMM: tried ${listTried(o.tried)}`);
   }

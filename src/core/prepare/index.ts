@@ -81,7 +81,7 @@ export async function prepareStructure(opts: PrepareOptions, hooks: PrepareHooks
   if (!about.residues) throw new InputError('has no solute to minimise (only water and ions)', input);
 
   hooks.progress?.('finding the engine', 0.02);
-  const engine = findEngine(engineChoice, { gmx: opts.gmx, python: opts.python, env });
+  const engine = await findEngine(engineChoice, { gmx: opts.gmx, python: opts.python, env, signal: hooks.signal });
   hooks.log?.(`engine: ${engine.name === 'gromacs' ? 'GROMACS' : 'OpenMM'} ${engine.version} (${engine.executable})`);
   if (opts.solvate && engine.name === 'openmm') throw new UsageError('--solvate needs GROMACS (OpenMM uses implicit solvent for a structure without water)');
   const { ff, reason } = chooseForceField(engine.name, structure, opts.ff);

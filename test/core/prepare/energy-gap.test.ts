@@ -25,7 +25,7 @@ async function templateBackmap(reference: Structure): Promise<Structure> {
 }
 
 test('energy row: the template backmap of the demo protein and the demo itself, minimised with GROMACS', { skip: GMX_SKIP, timeout: 240_000 }, async (t) => {
-  const engine = findGromacs().engine!;
+  const engine = (await findGromacs()).engine!;
   const reference = demo();
   const backmap = await templateBackmap(reference);
   assert.ok(!backmap.atoms.element.includes('H'), 'the backmap is given as heavy atoms');

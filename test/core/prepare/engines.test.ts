@@ -27,38 +27,38 @@ test('gromacsCandidates: a named gmx alone; else BACKMAP_GMX, GMX, GMXBIN, then 
   );
 });
 
-test('findGromacs reads version, data prefix and MPI flavour from --version; an MPI build is marked (-ntomp, not -nt)', { skip: skipWin }, () => {
+test('findGromacs reads version, data prefix and MPI flavour from --version; an MPI build is marked (-ntomp, not -nt)', { skip: skipWin }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bm-eng-'));
   try {
     const fake = script(dir, 'gmx_mpi', 'echo "GROMACS version:    2099.1"; echo "MPI library:        MPI"; echo "Data prefix:  /opt/gromacs"');
-    const r = findGromacs({ configured: fake, env: { PATH: dir } });
+    const r = await findGromacs({ configured: fake, env: { PATH: dir } });
     assert.equal(r.engine?.version, '2099.1');
     assert.equal(r.engine?.mpi, true);
     assert.equal(r.engine?.topDir, join('/opt/gromacs', 'share', 'gromacs', 'top'));
     const notGmx = script(dir, 'other', 'echo hello; exit 0');
-    assert.match(findGromacs({ configured: notGmx, env: { PATH: dir } }).tried[0].problem ?? '', /is not GROMACS/);
+    assert.match((await findGromacs({ configured: notGmx, env: { PATH: dir } })).tried[0].problem ?? '', /is not GROMACS/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('probeOpenmm: a Python without openmm is named with the import error', { skip: skipWin }, () => {
+test('probeOpenmm: a Python without openmm is named with the import error', { skip: skipWin }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bm-eng-'));
   try {
     const py = script(dir, 'python3', `echo '{"python": "3.11.2", "error": "No module named openmm"}'`);
-    const p = probeOpenmm(py, 'configured', { PATH: dir });
+    const p = await probeOpenmm(py, 'configured', { PATH: dir });
     assert.equal(p.problem, 'Python 3.11.2 has no openmm (No module named openmm)');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('no engine: SetupError naming every candidate tried and how to install GROMACS and OpenMM', { skip: skipWin }, () => {
+test('no engine: SetupError naming every candidate tried and how to install GROMACS and OpenMM', { skip: skipWin }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bm-eng-'));
   try {
     const py = script(dir, 'python3', `echo '{"python": "3.11.2", "error": "No module named openmm"}'`);
     const env = { PATH: dir };
-    assert.throws(
+    await assert.rejects(
       () => findEngine('auto', { python: py, env }),
       (e: unknown) => {
         assert.ok(e instanceof SetupError);
@@ -69,7 +69,7 @@ test('no engine: SetupError naming every candidate tried and how to install GROM
       },
     );
     // asked for one engine: only that one is looked for and named
-    assert.throws(() => findEngine('gromacs', { env }), (e: unknown) => e instanceof SetupError && !/OpenMM:/.test((e as Error).message) && /prepare needs GROMACS;/.test((e as Error).message));
+    await assert.rejects(() => findEngine('gromacs', { env }), (e: unknown) => e instanceof SetupError && !/OpenMM:/.test((e as Error).message) && /prepare needs GROMACS;/.test((e as Error).message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

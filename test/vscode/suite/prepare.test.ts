@@ -23,7 +23,7 @@ describe('prepare for simulation (issue 30)', function () {
 
   before(async function () {
     await vscode.extensions.getExtension(EXT_ID)!.activate();
-    const gmx = findGromacs();
+    const gmx = await findGromacs();
     if (!gmx.engine) {
       console.log(`prepare tests skipped: no GROMACS (${gmx.tried.map((t) => `${t.executable}: ${t.problem}`).join('; ')})`);
       this.skip();
