@@ -113,6 +113,36 @@ test('residues without parameters are held where they are and reported, never re
   assert.ok(report.energyAfter.total < report.energyBefore.total);
 });
 
+test('held residues are felt: a moving atom that overlaps a held one is pushed out, the held one stays', () => {
+  const pep = peptide();
+  // the side-chain heavy atom farthest from the peptide's centre, and a held ligand atom 1.6 Å beyond it
+  const n = pep.atoms.count;
+  const c = [0, 1, 2].map((k) => pep.coords.filter((_, i) => i % 3 === k).reduce((a, v) => a + v, 0) / n);
+  let far = -1;
+  let best = -1;
+  for (let i = 0; i < n; i++) {
+    if (pep.atoms.element[i] === 'H') continue;
+    const d = Math.hypot(pep.coords[3 * i] - c[0], pep.coords[3 * i + 1] - c[1], pep.coords[3 * i + 2] - c[2]);
+    if (d > best) [best, far] = [d, i];
+  }
+  const out = [0, 1, 2].map((k) => (pep.coords[3 * far + k] - c[k]) / best);
+  const b = new StructureBuilder();
+  for (let i = 0; i < n; i++)
+    b.addAtom({ name: pep.atoms.name[i], resName: pep.atoms.resName[i], chainId: 'A', resSeq: pep.atoms.resSeq[i], element: pep.atoms.element[i], x: pep.coords[3 * i], y: pep.coords[3 * i + 1], z: pep.coords[3 * i + 2] });
+  const lig = [0, 1, 2].map((k) => pep.coords[3 * far + k] + 1.6 * out[k]);
+  b.addAtom({ name: 'C1', resName: 'LIG', chainId: 'L', resSeq: 1, element: 'C', hetero: true, x: lig[0], y: lig[1], z: lig[2] });
+  const s = b.build('overlap');
+  const { structure, report } = minimiseWithForceField(s, { tether: 10 });
+  assert.deepEqual(report.frozen.map((f) => f.resName), ['LIG']);
+  assert.ok(report.energyBefore.lj > 100, `the overlap is in the energy: LJ ${report.energyBefore.lj}`);
+  for (let k = 0; k < 3; k++) assert.equal(structure.coords[3 * n + k], s.coords[3 * n + k], 'the ligand is held');
+  let closest = Infinity;
+  for (let i = 0; i < n; i++)
+    if (structure.atoms.element[i] !== 'H')
+      closest = Math.min(closest, Math.hypot(structure.coords[3 * i] - lig[0], structure.coords[3 * i + 1] - lig[1], structure.coords[3 * i + 2] - lig[2]));
+  assert.ok(closest > 2.6, `closest peptide heavy atom to the held carbon: ${closest.toFixed(2)} Å (1.6 before)`);
+});
+
 const HAVE_GMX = spawnSync('gmx', ['--version'], { encoding: 'utf8' }).status === 0;
 
 test('GROMACS agrees: bonds, angles, torsions and 1-4 LJ of amber99sb-ildn on the same coordinates', { skip: HAVE_GMX ? false : 'gmx (GROMACS) is not installed' }, () => {

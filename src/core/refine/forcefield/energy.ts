@@ -91,10 +91,12 @@ export class ForceFieldEnergy {
     const stamp = new Int32Array(n).fill(-1);
     for (let i = 0; i < n; i++) {
       start[i] = m;
-      if (!top.hasNonbonded[i]) continue;
+      // Pairs of two held atoms are a constant: every pair has a moving atom, and a held partner is taken from
+      // the moving atom's side whatever their order, so held atoms (a membrane around a protein) are never walked.
+      if (!top.hasNonbonded[i] || !top.movable[i]) continue;
       for (let p = top.exclStart[i]; p < top.exclStart[i + 1]; p++) stamp[top.exclList[p]] = i;
       grid.forNear(x[3 * i], x[3 * i + 1], x[3 * i + 2], reach, (j) => {
-        if (j <= i || stamp[j] === i) return;
+        if ((j <= i && top.movable[j]) || j === i || stamp[j] === i) return;
         if (m === list.length) {
           const grown = new Int32Array(list.length * 2);
           grown.set(list);

@@ -3,7 +3,8 @@
  * angles, torsions, Lennard-Jones, Coulomb screened by ε = 4r; `energy.ts`), heavy atoms tethered to where they
  * started so accuracy against a reference does not drift, by L-BFGS (`minimise.ts`). Run after hydrogens
  * (`addHydrogens(s, { hydrogens: true, names })`, the same `names` here). Residues the force field does not
- * describe (no hydrogens, ligands, water, a missing atom) are held fixed and reported, never refused.
+ * describe (no hydrogens, ligands, lipids, water, a missing atom) are held fixed and reported, never refused; the
+ * moving atoms feel them as uncharged Lennard-Jones walls (`topology.ts`), so nothing is pushed into a membrane.
  */
 import type { Structure } from '../../structure/types';
 import type { ForceFieldNaming } from '../../ffnames';
@@ -135,6 +136,6 @@ export function minimiseWithForceField(s: Structure, opts: ForceFieldMinimiseOpt
 
 /** One line for the report's notes. */
 export function minimiseSummary(r: ForceFieldMinimiseReport): string {
-  const frozen = r.frozen.length ? `; ${r.frozen.length} residue(s) held in place and not felt by the others (no parameters: ${r.frozen.slice(0, 5).map((f) => `${f.resName} ${f.chainId}${f.resSeq}${f.iCode}`).join(', ')}${r.frozen.length > 5 ? ', …' : ''})` : '';
+  const frozen = r.frozen.length ? `; ${r.frozen.length} residue(s) held in place, felt by the others as uncharged walls (no parameters: ${r.frozen.slice(0, 5).map((f) => `${f.resName} ${f.chainId}${f.resSeq}${f.iCode}`).join(', ')}${r.frozen.length > 5 ? ', …' : ''})` : '';
   return `minimised with AMBER99SB-ILDN (ε = 4r, heavy atoms tethered): ${r.steps} steps${r.converged ? '' : ' (step limit)'}, ${r.perResidueBefore.toFixed(1)} → ${r.perResidueAfter.toFixed(1)} kJ/mol per residue, heavy atoms moved ${r.heavyMoved.rms.toFixed(2)} Å rms (max ${r.heavyMoved.max.toFixed(2)}); metrics describe the structure before minimisation${frozen}`;
 }

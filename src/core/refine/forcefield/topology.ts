@@ -36,7 +36,7 @@ export interface Topology {
   movable: Uint8Array;
   /** 1 when the atom is a parametrised heavy atom (tethered). */
   heavy: Uint8Array;
-  /** 1 when the atom has nonbonded parameters. */
+  /** 1 when the atom has nonbonded parameters (held residues' atoms too: uncharged, element-typed walls). */
   hasNonbonded: Uint8Array;
   charge: Float64Array;
   /** LJ sigma (Å) and epsilon (kJ/mol) per atom; pairs combine by Lorentz-Berthelot. */
@@ -107,6 +107,9 @@ export interface TopologyOptions {
   names?: ForceFieldNaming;
   table?: AmberTable;
 }
+
+/** AMBER type standing for each element in held residues (parm99's sp3 carbon, amide N, ether O, …). */
+const HELD_TYPE: Record<string, string> = { C: 'CT', N: 'N', O: 'OS', S: 'S', P: 'P', H: 'HC', F: 'F', CL: 'Cl', BR: 'Br', I: 'I', NA: 'Na', K: 'K', MG: 'MG', ZN: 'Zn' };
 
 export function buildTopology(s: Structure, opts: TopologyOptions = {}): Topology {
   const table = opts.table ?? AMBER99SB_ILDN;
@@ -209,6 +212,19 @@ export function buildTopology(s: Structure, opts: TopologyOptions = {}): Topolog
       movable[i] = 1;
       hasNonbonded[i] = 1;
       heavy[i] = t[0] === 'H' ? 0 : 1; // every AMBER hydrogen type starts with H (H, HC, H1, HO, HP, …)
+    }
+  }
+
+  // Held residues (no entry: lipids, sterols, ligands, water) stay where they are but are felt: each atom gets the
+  // Lennard-Jones parameters of its element's commonest AMBER type and no charge, so nothing is pushed into them.
+  for (let k = 0; k < residues.length; k++) {
+    if (choices[k].entry) continue;
+    const r = residues[k];
+    for (let i = r.start; i < r.end; i++) {
+      const lj = table.types[HELD_TYPE[s.atoms.element[i].toUpperCase()] ?? 'CT'] ?? table.types.CT;
+      sigma[i] = lj[0] * 10;
+      epsilon[i] = lj[1];
+      hasNonbonded[i] = 1;
     }
   }
 
