@@ -136,12 +136,13 @@ const CG_REACH = 10;
 
 /**
  * Makes residues and chains whole in a rectangular periodic box: a residue's beads are joined by images
- * (`joinByImages`: bead to bead within reach, from the first), and every residue continuing the previous one's chain (same chain id, increasing
- * number) is moved as a whole to the image whose backbone bead is nearest the previous backbone bead. A residue
+ * (`joinByImages`: bead to bead within reach, from the first), and every residue continuing the previous one's
+ * chain (same chain id, increasing number) is moved as a whole to the image whose backbone bead is nearest the
+ * previous backbone bead. A residue
  * already in one piece (beads joined within CG_REACH), or a backbone bead within CG_REACH of the previous one, is
  * left where it is: a molecule larger than half its box would otherwise be folded onto itself. Placeholder boxes
  * (under 10 Å, a vacuum run's) are not periodic.
- * Returns the number of beads moved.
+ * Returns the number of bead coordinates moved.
  */
 export function unwrapSystem(system: CgSystem, box: Box | null | undefined): number {
   const L = rectangularBoxLengths(box);

@@ -48,7 +48,7 @@ export function connectedWithin(coords: ArrayLike<number>, idx: ArrayLike<number
  * within `reach` Å (minimum-image distance) of a placed point moves to that image of itself, as GROMACS follows
  * bonds; so a molecule larger than half its box is joined correctly. Points never reached (a missing atom cut the
  * molecule) go to the image nearest the first point. `reach` must be below half the shortest side. Returns how
- * many points moved.
+ * many coordinates moved.
  */
 export function joinByImages(coords: Float64Array, idx: ArrayLike<number>, L: readonly [number, number, number], reach: number): number {
   const n = idx.length;
