@@ -21,7 +21,7 @@ Usage:
                   [--reference <all-atom>] [--refine|--no-refine] [--refine-sidechains] [--report <file.md>]
                   -o <out> [--force]
                   [--partial] [--strict] [--allow-warnings] [--residue-map A=B,…] [--chunk-size N]
-                  [--hydrogens|--no-hydrogens] [--ph 7] [--names charmm|amber|gromacs] [--minimise [--minimise-tether 10]]
+                  [--hydrogens|--no-hydrogens] [--ph 7] [--names charmm|amber|gromacs] [--minimise [--minimise-tether 3]]
                   [--frames start:stop[:step]] [--stride N] [--max-frames N] [--format pdb|xtc|trr|dcd] [--solvent]
                   [--samples N] [--seed S] [--verbose]
   backmap evaluate <model> <reference> [--chain X] [--symmetric] [--superpose] [--json]
@@ -56,7 +56,7 @@ Hydrogens: on by default (--no-hydrogens omits them): proteins (ideal geometry, 
   own trained models (from the card); a trajectory takes frame 0's protonation for every frame. --names writes
   residue and atom names that gmx pdb2gmx (charmm27, amber99sb-ildn, oplsaa) and OpenMM (amber) accept without -ignh.
   --minimise: a restrained minimisation with the AMBER99SB-ILDN energy in the product (no engine needed; heavy atoms
-  tethered at --minimise-tether kJ/mol/Å², default 10), for frames of real CG simulations, which come out strained;
+  tethered at --minimise-tether kJ/mol/Å², default 3), for frames of real CG simulations, which come out strained;
   every frame of a trajectory is minimised on its own (about 1 s per frame for 76 residues).
 Prepare: energy minimisation with your own GROMACS (gmx, gmx_mpi, gmx_d; --gmx, BACKMAP_GMX, GMX) or OpenMM (a
   Python with openmm), force field from the file's names, heavy atoms restrained (kJ/mol/Å², 0 = none), into

@@ -82,7 +82,7 @@ export interface BackmapSettings {
   hydrogens?: boolean;
   /**
    * After hydrogens, a restrained minimisation with the AMBER99SB-ILDN energy (`refine/forcefield`, ε = 4r, heavy atoms
-   * tethered to the prediction; `tether` kJ/mol/Å², default 10), each frame of a trajectory on its own; off by default
+   * tethered to the prediction; `tether` kJ/mol/Å², default 3), each frame of a trajectory on its own; off by default
    * (docs/experiments.md, "Force-field minimisation": it lowers the energy gap of real-simulation frames but moves heavy
    * atoms off the reference on direct mappings).
    */

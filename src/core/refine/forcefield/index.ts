@@ -17,11 +17,12 @@ export type { Topology, FrozenResidue, EnergyTerms };
 
 /**
  * Default heavy-atom tether (kJ/mol/Å²), by measurement on 1UBQ (OpenMM amber14 + OBC2 judge, scripts/forcefield/
- * judge.py): backmaps of Martini 3 simulation frames end 7–11 kJ/mol/residue above the all-atom source after the
- * judge's minimisation with 10 (28–32 without; 13 with 30), at a cost of 0.04–0.07 Å heavy-atom RMSD on direct
- * martinize2 inputs (collapsed carboxylate/amide/guanidinium groups of the network being opened up).
+ * judge.py; docs/experiments.md): with 3, backmaps of 12 frames of a real Martini 3 simulation end 3.5–8.6 kJ/mol per
+ * residue above the all-atom source after the judge's minimisation (median 5.8; 5: 4.5–10.1; 10: 6.7–12.6; without:
+ * 25–34). The price is on direct martinize2 inputs, where the network is already close: heavy-atom RMSD 0.515 →
+ * 0.623 Å (10: 0.585), so the minimisation is opt-in, for simulation frames.
  */
-export const DEFAULT_TETHER = 10;
+export const DEFAULT_TETHER = 3;
 
 export interface ForceFieldMinimiseOptions {
   /** Naming of the structure (default 'amber'). */
