@@ -17,9 +17,9 @@ export type { Topology, FrozenResidue, EnergyTerms };
 
 /**
  * Default heavy-atom tether (kJ/mol/Å²), by measurement on 1UBQ (OpenMM amber14 + OBC2 judge, scripts/forcefield/
- * judge.py; docs/experiments.md): with 3, backmaps of 12 frames of a real Martini 3 simulation end 3.5–8.6 kJ/mol per
- * residue above the all-atom source after the judge's minimisation (median 5.8; 5: 4.5–10.1; 10: 6.7–12.6; without:
- * 25–34). The price is on direct martinize2 inputs, where the network is already close: heavy-atom RMSD 0.515 →
+ * judge.py; docs/experiments.md): with 3, backmaps of 12 frames of a real Martini 3 simulation end 3.4–8.5 kJ/mol per
+ * residue above the all-atom source after the judge's minimisation (median 5.7; 5: 4.4–10.0; 10: 6.5–12.5; without:
+ * 25–34; `npm run bench:frames`). The price is on direct martinize2 inputs, where the network is already close: heavy-atom RMSD 0.515 →
  * 0.623 Å (10: 0.585), so the minimisation is opt-in, for simulation frames.
  */
 export const DEFAULT_TETHER = 3;
