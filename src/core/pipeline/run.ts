@@ -96,6 +96,14 @@ export function hydrogensApply(opts: BackmapOptions): boolean {
   return (opts.hydrogens ?? HYDROGENS_DEFAULT) || opts.names !== undefined;
 }
 
+/** Whether a run minimises: asked for, with hydrogens (without them the force field would hold every residue). */
+export function minimiseApplies(opts: BackmapOptions): boolean {
+  return !!opts.minimise && (opts.hydrogens ?? HYDROGENS_DEFAULT);
+}
+
+/** The report's note when the minimisation was asked for without hydrogens. */
+export const MINIMISE_NEEDS_HYDROGENS = 'no force-field minimisation: it needs the hydrogens, which were not asked for';
+
 /** The force-field minimisation's options of a run (`opts.minimise`): the run's naming, the caller's tether and steps. */
 export function minimiseSettings(opts: BackmapOptions): ForceFieldMinimiseOptions {
   return { names: opts.names ?? 'charmm', ...(typeof opts.minimise === 'object' ? opts.minimise : {}) };
@@ -492,7 +500,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
       report.counts.atoms = structure.atoms.count;
       report.notes.push(hydrogenSummary(prepared.report));
       timings.hydrogens = now() - t;
-      if (opts.minimise && prepared.report.hydrogens) {
+      if (minimiseApplies(opts)) {
         t = now();
         const m = minimiseWithForceField(structure, minimiseSettings(opts));
         structure = m.structure;
@@ -501,7 +509,7 @@ export async function backmapStructure(input: Structure, opts: BackmapOptions = 
         timings.minimise = now() - t;
       }
     }
-    if (opts.minimise && !prepared?.report.hydrogens) report.notes.push('no force-field minimisation: it needs the hydrogens, which were not asked for');
+    if (opts.minimise && !minimiseApplies(opts)) report.notes.push(MINIMISE_NEEDS_HYDROGENS);
     structure.title = `backmapped from ${input.source} with ${report.modelId} (${report.mappingId})`;
     return { structure, report, torsions, ...(prepared ? { protonation: prepared.plan } : {}) };
   };

@@ -18,7 +18,7 @@ import { DEFAULT_CHUNK_SIZE } from '../model/chunking';
 import { firstGroupOf, planBackmap, type BackmapPlan, type ModelChoice } from './plan';
 import { checkFrameFinite, countInputFrames, frameSource, noFrameSelected, selectFrames, selectInputFrames, type FrameRange, type FrameSelection } from '../trajectory/frames';
 import type { TrajectoryWriter } from '../trajectory/types';
-import { backmapSystem, backmapWhole, checkAbort, emptyReport, hydrogensApply, hydrogenStep, metricsOf, minimiseSettings, planHydrogenTemplates, putBackInBox, residueAtomRanges, openChosen, wholeReport, yieldToLoop } from './run';
+import { backmapSystem, backmapWhole, checkAbort, emptyReport, hydrogensApply, hydrogenStep, metricsOf, MINIMISE_NEEDS_HYDROGENS, minimiseApplies, minimiseSettings, planHydrogenTemplates, putBackInBox, residueAtomRanges, openChosen, wholeReport, yieldToLoop } from './run';
 import { hydrogenSummary, type HydrogenReport, type ProtonationPlan } from '../hydrogens';
 import { minimiseSummary, minimiseWithForceField, type ForceFieldMinimiseReport } from '../refine/forcefield';
 import { keptOpen, type Backmapper } from '../model/backmapper';
@@ -256,7 +256,7 @@ class FrameMinimiser {
     private readonly opts: BackmapOptions,
     private readonly timings: Record<string, number>,
   ) {
-    this.on = !!opts.minimise && hydrogensApply(opts);
+    this.on = minimiseApplies(opts);
   }
 
   apply(s: Structure): Structure {
@@ -278,7 +278,7 @@ class FrameMinimiser {
   describe(report: BackmapReport): void {
     if (!this.opts.minimise) return;
     if (!this.first) {
-      report.notes.push('no force-field minimisation: it needs the hydrogens, which were not asked for');
+      report.notes.push(MINIMISE_NEEDS_HYDROGENS);
       return;
     }
     report.forcefield = this.first;
